@@ -1,0 +1,3 @@
+from copygen.cli.main import main
+
+main()

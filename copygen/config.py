@@ -1,0 +1,594 @@
+"""Settings: one frozen object built from CLI flags, then environment, then a config file.
+
+Precedence, highest first: CLI flags; environment (``COPYGEN_*``, ``OPENAI_API_KEY``,
+``OPENAI_BASE_URL``); the selected backend profile of the config file; top-level keys
+of the config file; built-in defaults. The config file is the first of ``--config``,
+``$COPYGEN_CONFIG``, ``./copygen.yaml``, ``~/.config/copygen/config.yaml`` that is
+given or exists. Unknown keys are an error naming the key and line: a typo must never
+silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from copygen.errors import ConfigError
+
+PLATFORMS: tuple[str, ...] = ("livestream", "social", "detail")
+FAIL_ON_LEVELS: tuple[str, ...] = ("block", "warn", "info", "never")
+SECRET_KEYS = frozenset({"api_key"})
+CONFIG_FILE_NAME = "copygen.yaml"
+
+
+@dataclass(frozen=True)
+class Price:
+    """Price of a model per million tokens."""
+
+    input: float
+    output: float
+    currency: str = "USD"
+
+
+@dataclass(frozen=True)
+class BrandVoice:
+    tone: str = ""
+    use: tuple[str, ...] = ()
+    avoid: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AigcLabel:
+    """The explicit, visible AI-content label of one platform."""
+
+    enabled: bool
+    position: str = "end"  # "start" or "end"
+    text_zh: str = "本内容由AI辅助生成"
+    text_en: str = "AI-generated content"
+
+    def text(self, lang: str | None) -> str:
+        return self.text_zh if (lang or "zh").startswith("zh") else self.text_en
+
+
+def _default_labels() -> Mapping[str, AigcLabel]:
+    # 《人工智能生成合成内容标识办法》: social posts are shown to the public as they are,
+    # so they carry the label by default; scripts and detail pages are usually edited
+    # into other material first, so their label is opt-in.
+    return MappingProxyType(
+        {
+            "livestream": AigcLabel(enabled=False),
+            "social": AigcLabel(enabled=True),
+            "detail": AigcLabel(enabled=False),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend: str = "offline"
+    backend_profile: str | None = None
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    api_key: str | None = field(default=None, repr=False)
+    extra_headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    temperature: float = 0.8
+    max_tokens: int = 1200
+    seed: int | None = None
+    json_mode: bool = True
+    timeout: float = 60.0
+    max_retries: int = 4
+    concurrency: int = 8
+    rpm: int | None = None
+    max_repairs: int | None = None
+    platforms: tuple[str, ...] = PLATFORMS
+    variants: int = 1
+    lang: str | None = None
+    fail_on: str | None = None
+    rules: tuple[Path, ...] = ()
+    allow: tuple[Path, ...] = ()
+    disable: tuple[str, ...] = ()
+    only_category: tuple[str, ...] = ()
+    templates: Path | None = None
+    cache: bool = True
+    cache_dir: Path | None = None
+    audit: Path | None = None
+    allow_insecure: bool = False
+    aigc_provider: str = "copygen"
+    aigc_labels: Mapping[str, AigcLabel] = field(default_factory=_default_labels)
+    prices: Mapping[str, Price] = field(default_factory=lambda: MappingProxyType({}))
+    brand_voice: BrandVoice = field(default_factory=BrandVoice)
+    backends: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    debug: bool = False
+    config_file: Path | None = None
+    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def price_for(self, model: str | None) -> Price | None:
+        if model is None:
+            return None
+        return self.prices.get(model)
+
+    def label_for(self, platform: str) -> AigcLabel:
+        return self.aigc_labels.get(platform, AigcLabel(enabled=False))
+
+    def public_dict(self) -> dict[str, Any]:
+        """Every setting as plain data, secrets masked: safe to print or log."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name in ("sources",):
+                continue
+            value = getattr(self, f.name)
+            if f.name in SECRET_KEYS:
+                value = mask_secret(value)
+            elif f.name == "extra_headers":
+                value = {k: mask_header(k, v) for k, v in value.items()}
+            elif f.name == "backends":
+                value = {name: _mask_profile(p) for name, p in value.items()}
+            out[f.name] = _plain(value)
+        return out
+
+
+def mask_secret(value: str | None) -> str | None:
+    if not value:
+        return None
+    return f"***{value[-4:]}" if len(value) >= 12 else "***"
+
+
+def mask_header(name: str, value: str) -> str:
+    lowered = name.lower()
+    if any(word in lowered for word in ("auth", "key", "token", "secret", "cookie")):
+        return "***"
+    return value
+
+
+def _mask_profile(profile: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(profile)
+    if "extra_headers" in out and isinstance(out["extra_headers"], Mapping):
+        out["extra_headers"] = {k: mask_header(k, v) for k, v in out["extra_headers"].items()}
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+# --- value parsing -----------------------------------------------------------------------
+
+Parser = Callable[[Any], Any]
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _int(minimum: int) -> Parser:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError("expected a whole number")
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValueError("expected a whole number") from None
+        if number < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return number
+
+    return parse
+
+
+def _optional(parser: Parser) -> Parser:
+    def parse(value: Any) -> Any:
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+            return None
+        return parser(value)
+
+    return parse
+
+
+def _float(minimum: float) -> Parser:
+    def parse(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError("expected a number")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError("expected a number") from None
+        if number < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return number
+
+    return parse
+
+
+def _str(value: Any) -> str:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError("expected text")
+
+
+def _choice(*choices: str) -> Parser:
+    def parse(value: Any) -> str:
+        text = _str(value).strip().lower()
+        if text not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
+def _str_tuple(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        items = [part.strip() for part in value.split(",")]
+    elif isinstance(value, (list, tuple)):
+        items = [_str(item).strip() for item in value]
+    else:
+        raise ValueError("expected a list or comma-separated text")
+    return tuple(item for item in items if item)
+
+
+def _platforms(value: Any) -> tuple[str, ...]:
+    items = _str_tuple(value)
+    unknown = [p for p in items if p not in PLATFORMS]
+    if unknown:
+        raise ValueError(f"unknown platform {unknown[0]!r}; expected {', '.join(PLATFORMS)}")
+    if not items:
+        raise ValueError("needs at least one platform")
+    return items
+
+
+def _path(value: Any) -> Path:
+    return Path(os.path.expanduser(_str(value)))
+
+
+def _path_tuple(value: Any) -> tuple[Path, ...]:
+    return tuple(Path(os.path.expanduser(item)) for item in _str_tuple(value))
+
+
+def _str_map(value: Any) -> Mapping[str, str]:
+    if not isinstance(value, Mapping):
+        raise ValueError("expected a mapping of names to text")
+    return MappingProxyType({str(k): _str(v) for k, v in value.items()})
+
+
+# Scalar settings: name -> parser. These can come from any source.
+SCALARS: dict[str, Parser] = {
+    "backend": _str,
+    "model": _optional(_str),
+    "base_url": _optional(_str),
+    "api_key_env": _str,
+    "extra_headers": _str_map,
+    "temperature": _float(0.0),
+    "max_tokens": _int(1),
+    "seed": _optional(_int(0)),
+    "json_mode": _bool,
+    "timeout": _float(0.1),
+    "max_retries": _int(0),
+    "concurrency": _int(1),
+    "rpm": _optional(_int(1)),
+    "max_repairs": _optional(_int(0)),
+    "platforms": _platforms,
+    "variants": _int(1),
+    "lang": _optional(_str),
+    "fail_on": _optional(_choice(*FAIL_ON_LEVELS)),
+    "rules": _path_tuple,
+    "allow": _path_tuple,
+    "disable": _str_tuple,
+    "only_category": _str_tuple,
+    "templates": _optional(_path),
+    "cache": _bool,
+    "cache_dir": _optional(_path),
+    "audit": _optional(_path),
+    "allow_insecure": _bool,
+    "debug": _bool,
+}
+
+# Keys a backend profile may set (plus `type`).
+PROFILE_KEYS = frozenset(
+    {
+        "model",
+        "base_url",
+        "api_key_env",
+        "extra_headers",
+        "temperature",
+        "max_tokens",
+        "seed",
+        "json_mode",
+        "timeout",
+        "max_retries",
+        "concurrency",
+        "rpm",
+        "max_repairs",
+    }
+)
+SECTION_KEYS: dict[str, frozenset[str]] = {
+    "brand_voice": frozenset({"tone", "use", "avoid"}),
+    "aigc": frozenset({"provider", "labels"}),
+    "aigc.labels.*": frozenset({"enabled", "position", "text_zh", "text_en"}),
+    "prices.*": frozenset({"input", "output", "currency"}),
+    "backends.*": PROFILE_KEYS | {"type"},
+}
+TOP_LEVEL_KEYS = frozenset(SCALARS) - {"debug"} | {"brand_voice", "aigc", "prices", "backends"}
+
+
+# --- the config file ---------------------------------------------------------------------
+
+
+def find_config_file(
+    explicit: str | Path | None, env: Mapping[str, str], cwd: Path, home: Path
+) -> Path | None:
+    if explicit is not None:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError("config file not found", file=path)
+        return path
+    from_env = env.get("COPYGEN_CONFIG")
+    if from_env:
+        path = Path(from_env).expanduser()
+        if not path.is_file():
+            raise ConfigError("config file named by COPYGEN_CONFIG not found", file=path)
+        return path
+    local = cwd / CONFIG_FILE_NAME
+    if local.is_file():
+        return local
+    xdg = env.get("XDG_CONFIG_HOME")
+    user = (Path(xdg) if xdg else home / ".config") / "copygen" / "config.yaml"
+    if user.is_file():
+        return user
+    return None
+
+
+def _check_keys(node: yaml.Node, path: Path, section: str, allowed: frozenset[str]) -> None:
+    if not isinstance(node, yaml.MappingNode):
+        where = f"'{section}'" if section else "the top level"
+        raise ConfigError(f"{where} must be a mapping", file=path, row=node.start_mark.line + 1)
+    for key_node, value_node in node.value:
+        key = key_node.value
+        dotted = f"{section}.{key}" if section else key
+        if key not in allowed:
+            import difflib
+
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+            hint = (
+                f"did you mean '{close[0]}'?"
+                if close
+                else f"allowed here: {', '.join(sorted(allowed))}"
+            )
+            raise ConfigError(
+                f"unknown key '{dotted}'", file=path, row=key_node.start_mark.line + 1, hint=hint
+            )
+        # Recurse into sections whose keys are fixed.
+        if dotted in SECTION_KEYS:
+            _check_keys(value_node, path, dotted, SECTION_KEYS[dotted])
+        elif dotted in ("prices", "backends", "aigc.labels"):
+            if not isinstance(value_node, yaml.MappingNode):
+                raise ConfigError(
+                    f"'{dotted}' must be a mapping", file=path, row=value_node.start_mark.line + 1
+                )
+            for name_node, entry_node in value_node.value:
+                _check_keys(
+                    entry_node,
+                    path,
+                    f"{dotted}.{name_node.value}",
+                    SECTION_KEYS[f"{dotted}.*"],
+                )
+
+
+def _key_lines(node: yaml.Node, prefix: str = "") -> dict[str, int]:
+    """Line of every key, by dotted name, to point value errors at the right line."""
+    lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            dotted = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+            lines[dotted] = key_node.start_mark.line + 1
+            lines.update(_key_lines(value_node, dotted))
+    return lines
+
+
+def read_config_file(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    """The file's mapping and the line of each dotted key; validates key names."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file: {exc}", file=path) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"invalid YAML: {problem}", file=path, row=row) from None
+    if node is None or data is None:
+        return {}, {}
+    _check_keys(node, path, "", TOP_LEVEL_KEYS)
+    return data, _key_lines(node)
+
+
+# --- building the settings ---------------------------------------------------------------
+
+
+def _parse(name: str, raw: Any, source: str, *, file: Path | None, line: int | None) -> Any:
+    parser = SCALARS[name]
+    try:
+        return parser(raw)
+    except ValueError as exc:
+        if file is not None:
+            raise ConfigError(f"'{name}': {exc}", file=file, row=line) from None
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def _env_values(env: Mapping[str, str]) -> dict[str, tuple[Any, str]]:
+    values: dict[str, tuple[Any, str]] = {}
+    if env.get("OPENAI_BASE_URL"):
+        values["base_url"] = (env["OPENAI_BASE_URL"], "env OPENAI_BASE_URL")
+    for name in SCALARS:
+        var = f"COPYGEN_{name.upper()}"
+        if name == "extra_headers":
+            continue  # a mapping does not fit one variable; set it in the file
+        if var in env:
+            values[name] = (env[var], f"env {var}")
+    return values
+
+
+def _sections(
+    data: Mapping[str, Any], lines: Mapping[str, int], path: Path | None
+) -> dict[str, Any]:
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(f"'{key}': {message}", file=path, row=lines.get(key))
+
+    out: dict[str, Any] = {}
+    voice = data.get("brand_voice")
+    if voice is not None:
+        try:
+            out["brand_voice"] = BrandVoice(
+                tone=_str(voice.get("tone", "")),
+                use=_str_tuple(voice.get("use") or []),
+                avoid=_str_tuple(voice.get("avoid") or []),
+            )
+        except (ValueError, AttributeError) as exc:
+            raise fail("brand_voice", str(exc)) from None
+    prices = data.get("prices")
+    if prices is not None:
+        parsed: dict[str, Price] = {}
+        for model, entry in prices.items():
+            key = f"prices.{model}"
+            try:
+                parsed[str(model)] = Price(
+                    input=_float(0.0)(entry.get("input")),
+                    output=_float(0.0)(entry.get("output")),
+                    currency=_str(entry.get("currency", "USD")),
+                )
+            except (ValueError, AttributeError) as exc:
+                raise fail(key, f"{exc} (give input and output per million tokens)") from None
+        out["prices"] = MappingProxyType(parsed)
+    aigc = data.get("aigc")
+    if aigc is not None:
+        if "provider" in aigc:
+            out["aigc_provider"] = _str(aigc["provider"])
+        labels = dict(_default_labels())
+        for platform, entry in (aigc.get("labels") or {}).items():
+            key = f"aigc.labels.{platform}"
+            if platform not in PLATFORMS:
+                raise fail(key, f"unknown platform; expected {', '.join(PLATFORMS)}")
+            base = labels[platform]
+            entry = entry or {}
+            try:
+                labels[platform] = AigcLabel(
+                    enabled=_bool(entry.get("enabled", base.enabled)),
+                    position=_choice("start", "end")(entry.get("position", base.position)),
+                    text_zh=_str(entry.get("text_zh", base.text_zh)),
+                    text_en=_str(entry.get("text_en", base.text_en)),
+                )
+            except ValueError as exc:
+                raise fail(key, str(exc)) from None
+        out["aigc_labels"] = MappingProxyType(labels)
+    backends = data.get("backends")
+    if backends is not None:
+        out["backends"] = MappingProxyType(
+            {str(name): MappingProxyType(dict(entry or {})) for name, entry in backends.items()}
+        )
+    return out
+
+
+def load_settings(
+    *,
+    cli: Mapping[str, Any] | None = None,
+    config_path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    home: Path | None = None,
+) -> Settings:
+    """Build the effective settings.
+
+    ``cli`` holds values given as flags; ``None`` values mean "not given" so that
+    lower sources show through.
+    """
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    home = Path.home() if home is None else home
+    cli = {k: v for k, v in (cli or {}).items() if v is not None}
+    for key in cli:
+        if key not in SCALARS:
+            raise ValueError(f"not a setting: {key}")
+
+    path = find_config_file(config_path, env, cwd, home)
+    data, lines = read_config_file(path) if path is not None else ({}, {})
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name in SCALARS:
+        if name in data:
+            values[name] = _parse(
+                name, data[name], "config", file=path, line=lines.get(name)
+            )
+            sources[name] = f"config {path}"
+    env_values = _env_values(env)
+    for name, (raw, source) in env_values.items():
+        values[name] = _parse(name, raw, source, file=None, line=None)
+        sources[name] = source
+
+    # A backend name may be a profile from `backends:`; its values sit between the
+    # file's top level and the environment.
+    section_values = _sections(data, lines, path)
+    backend_name = cli.get("backend", values.get("backend", "offline"))
+    profiles: Mapping[str, Mapping[str, Any]] = section_values.get("backends", {})
+    if backend_name in profiles:
+        profile = profiles[backend_name]
+        values["backend_profile"] = backend_name
+        for key, raw in profile.items():
+            if key == "type":
+                continue
+            if key in env_values or key in cli:
+                continue
+            values[key] = _parse(
+                key, raw, "config", file=path, line=lines.get(f"backends.{backend_name}.{key}")
+            )
+            sources[key] = f"config {path} (backend '{backend_name}')"
+        backend_type = _str(profile.get("type", "openai"))
+        values["backend"] = backend_type
+        sources["backend"] = f"config {path} (backend '{backend_name}')"
+        cli = {k: v for k, v in cli.items() if k != "backend"}
+
+    for name, raw in cli.items():
+        values[name] = _parse(name, raw, "option", file=None, line=None)
+        sources[name] = "option"
+
+    api_key_env = values.get("api_key_env", Settings.api_key_env)
+    api_key = env.get(api_key_env) or None
+    if api_key:
+        sources["api_key"] = f"env {api_key_env}"
+
+    return Settings(
+        **values,
+        **section_values,
+        api_key=api_key,
+        config_file=path,
+        sources=MappingProxyType(sources),
+    )
+
+
+def with_overrides(settings: Settings, **changes: Any) -> Settings:
+    """A copy with some settings changed (for tests and library callers)."""
+    return replace(settings, **changes)
