@@ -104,9 +104,7 @@ class Settings:
     aigc_labels: Mapping[str, AigcLabel] = field(default_factory=_default_labels)
     prices: Mapping[str, Price] = field(default_factory=lambda: MappingProxyType({}))
     brand_voice: BrandVoice = field(default_factory=BrandVoice)
-    backends: Mapping[str, Mapping[str, Any]] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    backends: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
     debug: bool = False
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -540,9 +538,7 @@ def load_settings(
     sources: dict[str, str] = {}
     for name in SCALARS:
         if name in data:
-            values[name] = _parse(
-                name, data[name], "config", file=path, line=lines.get(name)
-            )
+            values[name] = _parse(name, data[name], "config", file=path, line=lines.get(name))
             sources[name] = f"config {path}"
     env_values = _env_values(env)
     for name, (raw, source) in env_values.items():

@@ -99,4 +99,3 @@ class AuditLockedError(AuditError):
     """
 
     exit_code = ExitCode.USAGE
-

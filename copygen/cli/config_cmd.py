@@ -18,7 +18,9 @@ def register(app: typer.Typer) -> None:
     def show(
         ctx: typer.Context,
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of YAML."),
-        sources: bool = typer.Option(False, "--sources", help="Also say where each value came from."),
+        sources: bool = typer.Option(
+            False, "--sources", help="Also say where each value came from."
+        ),
     ) -> None:
         """Print the effective settings, secrets masked."""
         import yaml

@@ -65,12 +65,13 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
     config: str | None = typer.Option(
-        None, "--config", "-c", help="Config file (default: $COPYGEN_CONFIG, ./copygen.yaml, "
-        "~/.config/copygen/config.yaml)."
+        None,
+        "--config",
+        "-c",
+        help="Config file (default: $COPYGEN_CONFIG, ./copygen.yaml, "
+        "~/.config/copygen/config.yaml).",
     ),
-    debug: bool = typer.Option(
-        False, "--debug", help="Show tracebacks (also COPYGEN_DEBUG=1)."
-    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks (also COPYGEN_DEBUG=1)."),
 ) -> None:
     ctx.obj = {"config": config, "debug": debug}
 

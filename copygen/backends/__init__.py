@@ -1,0 +1,1 @@
+"""Model backends: a small interface, a registry, and the built-in implementations."""
