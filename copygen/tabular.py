@@ -1,0 +1,208 @@
+"""Spreadsheet output that is safe to open: CSV for Excel and XLSX.
+
+Copy text is untrusted (it comes from a model or a person), and a spreadsheet cell
+that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return may be run as
+a formula when someone opens the file (CSV/formula injection, CWE-1236). Every string
+cell written here goes through :func:`safe_cell`, which prefixes such a cell with an
+apostrophe, the marker spreadsheet programs themselves use for "this is text".
+
+Both writers replace the target atomically (temp file + ``os.replace``), so a reader
+never sees half a file and an interrupted write leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = [
+    "LIST_SEPARATOR",
+    "Row",
+    "safe_cell",
+    "write_csv",
+    "write_xlsx",
+    "write_xlsx_sheets",
+]
+
+# Characters that make a spreadsheet program treat a cell as a formula or command.
+_FORMULA_START = frozenset("=+-@\t\r")
+# A plain number (with an optional sign, exponent or percent) is data, not a formula:
+# "-12.5" must stay "-12.5" so that the column remains numeric.
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?$")
+# Control characters that XLSX (XML 1.0) cannot hold; openpyxl refuses them.
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# A list value in one cell: one item per line (segments and bullets are paragraphs).
+LIST_SEPARATOR = "\n"
+# Excel's limits.
+_XLSX_MAX_CELL = 32767
+_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+
+Row = Sequence[Any] | Mapping[str, Any]
+
+
+def _plain_text(value: Any) -> str:
+    """Any value as the text of one cell, before neutralising."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (int, float, Decimal)):
+        return str(value)
+    if isinstance(value, Mapping):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    if isinstance(value, (list, tuple)):
+        return LIST_SEPARATOR.join(_plain_text(item) for item in value)
+    return str(value)
+
+
+def safe_cell(value: Any) -> str:
+    """The text of a cell that no spreadsheet program will run as a formula.
+
+    A cell whose first character, or first character after leading whitespace, is
+    ``= + - @``, a tab or a carriage return gets a leading apostrophe. Plain numbers
+    (``-12.5``, ``+86``, ``3e5``, ``-5%``) are left alone so numeric columns stay
+    numeric. ``None`` is the empty string; lists become one item per line; mappings
+    become JSON.
+    """
+    text = _plain_text(value)
+    if not text:
+        return text
+    if text[0] in _FORMULA_START:
+        # Tab and CR are dangerous as the very first character even though they are
+        # whitespace, so test before stripping.
+        return text if _PLAIN_NUMBER.match(text) else "'" + text
+    stripped = text.lstrip()
+    if stripped and stripped[0] in _FORMULA_START and not _PLAIN_NUMBER.match(stripped):
+        return "'" + text
+    return text
+
+
+def _row_values(header: Sequence[str], row: Row) -> list[Any]:
+    if isinstance(row, Mapping):
+        return [row.get(name) for name in header]
+    values = list(row)
+    if len(values) != len(header):
+        raise ValueError(f"row has {len(values)} cells but the header has {len(header)}")
+    return values
+
+
+@contextmanager
+def _atomic_target(path: Path, mode: str, **open_kwargs: Any) -> Iterator[IO[Any]]:
+    """A temp file next to ``path`` that replaces it only when writing succeeded."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, mode, **open_kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Row]) -> int:
+    """Write a CSV that Excel opens correctly and safely; return the number of rows.
+
+    UTF-8 with a byte-order mark (without it Excel shows Chinese as mojibake),
+    CRLF line ends, quoting by the ``csv`` module (newlines inside a cell stay inside
+    the cell), every cell through :func:`safe_cell`. A row is a sequence in header
+    order or a mapping keyed by header names (missing keys are empty).
+    """
+    target = Path(path)
+    count = 0
+    with _atomic_target(target, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        writer.writerow([safe_cell(name) for name in header])
+        for row in rows:
+            writer.writerow([safe_cell(v) for v in _row_values(header, row)])
+            count += 1
+    return count
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    """A valid, unique worksheet title (<= 31 characters, none of []:*?/\\)."""
+    title = _SHEET_NAME_BAD.sub("_", name).strip("'") or "Sheet"
+    title = title[:31]
+    candidate, n = title, 2
+    while candidate.lower() in used:
+        suffix = f"_{n}"
+        candidate = title[: 31 - len(suffix)] + suffix
+        n += 1
+    used.add(candidate.lower())
+    return candidate
+
+
+def _xlsx_cell(ws: Any, value: Any) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, bool) or value is None:
+        return WriteOnlyCell(ws, value=value)
+    if isinstance(value, (int, float, Decimal)) and not (
+        isinstance(value, float) and not math.isfinite(value)
+    ):
+        return WriteOnlyCell(ws, value=value)
+    text = _XLSX_ILLEGAL.sub("", safe_cell(value))[:_XLSX_MAX_CELL]
+    cell = WriteOnlyCell(ws, value=text)
+    # openpyxl turns any string starting with "=" into a formula; pin the type to a
+    # plain string so that nothing written here is ever evaluated.
+    cell.data_type = "s"
+    return cell
+
+
+def write_xlsx_sheets(
+    path: str | Path, sheets: Mapping[str, tuple[Sequence[str], Iterable[Row]]]
+) -> dict[str, int]:
+    """Write one workbook with a worksheet per entry: ``{name: (header, rows)}``.
+
+    Returns the number of data rows per sheet title actually used (titles are cut to
+    31 characters and made unique as Excel requires). Numbers stay numeric; every
+    string goes through :func:`safe_cell` and is stored as a plain string.
+    """
+    from openpyxl import Workbook
+
+    target = Path(path)
+    workbook = Workbook(write_only=True)
+    used: set[str] = set()
+    counts: dict[str, int] = {}
+    if not sheets:
+        sheets = {"Sheet": ((), ())}
+    for name, (header, rows) in sheets.items():
+        title = _sheet_title(name, used)
+        ws = workbook.create_sheet(title=title)
+        ws.append([_xlsx_cell(ws, h) for h in header])
+        count = 0
+        for row in rows:
+            ws.append([_xlsx_cell(ws, v) for v in _row_values(header, row)])
+            count += 1
+        counts[title] = count
+    with _atomic_target(target, "wb") as handle:
+        workbook.save(handle)
+    return counts
+
+
+def write_xlsx(
+    path: str | Path,
+    header: Sequence[str],
+    rows: Iterable[Row],
+    *,
+    sheet: str = "results",
+) -> int:
+    """Write a one-sheet XLSX workbook safely; return the number of data rows."""
+    counts = write_xlsx_sheets(path, {sheet: (header, rows)})
+    return next(iter(counts.values()))
