@@ -1,0 +1,142 @@
+"""Settings precedence: flags > environment > backend profile > file > defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from copygen.config import Settings, load_settings
+from copygen.errors import ConfigError
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_any_source(tmp_path: Path) -> None:
+    settings = load_settings(env={}, cwd=tmp_path, home=tmp_path)
+    assert settings == Settings()
+    assert settings.backend == "offline"
+    assert settings.config_file is None
+
+
+def test_settings_are_frozen(tmp_path: Path) -> None:
+    settings = load_settings(env={}, cwd=tmp_path, home=tmp_path)
+    with pytest.raises(AttributeError):
+        settings.backend = "openai"  # type: ignore[misc]
+
+
+def test_precedence_flag_over_env_over_file(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.yaml", "concurrency: 3\nvariants: 2\nmodel: from-file\n")
+    env = {"COPYGEN_CONCURRENCY": "5", "COPYGEN_MODEL": "from-env"}
+    settings = load_settings(
+        cli={"concurrency": 7, "variants": None}, config_path=config, env=env, cwd=tmp_path,
+        home=tmp_path,
+    )
+    assert settings.concurrency == 7  # flag
+    assert settings.model == "from-env"  # env over file
+    assert settings.variants == 2  # file; the None flag means "not given"
+    assert settings.sources["concurrency"] == "option"
+    assert settings.sources["model"] == "env COPYGEN_MODEL"
+
+
+def test_config_file_search_order(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    user = home / ".config" / "copygen" / "config.yaml"
+    user.parent.mkdir(parents=True)
+    write(user, "variants: 4\n")
+    cwd = tmp_path / "work"
+    cwd.mkdir()
+    assert load_settings(env={}, cwd=cwd, home=home).variants == 4
+    write(cwd / "copygen.yaml", "variants: 3\n")
+    assert load_settings(env={}, cwd=cwd, home=home).variants == 3
+    named = write(tmp_path / "named.yaml", "variants: 2\n")
+    assert load_settings(env={"COPYGEN_CONFIG": str(named)}, cwd=cwd, home=home).variants == 2
+    explicit = write(tmp_path / "explicit.yaml", "variants: 1\n")
+    settings = load_settings(
+        config_path=explicit, env={"COPYGEN_CONFIG": str(named)}, cwd=cwd, home=home
+    )
+    assert settings.variants == 1
+
+
+def test_openai_variables(tmp_path: Path) -> None:
+    env = {"OPENAI_API_KEY": "sk-123456789012", "OPENAI_BASE_URL": "http://127.0.0.1:8000/v1"}
+    settings = load_settings(env=env, cwd=tmp_path, home=tmp_path)
+    assert settings.api_key == "sk-123456789012"
+    assert settings.base_url == "http://127.0.0.1:8000/v1"
+    assert "sk-123456789012" not in repr(settings)
+    assert "sk-123456789012" not in str(settings.public_dict())
+
+
+def test_backend_profile_fills_backend_settings(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "c.yaml",
+        "backend: ds\nmodel: top-level\nbackends:\n  ds:\n    type: openai\n"
+        "    base_url: https://api.deepseek.com/v1\n    model: deepseek-chat\n"
+        "    api_key_env: DEEPSEEK_API_KEY\n",
+    )
+    env = {"DEEPSEEK_API_KEY": "sk-deepseek-000000", "OPENAI_API_KEY": "sk-other-0000000"}
+    settings = load_settings(config_path=config, env=env, cwd=tmp_path, home=tmp_path)
+    assert settings.backend == "openai"
+    assert settings.backend_profile == "ds"
+    assert settings.model == "deepseek-chat"
+    assert settings.api_key == "sk-deepseek-000000"
+    # a flag still wins over the profile
+    flagged = load_settings(
+        cli={"model": "deepseek-reasoner"}, config_path=config, env=env, cwd=tmp_path,
+        home=tmp_path,
+    )
+    assert flagged.model == "deepseek-reasoner"
+
+
+def test_profile_selected_by_flag(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "c.yaml", "backends:\n  local:\n    base_url: http://127.0.0.1:9/v1\n"
+    )
+    settings = load_settings(
+        cli={"backend": "local"}, config_path=config, env={}, cwd=tmp_path, home=tmp_path
+    )
+    assert settings.backend == "openai"
+    assert settings.base_url == "http://127.0.0.1:9/v1"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"COPYGEN_CONCURRENCY": "zero"}, "COPYGEN_CONCURRENCY"),
+        ({"COPYGEN_PLATFORMS": "social,tiktok"}, "tiktok"),
+        ({"COPYGEN_FAIL_ON": "sometimes"}, "COPYGEN_FAIL_ON"),
+        ({"COPYGEN_VARIANTS": "0"}, "at least 1"),
+    ],
+)
+def test_bad_environment_values(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env=env, cwd=tmp_path, home=tmp_path)
+
+
+def test_sections_are_parsed(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "c.yaml",
+        "prices:\n  m1: {input: 1.5, output: 2, currency: CNY}\n"
+        "brand_voice: {tone: calm, use: [a, b], avoid: [最]}\n"
+        "aigc:\n  labels:\n    detail: {enabled: true, position: start}\n",
+    )
+    settings = load_settings(config_path=config, env={}, cwd=tmp_path, home=tmp_path)
+    assert settings.price_for("m1") is not None
+    assert settings.price_for("m1").currency == "CNY"  # type: ignore[union-attr]
+    assert settings.price_for("unknown") is None
+    assert settings.brand_voice.avoid == ("最",)
+    assert settings.label_for("detail").enabled
+    assert settings.label_for("detail").position == "start"
+    assert settings.label_for("social").enabled  # default stays
+    assert not settings.label_for("livestream").enabled
+
+
+def test_bad_price_names_its_line(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.yaml", "variants: 1\nprices:\n  m1: {input: cheap, output: 2}\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(config_path=config, env={}, cwd=tmp_path, home=tmp_path)
+    assert info.value.row == 3
+    assert "prices.m1" in str(info.value)
