@@ -12,7 +12,9 @@ EXAMPLES = REPO / "examples"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _isolated_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """No test reads the developer's own config, keys or caches."""
     home = tmp_path_factory.mktemp("home")
     for name in list(__import__("os").environ):

@@ -32,7 +32,10 @@ def test_precedence_flag_over_env_over_file(tmp_path: Path) -> None:
     config = write(tmp_path / "c.yaml", "concurrency: 3\nvariants: 2\nmodel: from-file\n")
     env = {"COPYGEN_CONCURRENCY": "5", "COPYGEN_MODEL": "from-env"}
     settings = load_settings(
-        cli={"concurrency": 7, "variants": None}, config_path=config, env=env, cwd=tmp_path,
+        cli={"concurrency": 7, "variants": None},
+        config_path=config,
+        env=env,
+        cwd=tmp_path,
         home=tmp_path,
     )
     assert settings.concurrency == 7  # flag
@@ -85,7 +88,10 @@ def test_backend_profile_fills_backend_settings(tmp_path: Path) -> None:
     assert settings.api_key == "sk-deepseek-000000"
     # a flag still wins over the profile
     flagged = load_settings(
-        cli={"model": "deepseek-reasoner"}, config_path=config, env=env, cwd=tmp_path,
+        cli={"model": "deepseek-reasoner"},
+        config_path=config,
+        env=env,
+        cwd=tmp_path,
         home=tmp_path,
     )
     assert flagged.model == "deepseek-reasoner"

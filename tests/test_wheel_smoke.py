@@ -31,8 +31,10 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, str]]:
     work = tmp_path_factory.mktemp("wheel")
     dist = work / "dist"
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(REPO)],
-        cwd=work)
+    run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(REPO)],
+        cwd=work,
+    )
     wheels = list(dist.glob("copygen-*.whl"))
     assert len(wheels) == 1, wheels
     env_dir = work / "venv"
