@@ -1,0 +1,318 @@
+"""The fake OpenAI server: protocol shape, scripted behaviours, keep-alive, subprocess mode."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+
+from copygen.platforms import PLATFORM_SPECS
+from copygen.testing.fake_openai import (
+    Behavior,
+    FakeOpenAIServer,
+    default_responder,
+    detect_lang,
+    detect_platform,
+    sample_fields,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+MESSAGES = [
+    {"role": "system", "content": "你是电商文案助手。"},
+    {"role": "user", "content": "请为商品写小红书文案，输出JSON字段 title, body, hashtags。"},
+]
+
+
+def _post(
+    server: FakeOpenAIServer, body: Any, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=5)
+    try:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        conn.request(
+            "POST",
+            "/v1/chat/completions",
+            body=data,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def server() -> Any:
+    with FakeOpenAIServer() as srv:
+        yield srv
+
+
+def test_ok_reply_has_the_openai_shape(server: FakeOpenAIServer) -> None:
+    status, headers, raw = _post(server, {"model": "m-1", "messages": MESSAGES})
+    assert status == 200
+    assert headers["content-type"] == "application/json"
+    body = json.loads(raw)
+    assert body["object"] == "chat.completion"
+    assert body["id"].startswith("chatcmpl-")
+    assert body["model"] == "m-1"
+    assert isinstance(body["created"], int)
+    choice = body["choices"][0]
+    assert choice["message"]["role"] == "assistant"
+    assert choice["finish_reason"] == "stop"
+    fields = json.loads(choice["message"]["content"])
+    assert set(fields) == {"title", "body", "hashtags"}
+    usage = body["usage"]
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"] > 0
+
+
+def test_models_endpoint_and_unknown_route(server: FakeOpenAIServer) -> None:
+    client = openai.OpenAI(base_url=server.url, api_key="x", max_retries=0)
+    models = client.models.list()
+    assert [m.id for m in models.data] == ["fake-model"]
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=5)
+    conn.request("GET", "/v1/nothing")
+    assert conn.getresponse().status == 404
+    conn.close()
+
+
+def test_script_runs_in_order_then_falls_back_to_the_responder(server: FakeOpenAIServer) -> None:
+    server.script(
+        Behavior.rate_limited(0.25),
+        Behavior.error(503, "overloaded"),
+        Behavior.ok("hello"),
+        Behavior.empty(),
+    )
+    results = [_post(server, {"model": "m", "messages": MESSAGES}) for _ in range(5)]
+    assert [status for status, _, _ in results] == [429, 503, 200, 200, 200]
+    assert results[0][1]["retry-after"] == "0.25"
+    assert json.loads(results[1][2])["error"]["message"] == "overloaded"
+    contents = [json.loads(raw)["choices"][0]["message"]["content"] for _, _, raw in results[2:]]
+    assert contents[0] == "hello"
+    assert contents[1] == ""
+    assert json.loads(contents[2])["hashtags"]
+    assert [r.behavior for r in server.chat_requests] == [
+        "status:429",
+        "status:503",
+        "ok",
+        "empty",
+        "ok",
+    ]
+    assert server.pending == 0
+
+
+def test_retry_after_as_http_date(server: FakeOpenAIServer) -> None:
+    server.script(Behavior.rate_limited("Wed, 21 Oct 2015 07:28:00 GMT"))
+    status, headers, _ = _post(server, {"model": "m", "messages": MESSAGES})
+    assert status == 429
+    assert headers["retry-after"] == "Wed, 21 Oct 2015 07:28:00 GMT"
+
+
+def test_records_body_headers_and_api_key(server: FakeOpenAIServer) -> None:
+    client = openai.OpenAI(
+        base_url=server.url, api_key="sk-test-123", max_retries=0, default_headers={"X-Tag": "t"}
+    )
+    client.chat.completions.create(model="m", messages=MESSAGES, temperature=0.2)  # type: ignore[arg-type]
+    (request,) = server.chat_requests
+    assert request.api_key == "sk-test-123"
+    assert request.headers["x-tag"] == "t"
+    assert request.json["temperature"] == 0.2
+    assert request.messages == MESSAGES
+    server.clear()
+    assert server.requests == []
+
+
+def test_api_key_required_when_configured() -> None:
+    with FakeOpenAIServer(api_key="right") as srv:
+        assert _post(srv, {"model": "m", "messages": MESSAGES})[0] == 401
+        ok = _post(srv, {"model": "m", "messages": MESSAGES}, {"Authorization": "Bearer right"})
+        assert ok[0] == 200
+
+
+def test_json_mode_rejected_when_unsupported() -> None:
+    with FakeOpenAIServer(json_mode=False) as srv:
+        body = {"model": "m", "messages": MESSAGES, "response_format": {"type": "json_object"}}
+        status, _, raw = _post(srv, body)
+        assert status == 400
+        assert "response_format" in json.loads(raw)["error"]["message"]
+        assert _post(srv, {"model": "m", "messages": MESSAGES})[0] == 200
+
+
+def test_bad_request_bodies(server: FakeOpenAIServer) -> None:
+    assert _post(server, b"not json")[0] == 400
+    assert _post(server, {"model": "m"})[0] == 400
+    assert _post(server, {"model": "m", "messages": MESSAGES, "stream": True})[0] == 400
+
+
+def test_hang_malformed_and_drop_reach_the_client_as_errors(server: FakeOpenAIServer) -> None:
+    client = openai.OpenAI(base_url=server.url, api_key="x", max_retries=0, timeout=0.2)
+    server.script(Behavior.hang(), Behavior.malformed(), Behavior.drop())
+    started = time.monotonic()
+    with pytest.raises(openai.APITimeoutError):
+        client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+    assert 0.15 < time.monotonic() - started < 2
+    with pytest.raises(ValueError):  # the body is not JSON
+        client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+    with pytest.raises(openai.APIConnectionError):
+        client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+    # The server is still healthy afterwards.
+    reply = client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+    assert reply.choices[0].message.content
+
+
+def test_responder_can_return_text_or_a_behavior() -> None:
+    def responder(request: dict[str, Any]) -> str | Behavior:
+        last = request["messages"][-1]["content"]
+        return Behavior.error(500, "nope") if "fail" in last else f"echo:{last}"
+
+    with FakeOpenAIServer(responder=responder) as srv:
+        ok = _post(srv, {"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+        assert json.loads(ok[2])["choices"][0]["message"]["content"] == "echo:hi"
+        bad = _post(srv, {"model": "m", "messages": [{"role": "user", "content": "fail"}]})
+        assert bad[0] == 500
+
+
+def test_a_broken_responder_answers_500_with_the_reason() -> None:
+    def responder(request: dict[str, Any]) -> str:
+        raise KeyError("boom")
+
+    with FakeOpenAIServer(responder=responder) as srv:
+        status, _, raw = _post(srv, {"model": "m", "messages": MESSAGES})
+        assert status == 500
+        assert "KeyError" in json.loads(raw)["error"]["message"]
+
+
+def test_latency_and_per_behavior_latency() -> None:
+    with FakeOpenAIServer(latency=0.15) as srv:
+        srv.script(Behavior.ok(latency=0.0))
+        started = time.monotonic()
+        _post(srv, {"model": "m", "messages": MESSAGES})
+        fast = time.monotonic() - started
+        started = time.monotonic()
+        _post(srv, {"model": "m", "messages": MESSAGES})
+        slow = time.monotonic() - started
+    assert fast < 0.1
+    assert 0.14 < slow < 1.0
+
+
+def test_keep_alive_serves_many_requests_on_one_connection(server: FakeOpenAIServer) -> None:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=5)
+    body = json.dumps({"model": "m", "messages": MESSAGES}).encode()
+    for _ in range(3):
+        conn.request("POST", "/v1/chat/completions", body=body)
+        response = conn.getresponse()
+        assert response.status == 200
+        assert response.getheader("Connection") == "keep-alive"
+        response.read()
+    conn.close()
+    assert server.request_count == 3
+
+
+def test_chunked_request_body(server: FakeOpenAIServer) -> None:
+    body = json.dumps({"model": "m", "messages": MESSAGES}).encode()
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=5)
+    conn.request("POST", "/v1/chat/completions", body=iter([body[:10], body[10:]]))
+    response = conn.getresponse()
+    assert response.status == 200
+    conn.close()
+    assert server.chat_requests[0].json["model"] == "m"
+
+
+def test_32_concurrent_requests_overlap() -> None:
+    async def burst(url: str) -> float:
+        client = openai.AsyncOpenAI(base_url=url, api_key="x", max_retries=0)
+        started = time.monotonic()
+        await asyncio.gather(
+            *(client.chat.completions.create(model="m", messages=MESSAGES) for _ in range(64))  # type: ignore[arg-type]
+        )
+        await client.close()
+        return time.monotonic() - started
+
+    with FakeOpenAIServer(latency=0.1, record=False) as srv:
+        elapsed = asyncio.run(burst(srv.url))
+        assert srv.request_count == 64
+        assert srv.requests == []  # record=False keeps nothing
+    assert elapsed < 1.5  # 64 requests at 0.1 s overlap; in sequence it would take 6.4 s
+
+
+def test_stop_ends_hanging_requests_quickly() -> None:
+    srv = FakeOpenAIServer().start()
+    srv.script(Behavior.hang(60))
+    conn = http.client.HTTPConnection(srv.host, srv.port, timeout=5)
+    conn.request("POST", "/v1/chat/completions", body=json.dumps({"model": "m", "messages": []}))
+    time.sleep(0.05)
+    started = time.monotonic()
+    srv.stop()
+    assert time.monotonic() - started < 3
+    conn.close()
+
+
+@pytest.mark.parametrize("platform", list(PLATFORM_SPECS))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_sample_fields_fit_the_platform_limits(platform: str, lang: str) -> None:
+    fields = sample_fields(platform, lang)
+    spec = PLATFORM_SPECS[platform]
+    assert set(fields) == set(spec.field_names)
+    total = 0
+    for field in spec.fields:
+        value = fields[field.name]
+        items = value if field.kind == "list" else [value]
+        if field.kind == "list":
+            assert field.min_items is not None and field.max_items is not None
+            assert field.min_items <= len(items) <= field.max_items
+        for item in items:
+            assert isinstance(item, str) and item
+            assert field.max_chars is None or len(item) <= field.max_chars
+            total += len(item)
+    assert total <= spec.max_total_chars
+
+
+def test_default_responder_detects_platform_and_language() -> None:
+    def ask(text: str) -> dict[str, Any]:
+        reply = default_responder({"messages": [{"role": "user", "content": text}]})
+        return dict(json.loads(reply))
+
+    assert set(ask("Write a detail page with headline, bullets, description.")) == {
+        "headline",
+        "bullets",
+        "description",
+    }
+    zh = ask(
+        "请写直播口播脚本，返回 JSON：hook、segments、call_to_action。"
+        "商品是一款保湿面霜，适合干皮。"
+    )
+    assert set(zh) == {"hook", "segments", "call_to_action"}
+    assert "直播间" in zh["hook"]
+    # Nothing recognisable: every platform's fields, so any parser finds its own.
+    assert set(ask("hello")) >= {"hook", "title", "headline"}
+    assert detect_platform([{"role": "user", "content": "title body hashtags"}]) == "social"
+    assert detect_lang([{"role": "user", "content": "Write it in English please: 面霜"}]) == "en"
+
+
+def test_subprocess_mode_prints_its_url_and_serves() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "copygen.testing.fake_openai", "--port", "0", "--latency", "0.01"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
+        client = openai.OpenAI(base_url=url, api_key="x", max_retries=0, timeout=5)
+        reply = client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+        assert json.loads(reply.choices[0].message.content or "")["title"]
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "served 1 requests" in err
