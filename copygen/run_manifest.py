@@ -1,0 +1,237 @@
+"""The run manifest of an output folder: what produced it, so a re-run can continue.
+
+``OUTDIR/run.json`` holds a fingerprint of everything that decides what an item's
+text is — the input file's content, platforms, variants, language, backend, model,
+base URL, generation parameters, seed, templates, rule packs and brand voice —
+and the history of the runs that wrote into the folder. Running the same command
+again finds the same fingerprint and continues where the last run stopped;
+different settings would mix two batches in one results file, so they are refused
+unless ``--force`` (which moves the old results aside, never deletes them).
+Concurrency, rpm, cache and repair limits are not part of the fingerprint: they
+change how fast or how hard copygen tries, not what an item is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from copygen.config import Settings
+from copygen.errors import ConfigError, InputError
+from copygen.resources import data_dir
+
+__all__ = [
+    "MANIFEST_FILE",
+    "RunManifest",
+    "file_sha256",
+    "fingerprint_for",
+    "templates_hash",
+]
+
+MANIFEST_FILE = "run.json"
+MANIFEST_VERSION = 1
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise InputError(f"cannot read input file: {exc.strerror or exc}", file=path) from None
+    return digest.hexdigest()
+
+
+def templates_hash(settings: Settings) -> str:
+    """SHA-256 over every template file in use: the built-in folder and the override.
+
+    Hashing the folders rather than the rendered prompts lets a re-run decide before
+    it renders anything; a changed template means different prompts, so a new batch.
+    """
+    digest = hashlib.sha256()
+    folders: list[tuple[str, Path]] = [("builtin", data_dir("templates"))]
+    if settings.templates is not None:
+        folders.append(("override", Path(settings.templates)))
+    for tag, folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            name = path.relative_to(folder).as_posix()
+            digest.update(f"{tag}/{name}\0".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def fingerprint_for(
+    *,
+    input_sha256: str,
+    settings: Settings,
+    backend: str,
+    model: str | None,
+    base_url: str | None,
+    params: Mapping[str, Any],
+    rules_hash: str,
+    templates_sha256: str,
+) -> dict[str, Any]:
+    """The settings that decide what the items are, as plain JSON data."""
+    voice = settings.brand_voice
+    return {
+        "input_sha256": input_sha256,
+        "platforms": list(settings.platforms),
+        "variants": settings.variants,
+        "lang": settings.lang,
+        "backend": backend,
+        "model": model,
+        "base_url": base_url,
+        "params": {k: params[k] for k in sorted(params)},
+        "seed": settings.seed,
+        "templates_sha256": templates_sha256,
+        "rules_sha256": rules_hash,
+        "brand_voice": {"tone": voice.tone, "use": list(voice.use), "avoid": list(voice.avoid)},
+    }
+
+
+def fingerprint_hash(fingerprint: Mapping[str, Any]) -> str:
+    text = json.dumps(fingerprint, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_LABELS = {
+    "input_sha256": "input file content",
+    "templates_sha256": "templates",
+    "rules_sha256": "rule packs",
+}
+
+
+def describe_differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) == new.get(key):
+            continue
+        if key in _LABELS:
+            out.append(f"{_LABELS[key]} changed")
+        else:
+            out.append(f"{key}: {old.get(key)!r} -> {new.get(key)!r}")
+    return out
+
+
+@dataclass
+class RunManifest:
+    path: Path
+    fingerprint: dict[str, Any]
+    created: str = field(default_factory=_now)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    superseded: list[str] = field(default_factory=list)
+
+    @property
+    def fingerprint_hash(self) -> str:
+        return fingerprint_hash(self.fingerprint)
+
+    @classmethod
+    def load(cls, outdir: str | Path) -> RunManifest | None:
+        path = Path(outdir) / MANIFEST_FILE
+        if not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(
+                path=path,
+                fingerprint=dict(data["fingerprint"]),
+                created=str(data.get("created", "")),
+                runs=list(data.get("runs", [])),
+                superseded=list(data.get("superseded", [])),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(
+                f"unreadable run manifest: {exc}",
+                file=path,
+                hint="use --force to start this folder over",
+            ) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": MANIFEST_VERSION,
+            "created": self.created,
+            "fingerprint": self.fingerprint,
+            "fingerprint_sha256": self.fingerprint_hash,
+            "runs": self.runs,
+            "superseded": self.superseded,
+        }
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".run.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(self.to_dict(), handle, ensure_ascii=False, indent=2)
+                handle.write("\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def run_started(self, run_id: str) -> None:
+        self.runs.append({"run": run_id, "started": _now(), "finished": None, "outcome": None})
+        self.save()
+
+    def run_finished(self, run_id: str, *, outcome: str, counts: Mapping[str, int]) -> None:
+        for entry in reversed(self.runs):
+            if entry.get("run") == run_id:
+                entry.update(finished=_now(), outcome=outcome, counts=dict(counts))
+                break
+        self.save()
+
+
+def prepare_outdir(
+    outdir: Path, fingerprint: dict[str, Any], *, force: bool, results_exist: bool
+) -> tuple[RunManifest, bool]:
+    """The manifest to use for a run into ``outdir``, and whether it resumes.
+
+    Raises ConfigError (exit 2) when the folder holds results of other settings and
+    ``force`` is not given. With ``force`` the old results and manifest are moved
+    aside under a timestamped name, so nothing earlier is lost.
+    """
+    existing = RunManifest.load(outdir)
+    if existing is not None and existing.fingerprint == fingerprint:
+        return existing, True
+    if existing is None and not results_exist:
+        manifest = RunManifest(path=outdir / MANIFEST_FILE, fingerprint=fingerprint)
+        return manifest, False
+    if not force:
+        if existing is None:
+            reason = "it holds results.jsonl without a run manifest"
+        else:
+            reason = "it was generated with different settings: " + "; ".join(
+                describe_differences(existing.fingerprint, fingerprint)
+            )
+        raise ConfigError(
+            f"output folder already used: {reason}",
+            file=outdir,
+            hint="run the same command as before to resume, choose another -o folder, "
+            "or add --force to start over (old results are kept under a new name)",
+        )
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    moved: list[str] = []
+    for name in ("results.jsonl", MANIFEST_FILE):
+        source = outdir / name
+        if source.is_file():
+            stem, _, ext = name.partition(".")
+            target = outdir / f"{stem}.superseded-{stamp}.{ext}"
+            os.replace(source, target)
+            moved.append(target.name)
+    manifest = RunManifest(path=outdir / MANIFEST_FILE, fingerprint=fingerprint, superseded=moved)
+    return manifest, False

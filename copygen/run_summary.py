@@ -1,0 +1,287 @@
+"""The numbers at the end of a run: counts, pass rate, tokens, cost, latency.
+
+Computed from ``results.jsonl`` (the whole output folder, including items a
+previous run completed), so the summary of a resumed run describes the batch, not
+just the last slice of it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from copygen.errors import ExitCode
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from copygen.backends.base import Usage
+    from copygen.config import Price
+
+__all__ = [
+    "RunSummary",
+    "SummaryBuilder",
+    "cost_of",
+    "percentile",
+    "render_summary",
+    "summarise",
+    "summary_lines",
+]
+
+_SEVERITY_RANK = {"info": 1, "warn": 2, "block": 3}
+
+
+def cost_of(usage: Usage, price: Price | None) -> float | None:
+    """The cost of one call's tokens, or None when the model's price is unknown."""
+    if price is None:
+        return None
+    return (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1e6
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (0..100) by linear interpolation; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    rank = (len(ordered) - 1) * q / 100.0
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass
+class RunSummary:
+    """What a ``generate`` run produced; ``exit_code`` is the command's exit status."""
+
+    outdir: Path
+    run_id: str | None = None
+    planned: int = 0  # items the input and settings call for
+    items: int = 0  # items with a record in results.jsonl
+    new: int = 0  # items completed by this run
+    resumed: int = 0  # items a previous run had completed
+    counts: dict[str, int] = field(default_factory=dict)  # by status
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = 0.0  # None: some tokens have no known price
+    currency: str | None = None
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    worst_severity: str | None = None  # over items not decided by a reviewer
+    interrupted: bool = False
+    fail_on: str | None = None
+    audit_path: Path | None = None
+    audit_head: str | None = None
+    results_path: Path | None = None
+    csv_path: Path | None = None
+    xlsx_path: Path | None = None
+    backend: str | None = None
+    model: str | None = None
+
+    def count(self, status: str) -> int:
+        return self.counts.get(status, 0)
+
+    @property
+    def errors(self) -> int:
+        return self.count("error")
+
+    @property
+    def texts(self) -> int:
+        """Items that have a text (every status but error)."""
+        return self.items - self.errors
+
+    @property
+    def pass_rate(self) -> float | None:
+        """文案合格率: items the checker passed as a share of all items."""
+        return None if self.items == 0 else self.count("pass") / self.items
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def cost_per_text(self) -> float | None:
+        if self.cost is None or self.texts == 0:
+            return None
+        return self.cost / self.texts
+
+    @property
+    def fail_on_met(self) -> bool:
+        level = self.fail_on
+        if level in (None, "never") or self.worst_severity is None:
+            return False
+        return _SEVERITY_RANK[self.worst_severity] >= _SEVERITY_RANK[level]
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return int(ExitCode.INTERRUPTED)
+        if self.errors:
+            return int(ExitCode.BACKEND)
+        if self.fail_on_met:
+            return int(ExitCode.FINDINGS)
+        return int(ExitCode.OK)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outdir": str(self.outdir),
+            "run": self.run_id,
+            "planned": self.planned,
+            "items": self.items,
+            "new": self.new,
+            "resumed": self.resumed,
+            "counts": dict(self.counts),
+            "pass_rate": self.pass_rate,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost": self.cost,
+            "currency": self.currency,
+            "cost_per_text": self.cost_per_text,
+            "latency_p50_ms": self.latency_p50_ms,
+            "latency_p95_ms": self.latency_p95_ms,
+            "interrupted": self.interrupted,
+            "audit_head": self.audit_head,
+            "exit_code": self.exit_code,
+        }
+
+
+class SummaryBuilder:
+    """Accumulates result records one at a time (streaming), then fills a RunSummary.
+
+    ``priced`` False means the backend costs nothing (offline), so an unknown price
+    does not make the cost unknown.
+    """
+
+    def __init__(self, *, priced: bool = True) -> None:
+        self.priced = priced
+        self.items = 0
+        self.counts: dict[str, int] = {}
+        self.latencies: list[float] = []
+        self.prompt = 0
+        self.completion = 0
+        self.cost: float | None = 0.0
+        self.currency: str | None = None
+        self.worst = 0
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        self.items += 1
+        status = str(record.get("status"))
+        self.counts[status] = self.counts.get(status, 0) + 1
+        usage = record.get("usage") or {}
+        tokens_in = int(usage.get("prompt_tokens", 0) or 0)
+        tokens_out = int(usage.get("completion_tokens", 0) or 0)
+        self.prompt += tokens_in
+        self.completion += tokens_out
+        item_cost = record.get("cost")
+        if item_cost is None:
+            if self.priced and (tokens_in or tokens_out):
+                self.cost = None
+        elif self.cost is not None:
+            self.cost += float(item_cost)
+        self.currency = record.get("currency") or self.currency
+        latency = record.get("latency_ms")
+        if status != "error" and isinstance(latency, (int, float)):
+            self.latencies.append(float(latency))
+        if status in ("pass", "review", "blocked"):
+            for finding in record.get("findings") or ():
+                rank = _SEVERITY_RANK.get(str(finding.get("severity")), 0)
+                self.worst = max(self.worst, rank)
+
+    def fill(self, summary: RunSummary) -> RunSummary:
+        summary.items = self.items
+        summary.counts = dict(self.counts)
+        summary.prompt_tokens = self.prompt
+        summary.completion_tokens = self.completion
+        summary.cost = self.cost
+        summary.currency = self.currency
+        summary.latency_p50_ms = percentile(self.latencies, 50)
+        summary.latency_p95_ms = percentile(self.latencies, 95)
+        summary.worst_severity = {v: k for k, v in _SEVERITY_RANK.items()}.get(self.worst)
+        return summary
+
+
+def summarise(
+    records: Iterable[Mapping[str, Any]], summary: RunSummary, *, priced: bool = True
+) -> RunSummary:
+    """Fill the counts, tokens, cost and latency of ``summary`` from result records."""
+    builder = SummaryBuilder(priced=priced)
+    for record in records:
+        builder.add(record)
+    return builder.fill(summary)
+
+
+# --- presentation ------------------------------------------------------------------------
+
+
+def _money(value: float | None, currency: str | None) -> str:
+    if value is None:
+        return "unknown"
+    unit = f" {currency}" if currency else ""
+    if value == 0:
+        return f"0{unit}"
+    return f"{value:.6f}".rstrip("0").rstrip(".") + unit if value < 0.01 else f"{value:.4f}{unit}"
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f} ms" if value < 10_000 else f"{value / 1000:.1f} s"
+
+
+def _rows(summary: RunSummary) -> list[tuple[str, str]]:
+    rate = summary.pass_rate
+    rows: list[tuple[str, str]] = [
+        ("items", f"{summary.items} of {summary.planned}" if summary.planned else "0"),
+        ("new / resumed", f"{summary.new} / {summary.resumed}"),
+        ("pass rate (文案合格率)", "-" if rate is None else f"{rate:.1%}"),
+        ("pass", str(summary.count("pass"))),
+        ("needs review", str(summary.count("review"))),
+        ("blocked", str(summary.count("blocked"))),
+        ("errors", str(summary.errors)),
+    ]
+    for decided in ("approved", "rejected"):
+        if summary.count(decided):
+            rows.append((decided, str(summary.count(decided))))
+    rows += [
+        (
+            "tokens",
+            f"{summary.tokens} (in {summary.prompt_tokens}, out {summary.completion_tokens})",
+        ),
+        ("cost", _money(summary.cost, summary.currency)),
+        ("cost per text", _money(summary.cost_per_text, summary.currency)),
+        ("latency p50 / p95", f"{_ms(summary.latency_p50_ms)} / {_ms(summary.latency_p95_ms)}"),
+    ]
+    if summary.audit_head:
+        rows.append(("audit head", summary.audit_head))
+    return rows
+
+
+def summary_lines(summary: RunSummary) -> list[str]:
+    """The summary as plain ``name: value`` lines (logs, pipes, CI)."""
+    title = "interrupted" if summary.interrupted else "done"
+    lines = [f"copygen generate {title}: {summary.outdir}"]
+    lines += [f"  {name}: {value}" for name, value in _rows(summary)]
+    return lines
+
+
+def render_summary(summary: RunSummary, console: Console) -> None:
+    """The summary as a table, for a terminal."""
+    from rich.table import Table
+    from rich.text import Text
+
+    title = "copygen generate — interrupted" if summary.interrupted else "copygen generate"
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("", style="bold")
+    table.add_column("")
+    flagged = {
+        "errors": "red" if summary.errors else "",
+        "blocked": "red" if summary.count("blocked") else "",
+        "needs review": "yellow" if summary.count("review") else "",
+    }
+    for name, value in _rows(summary):
+        table.add_row(Text(name), Text(value, style=flagged.get(name, "")))
+    console.print(table)
