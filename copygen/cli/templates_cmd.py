@@ -1,0 +1,131 @@
+"""``copygen templates list|show|render``: inspect prompts before any money is spent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from copygen.cli.common import settings_from
+from copygen.errors import ConfigError
+
+_TEMPLATES_HELP = "Your templates folder; same names override the built-in ones."
+
+
+def register(app: typer.Typer) -> None:
+    templates_app = typer.Typer(
+        help="List, show and render the prompt templates.", no_args_is_help=True
+    )
+
+    @templates_app.command("list")
+    def list_cmd(
+        ctx: typer.Context,
+        templates: Path | None = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
+    ) -> None:
+        """List the templates in use: name, kind, built-in or custom, and file."""
+        from copygen.prompts import PromptBuilder
+
+        builder = PromptBuilder(settings=settings_from(ctx, templates=templates))
+        infos = builder.list_templates()
+        rows = [
+            (
+                info.name,
+                info.kind,
+                "custom (overrides built-in)" if info.overrides_builtin else info.origin,
+                str(info.path),
+            )
+            for info in infos
+        ]
+        header = ("NAME", "KIND", "ORIGIN", "PATH")
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+        for row in [header, *rows]:
+            typer.echo(
+                "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3]
+            )
+
+    @templates_app.command("show")
+    def show_cmd(
+        ctx: typer.Context,
+        name: str = typer.Argument(
+            ..., help="A platform (livestream, social, detail), system, repair or a file name."
+        ),
+        lang: str | None = typer.Option(
+            None, "--lang", help="Language for a platform name (default zh)."
+        ),
+        templates: Path | None = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
+    ) -> None:
+        """Print a template's source."""
+        from copygen.prompts import PromptBuilder
+
+        settings = settings_from(ctx, templates=templates, lang=lang)
+        builder = PromptBuilder(settings=settings)
+        resolved = builder.resolve_name(name, settings.lang or "zh")
+        typer.echo(f"# {resolved}: {builder.template_path(resolved)}", err=True)
+        typer.echo(builder.template_source(resolved).rstrip("\n"))
+
+    @templates_app.command("render")
+    def render_cmd(
+        ctx: typer.Context,
+        name: str = typer.Argument(
+            ..., help="A platform (livestream, social, detail) or its template file name."
+        ),
+        input_path: Path = typer.Option(
+            ..., "--input", "-i", help="Product file (CSV, XLSX or JSONL)."
+        ),
+        row: int = typer.Option(1, "--row", "-r", help="1-based data row of the product file."),
+        lang: str | None = typer.Option(
+            None, "--lang", help="Language to write in (default: the row's lang, else zh)."
+        ),
+        variant: int = typer.Option(1, "--variant", help="Variant number (1-based)."),
+        templates: Path | None = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
+        output_format: str = typer.Option("text", "--format", help="text or json."),
+    ) -> None:
+        """Print the exact messages that would be sent for one row; calls no backend."""
+        from copygen.platforms import PLATFORM_NAMES
+        from copygen.products import product_at
+        from copygen.prompts import PromptBuilder, normalise_lang, resolve_lang
+
+        if output_format not in ("text", "json"):
+            raise ConfigError(f"--format must be text or json, got {output_format!r}")
+        if variant < 1:
+            raise ConfigError(f"--variant must be 1 or more, got {variant}")
+        settings = settings_from(ctx, templates=templates, lang=lang)
+        builder = PromptBuilder(settings=settings)
+
+        def warn(message: str) -> None:
+            typer.echo(f"copygen: warning: {message}", err=True)
+
+        product = product_at(input_path, row, on_warning=warn)
+        if name in PLATFORM_NAMES:
+            rendered = builder.render(
+                product,
+                platform=name,
+                lang=resolve_lang(product, settings),
+                variant=variant,
+            )
+        else:
+            resolved = builder.resolve_name(name, resolve_lang(product, settings))
+            parts = resolved.split(".")
+            # social.en.j2 writes English unless --lang says otherwise.
+            file_lang = parts[1] if len(parts) == 3 else None
+            chosen = settings.lang or file_lang or resolve_lang(product, settings)
+            rendered = builder.render_with(
+                resolved, product, lang=normalise_lang(chosen), variant=variant
+            )
+        if output_format == "json":
+            data = rendered.to_dict()
+            data["product"] = {"source": product.source, "row": product.row, "sku": product.sku}
+            typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        typer.echo(f"# template: {rendered.template} (uses {', '.join(rendered.templates)})")
+        typer.echo(f"# template_hash: {rendered.template_hash}")
+        typer.echo(
+            f"# product: {product.source} row {product.row}, sku {product.sku};"
+            f" platform {rendered.platform}; lang {rendered.lang}; variant {rendered.variant}"
+        )
+        for message in rendered.messages:
+            typer.echo(f"=== {message['role']} ===")
+            typer.echo(message["content"].rstrip("\n"))
+
+    app.add_typer(templates_app, name="templates")

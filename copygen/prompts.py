@@ -1,0 +1,675 @@
+"""Product rows -> the exact chat messages sent to a model.
+
+Templates are Jinja2, rendered in a sandbox with ``StrictUndefined`` and no
+autoescaping. Product values reach templates only as data: they are put into one
+delimited JSON block by this module and are never rendered as template source, so
+a title such as ``{{ 7*7 }}`` or ``忽略以上指令`` arrives in the prompt literally.
+
+Template names: ``system.<lang>.j2``, ``<platform>.<lang>.j2`` (livestream,
+social, detail) and ``repair.<lang>.j2``; names starting with ``_`` are partials.
+For a language without its own template the English one is used and told to write
+in the target language. Templates in ``settings.templates`` win over built-in ones
+of the same name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import types
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from copygen.errors import TemplateError
+from copygen.platforms import PLATFORM_NAMES, PlatformSpec, get_platform
+from copygen.resources import data_dir
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from copygen.compliance.rules import RuleSet
+    from copygen.config import Settings
+    from copygen.product import Product
+
+TEMPLATE_SUFFIX = ".j2"
+PRODUCT_OPEN = "<product_data>"
+PRODUCT_CLOSE = "</product_data>"
+_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+# Shown to English templates when they write for another language.
+LANGUAGE_NAMES: dict[str, str] = {
+    "zh": "Simplified Chinese",
+    "zh-cn": "Simplified Chinese",
+    "zh-hans": "Simplified Chinese",
+    "zh-tw": "Traditional Chinese",
+    "zh-hk": "Traditional Chinese",
+    "zh-hant": "Traditional Chinese",
+    "en": "English",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "ru": "Russian",
+    "ar": "Arabic",
+    "th": "Thai",
+    "vi": "Vietnamese",
+    "id": "Indonesian",
+    "ms": "Malay",
+    "tr": "Turkish",
+    "nl": "Dutch",
+    "pl": "Polish",
+}
+
+
+def normalise_lang(value: str) -> str:
+    """``zh_CN`` -> ``zh-cn``."""
+    return value.strip().lower().replace("_", "-")
+
+
+def resolve_lang(product: Product, settings: Settings) -> str:
+    """The language to write in: ``settings.lang`` wins, else the row's ``lang``, else zh."""
+    for candidate in (settings.lang, product.lang):
+        if candidate and candidate.strip():
+            return normalise_lang(candidate)
+    return "zh"
+
+
+def language_name(lang: str) -> str:
+    lang = normalise_lang(lang)
+    return LANGUAGE_NAMES.get(lang) or LANGUAGE_NAMES.get(lang.split("-")[0]) or lang
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """The messages for one item, and which templates made them."""
+
+    template: str  # the main template: "<platform>.<lang>.j2" or "repair.<lang>.j2"
+    template_hash: str  # sha256 over the sources of every template used
+    messages: list[dict[str, str]]
+    platform: str
+    lang: str
+    templates: tuple[str, ...] = ()  # every template used, includes and partials too
+    variant: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "template": self.template,
+            "template_hash": self.template_hash,
+            "templates": list(self.templates),
+            "platform": self.platform,
+            "lang": self.lang,
+            "variant": self.variant,
+            "messages": [dict(m) for m in self.messages],
+        }
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """One template a builder can see, for ``copygen templates list``."""
+
+    name: str
+    path: Path
+    origin: str  # "custom" or "built-in"
+    kind: str  # "system", "platform", "repair", "partial" or "other"
+    overrides_builtin: bool = False
+
+
+@dataclass
+class _Compiled:
+    template: jinja2.Template
+    names: tuple[str, ...]  # the template and everything it includes/imports
+    hash: str
+
+
+@dataclass
+class _Cache:
+    compiled: dict[str, _Compiled] = field(default_factory=dict)
+    guidance: dict[tuple[str, str, str], list[dict[str, str]]] = field(default_factory=dict)
+
+
+def _kind(name: str) -> str:
+    base = name.split(".", 1)[0]
+    if base.startswith("_"):
+        return "partial"
+    if base in ("system", "repair"):
+        return base
+    if base in PLATFORM_NAMES:
+        return "platform"
+    return "other"
+
+
+def _spec_context(spec: PlatformSpec, lang: str) -> dict[str, Any]:
+    zh = lang.startswith("zh")
+    return {
+        "name": spec.name,
+        "label": spec.label_zh if zh else spec.label_en,
+        "label_zh": spec.label_zh,
+        "label_en": spec.label_en,
+        "max_total_chars": spec.max_total_chars,
+        "fields": [
+            {
+                "name": f.name,
+                "kind": f.kind,
+                "description": f.description_zh if zh else f.description_en,
+                "max_chars": f.max_chars,
+                "min_items": f.min_items,
+                "max_items": f.max_items,
+                "required": f.required,
+            }
+            for f in spec.fields
+        ],
+        "field_names": list(spec.field_names),
+    }
+
+
+def example_fields(spec: PlatformSpec, lang: str) -> dict[str, Any]:
+    """A placeholder object with the platform's fields: shows the shape, not content."""
+    zh = lang.startswith("zh")
+    out: dict[str, Any] = {}
+    for f in spec.fields:
+        description = f.description_zh if zh else f.description_en
+        if f.kind == "list":
+            count = max(f.min_items or 1, 1)
+            first = f"<第1项：{description}>" if zh else f"<item 1: {description}>"
+            rest = [(f"<第{i}项>" if zh else f"<item {i}>") for i in range(2, count + 1)]
+            out[f.name] = [first, *rest]
+        else:
+            out[f.name] = f"<{description}>"
+    return out
+
+
+def product_data(product: Product) -> dict[str, Any]:
+    """The product as plain data for the prompt: empty values left out."""
+    data = product.to_dict()
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        # lang and platforms route the item; in the block they would only contradict
+        # the language the prompt asks for (a row with lang=en written with --lang ja).
+        if key in ("extra", "lang", "platforms"):
+            continue
+        if value in (None, "", [], {}):
+            continue
+        out[key] = value
+    extra = {k: v for k, v in product.extra.items() if str(v).strip()}
+    if extra:
+        out["extra"] = extra
+    return out
+
+
+def product_block(product: Product) -> str:
+    """The delimited product block: JSON between ``<product_data>`` tags.
+
+    ``</`` inside values is written ``<\\/`` (the same JSON string), so no value
+    can close the block early.
+    """
+    text = json.dumps(product_data(product), ensure_ascii=False, indent=2)
+    text = text.replace("</", "<\\/")
+    return f"{PRODUCT_OPEN}\n{text}\n{PRODUCT_CLOSE}"
+
+
+def _guidance_dict(item: Any) -> dict[str, str]:
+    if isinstance(item, Mapping):
+        source: Mapping[str, Any] = item
+    else:
+        source = {
+            name: getattr(item, name, "")
+            for name in ("term", "category", "law", "reason", "suggestion")
+        }
+    return {
+        name: "" if source.get(name) is None else str(source.get(name))
+        for name in ("term", "category", "law", "reason", "suggestion")
+    }
+
+
+def _finding_dict(finding: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("rule", "category", "severity", "field", "start", "end", "text", "message", "law")
+    out: dict[str, Any] = {key: finding.get(key) for key in keys}
+    out["suggestion"] = finding.get("suggestion")
+    for key in ("rule", "category", "severity", "field", "text", "message", "law", "suggestion"):
+        out[key] = "" if out[key] is None else str(out[key])
+    return out
+
+
+def _template_line(exc: BaseException, filename: str | None) -> int | None:
+    """The line in the template where rendering failed (Jinja rewrites tracebacks)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename == filename or code.co_filename.endswith(TEMPLATE_SUFFIX):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+class PromptBuilder:
+    """Renders prompts for products; compiled templates and guidance are cached.
+
+    ``ruleset``: the compliance rules whose banned wordings become guidance in the
+    prompt. None loads them from the settings (``rules``, ``disable``,
+    ``only_category``) when first needed.
+    """
+
+    def __init__(self, *, settings: Settings, ruleset: RuleSet | None = None) -> None:
+        self.settings = settings
+        self._ruleset = ruleset
+        self._ruleset_loaded = ruleset is not None
+        self._cache = _Cache()
+        self.custom_dir: Path | None = None
+        if settings.templates is not None:
+            custom = Path(settings.templates).expanduser()
+            if not custom.is_dir():
+                raise TemplateError("templates folder not found", file=custom)
+            self.custom_dir = custom
+        self.builtin_dir = data_dir("templates")
+        self.search_path: tuple[Path, ...] = tuple(
+            p for p in (self.custom_dir, self.builtin_dir) if p is not None
+        )
+        self._env = self._make_env()
+        self._names: frozenset[str] | None = None
+
+    # --- environment --------------------------------------------------------------------
+
+    def _make_env(self) -> jinja2.Environment:
+        from jinja2 import FileSystemLoader, StrictUndefined
+        from jinja2.sandbox import SandboxedEnvironment
+
+        # One FileSystemLoader with several folders: the first folder holding a name
+        # wins, so a custom template overrides the built-in one of the same name.
+        loader = FileSystemLoader([str(p) for p in self.search_path], encoding="utf-8")
+        env = SandboxedEnvironment(
+            loader=loader,
+            undefined=StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+            cache_size=-1,
+        )
+        env.filters["tojson"] = _tojson
+        return env
+
+    def template_names(self) -> frozenset[str]:
+        if self._names is None:
+            self._names = frozenset(self._env.list_templates(extensions=["j2"]))
+        return self._names
+
+    def list_templates(self) -> list[TemplateInfo]:
+        infos: list[TemplateInfo] = []
+        builtin = {
+            p.relative_to(self.builtin_dir).as_posix()
+            for p in self.builtin_dir.rglob(f"*{TEMPLATE_SUFFIX}")
+        }
+        for name in sorted(self.template_names()):
+            path = self.template_path(name)
+            custom = self.custom_dir is not None and path.is_relative_to(self.custom_dir)
+            infos.append(
+                TemplateInfo(
+                    name=name,
+                    path=path,
+                    origin="custom" if custom else "built-in",
+                    kind=_kind(name),
+                    overrides_builtin=custom and name in builtin,
+                )
+            )
+        return infos
+
+    def template_path(self, name: str) -> Path:
+        for folder in self.search_path:
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate
+        raise TemplateError(self._not_found(name))
+
+    def template_source(self, name: str) -> str:
+        from jinja2 import TemplateNotFound
+
+        try:
+            source, _, _ = self._env.loader.get_source(self._env, name)  # type: ignore[union-attr]
+        except TemplateNotFound:
+            raise TemplateError(self._not_found(name)) from None
+        except UnicodeDecodeError:
+            raise TemplateError("template is not UTF-8 text", file=name) from None
+        return source
+
+    def select_template(self, kind: str, lang: str) -> str:
+        """The template name for ``kind`` (system, repair or a platform) in ``lang``."""
+        lang = normalise_lang(lang)
+        names = self.template_names()
+        base = lang.split("-")[0]
+        fallback = "zh" if base == "zh" else "en"
+        for candidate in (lang, base, fallback):
+            name = f"{kind}.{candidate}{TEMPLATE_SUFFIX}"
+            if name in names:
+                return name
+        raise TemplateError(
+            f"no template for '{kind}' in language '{lang}'"
+            f" (looked for {kind}.{lang}{TEMPLATE_SUFFIX} and {kind}.{fallback}{TEMPLATE_SUFFIX}"
+            f" in {', '.join(str(p) for p in self.search_path)})"
+        )
+
+    def _compile(self, name: str) -> _Compiled:
+        cached = self._cache.compiled.get(name)
+        if cached is not None:
+            return cached
+        from jinja2 import TemplateNotFound, TemplateSyntaxError, meta
+
+        order: list[str] = []
+        pending = [name]
+        try:
+            while pending:
+                current = pending.pop(0)
+                if current in order:
+                    continue
+                order.append(current)
+                source = self.template_source(current)
+                tree = self._env.parse(source, current)
+                for ref in meta.find_referenced_templates(tree):
+                    if ref is not None and ref not in order:
+                        pending.append(ref)
+            template = self._env.get_template(name)
+        except TemplateSyntaxError as exc:
+            raise TemplateError(
+                f"template syntax error: {exc.message}",
+                file=exc.filename or exc.name or name,
+                row=exc.lineno,
+            ) from None
+        except TemplateNotFound as exc:
+            raise TemplateError(f"template '{exc.name}' not found (used by '{name}')") from None
+        digest = hashlib.sha256()
+        for current in order:
+            digest.update(current.encode("utf-8") + b"\0")
+            digest.update(self.template_source(current).encode("utf-8") + b"\0")
+        compiled = _Compiled(template=template, names=tuple(order), hash=digest.hexdigest())
+        self._cache.compiled[name] = compiled
+        return compiled
+
+    def _render(
+        self, name: str, context: Mapping[str, Any], product: Product
+    ) -> tuple[str, _Compiled]:
+        from jinja2 import TemplateError as JinjaTemplateError
+        from jinja2 import UndefinedError
+        from jinja2.exceptions import SecurityError
+
+        compiled = self._compile(name)
+        try:
+            text = compiled.template.render(context)
+        except UndefinedError as exc:
+            line = _template_line(exc, compiled.template.filename)
+            where = f"'{name}'" + (f" line {line}" if line else "")
+            raise TemplateError(
+                f"template {where}: undefined variable: {exc.message}",
+                file=product.source,
+                row=product.row,
+            ) from None
+        except SecurityError as exc:
+            raise TemplateError(
+                f"template '{name}': not allowed in the sandbox: {exc}",
+                file=product.source,
+                row=product.row,
+            ) from None
+        except JinjaTemplateError as exc:
+            raise TemplateError(
+                f"template '{name}': {exc}", file=product.source, row=product.row
+            ) from None
+        except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError) as exc:
+            line = _template_line(exc, compiled.template.filename)
+            where = f"'{name}'" + (f" line {line}" if line else "")
+            raise TemplateError(
+                f"template {where}: {type(exc).__name__}: {exc}",
+                file=product.source,
+                row=product.row,
+            ) from None
+        # Blocks and macros leave runs of blank lines; one blank line is enough. Product
+        # values cannot be affected: they sit in JSON, where newlines are escaped.
+        return _BLANK_LINES.sub("\n\n", text).strip() + "\n", compiled
+
+    # --- context ------------------------------------------------------------------------
+
+    @property
+    def ruleset(self) -> RuleSet | None:
+        if not self._ruleset_loaded:
+            self._ruleset_loaded = True
+            self._ruleset = self._load_ruleset()
+        return self._ruleset
+
+    def _load_ruleset(self) -> RuleSet | None:
+        try:
+            from copygen.compliance.rules import load_rules
+        except ImportError:  # the compliance engine is not there yet: no guidance
+            return None
+        s = self.settings
+        return load_rules(paths=s.rules, disabled=s.disable, only_categories=s.only_category)
+
+    def guidance(self, *, category: str, platform: str, lang: str) -> list[dict[str, str]]:
+        """The banned wordings most relevant to this category/platform, as plain dicts."""
+        key = (category, platform, lang)
+        cached = self._cache.guidance.get(key)
+        if cached is not None:
+            return cached
+        ruleset = self.ruleset
+        items: list[dict[str, str]] = []
+        if ruleset is not None:
+            try:
+                from copygen.compliance.guidance import guidance_for
+            except ImportError:  # the guidance module is not there yet: no guidance
+                guidance_for = None
+            rule_lang = "zh" if lang.startswith("zh") else "en"
+            if guidance_for is not None:
+                found = guidance_for(ruleset, category=category, platform=platform, lang=rule_lang)
+                items = [_guidance_dict(item) for item in found]
+        self._cache.guidance[key] = items
+        return items
+
+    def context(
+        self, product: Product, *, platform: str, lang: str, variant: int
+    ) -> dict[str, Any]:
+        """Every variable a template can use (see templates/README.md)."""
+        spec = _platform(platform)
+        lang = normalise_lang(lang)
+        voice = self.settings.brand_voice
+        label = self.settings.label_for(spec.name)
+        template_lang = "zh" if lang.startswith("zh") else "en"
+        return {
+            "product": _readonly(product_data_full(product)),
+            "product_block": product_block(product),
+            "product_json": json.dumps(product_data(product), ensure_ascii=False),
+            "platform": _readonly(_spec_context(spec, lang)),
+            "example_json": json.dumps(example_fields(spec, lang), ensure_ascii=False, indent=2),
+            "lang": lang,
+            "lang_name": language_name(lang),
+            "template_lang": template_lang,
+            "other_language": not lang.startswith(template_lang),
+            "variant": variant,
+            "variants": max(self.settings.variants, variant),
+            "audience": product.audience,
+            # Shifts the angle by audience (千人千面): two audiences get different
+            # angles for the same variant; stable across runs, unlike hash().
+            "audience_seed": zlib.crc32(product.audience.encode("utf-8")) % 997,
+            "brand_voice": _readonly(
+                {"tone": voice.tone, "use": list(voice.use), "avoid": list(voice.avoid)}
+            ),
+            "guidance": [
+                _readonly(g)
+                for g in self.guidance(category=product.category, platform=spec.name, lang=lang)
+            ],
+            "aigc_label": _readonly(
+                {
+                    "enabled": label.enabled,
+                    "position": label.position,
+                    "text": label.text(lang),
+                }
+            ),
+            "row": product.row,
+            "source": product.source,
+        }
+
+    # --- rendering ----------------------------------------------------------------------
+
+    def render(
+        self, product: Product, *, platform: str, lang: str, variant: int = 1
+    ) -> RenderedPrompt:
+        """The system and user messages asking for one variant of one platform's copy."""
+        if variant < 1:
+            raise ValueError("variant starts at 1")
+        lang = normalise_lang(lang)
+        context = self.context(product, platform=platform, lang=lang, variant=variant)
+        return self._render_messages(product, platform, lang, variant, context)
+
+    def _render_messages(
+        self,
+        product: Product,
+        platform: str,
+        lang: str,
+        variant: int,
+        context: Mapping[str, Any],
+        main_name: str | None = None,
+    ) -> RenderedPrompt:
+        system_name = self.select_template("system", lang)
+        if main_name is None:
+            main_name = self.select_template(_platform(platform).name, lang)
+        system_text, system_compiled = self._render(system_name, context, product)
+        user_text, main_compiled = self._render(main_name, context, product)
+        names = _unique(system_compiled.names + main_compiled.names)
+        return RenderedPrompt(
+            template=main_name,
+            template_hash=_combined_hash(system_compiled, main_compiled),
+            messages=[
+                {"role": "system", "content": system_text},
+                {"role": "user", "content": user_text},
+            ],
+            platform=_platform(platform).name,
+            lang=lang,
+            templates=names,
+            variant=variant,
+        )
+
+    def render_repair(
+        self,
+        product: Product,
+        *,
+        platform: str,
+        lang: str,
+        variant: int,
+        previous_fields: Mapping[str, Any],
+        findings: Sequence[Mapping[str, Any]],
+    ) -> RenderedPrompt:
+        """The first prompt, the draft as the assistant's reply, then the repair request.
+
+        ``findings`` are dicts in the DESIGN.md finding format; the repair prompt
+        names each flagged text, rule, law and suggestion and asks for corrected JSON.
+        """
+        lang = normalise_lang(lang)
+        first = self.render(product, platform=platform, lang=lang, variant=variant)
+        context = dict(self.context(product, platform=platform, lang=lang, variant=variant))
+        previous = {str(k): v for k, v in previous_fields.items()}
+        context["previous_fields"] = _readonly(previous)
+        context["previous_json"] = json.dumps(previous, ensure_ascii=False, indent=2)
+        context["findings"] = [_readonly(_finding_dict(f)) for f in findings]
+        repair_name = self.select_template("repair", lang)
+        repair_text, repair_compiled = self._render(repair_name, context, product)
+        digest = hashlib.sha256()
+        digest.update(first.template_hash.encode("ascii"))
+        digest.update(repair_compiled.hash.encode("ascii"))
+        return RenderedPrompt(
+            template=repair_name,
+            template_hash=digest.hexdigest(),
+            messages=[
+                *first.messages,
+                {"role": "assistant", "content": json.dumps(previous, ensure_ascii=False)},
+                {"role": "user", "content": repair_text},
+            ],
+            platform=first.platform,
+            lang=lang,
+            templates=_unique(first.templates + repair_compiled.names),
+            variant=variant,
+        )
+
+    def render_with(
+        self, name: str, product: Product, *, lang: str, variant: int = 1
+    ) -> RenderedPrompt:
+        """The messages with the platform template ``name`` (e.g. ``social.en.j2``)
+        instead of the one chosen by language; for ``copygen templates render``."""
+        platform = name.split(".", 1)[0]
+        if platform not in PLATFORM_NAMES:
+            raise TemplateError(
+                f"'{name}' is not a platform template; expected a name starting with"
+                f" {', '.join(PLATFORM_NAMES)}"
+            )
+        if name not in self.template_names():
+            raise TemplateError(self._not_found(name))
+        lang = normalise_lang(lang)
+        context = self.context(product, platform=platform, lang=lang, variant=variant)
+        return self._render_messages(product, platform, lang, variant, context, main_name=name)
+
+    def resolve_name(self, name: str, lang: str) -> str:
+        """A template file name for what a user typed: ``social``, ``system``,
+        ``social.zh`` or ``social.zh.j2``."""
+        names = self.template_names()
+        if name in names:
+            return name
+        if f"{name}{TEMPLATE_SUFFIX}" in names:
+            return f"{name}{TEMPLATE_SUFFIX}"
+        if name in PLATFORM_NAMES or name in ("system", "repair"):
+            return self.select_template(name, lang)
+        raise TemplateError(self._not_found(name), hint="see 'copygen templates list'")
+
+    def _not_found(self, name: str) -> str:
+        return f"template '{name}' not found in {', '.join(str(p) for p in self.search_path)}"
+
+
+def product_data_full(product: Product) -> dict[str, Any]:
+    """Every product field for templates (empty ones included, so templates may test them)."""
+    data = product.to_dict()
+    data["row"] = product.row
+    data["source"] = product.source
+    return data
+
+
+def _platform(name: str) -> PlatformSpec:
+    try:
+        return get_platform(name)
+    except KeyError as exc:
+        raise TemplateError(str(exc.args[0])) from None
+
+
+def _unique(names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
+
+
+def _combined_hash(*parts: _Compiled) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.hash.encode("ascii"))
+    return digest.hexdigest()
+
+
+def _readonly(value: Any) -> Any:
+    """Nested plain data a template can read but not change (the sandbox forbids
+    mutating methods on these, and a builder reuses nothing between renders anyway)."""
+    if isinstance(value, Mapping):
+        return types.MappingProxyType({k: _readonly(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_readonly(v) for v in value)
+    return value
+
+
+def _tojson(value: Any, indent: int | None = None) -> str:
+    """JSON without ASCII escapes (Jinja's own tojson escapes HTML characters)."""
+    return json.dumps(_plain(value), ensure_ascii=False, indent=indent)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
