@@ -82,6 +82,7 @@ def _register() -> None:
     config_cmd.register(app)
     __import__("copygen.cli.report_cmd", fromlist=["register"]).register(app)
     __import__("copygen.cli.templates_cmd", fromlist=["register"]).register(app)
+    __import__("copygen.cli.rules_cmd", fromlist=["register"]).register(app)
 
 
 _register()

@@ -1,0 +1,469 @@
+"""The checker: one Aho-Corasick pass per text, regexes only where they can match.
+
+Compilation (once per ``Checker``) puts every literal term, every ``unless``
+entry, every allowlist entry, and a required literal ("anchor") of every regex
+into one automaton. Checking a text is then:
+
+1. normalise it (``normalize.py``) keeping the way back to the original;
+2. one automaton pass collects term hits, exception spans, allowlist spans and the
+   anchors seen;
+3. a regex runs only when one of its anchors was seen (or it has none);
+4. hits of rules out of scope are dropped, then hits failing the word boundary,
+   hits inside an ``unless`` exception, and hits inside an allowlisted name;
+5. spans are mapped back, so ``finding.text == original[start:end]``.
+
+Detectors implemented in code (personal data, facts, language, format) add their
+findings afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ahocorasick
+
+from copygen.compliance import anchors
+from copygen.compliance.findings import CheckResult, Finding
+from copygen.compliance.normalize import Normalized, has_cjk, normalize
+from copygen.compliance.pii import DETECTOR_KINDS, find_pii
+from copygen.compliance.rules import Rule, RuleSet, load_rules
+from copygen.errors import RuleError
+
+if TYPE_CHECKING:
+    from copygen.config import Settings
+
+_TERM, _ANCHOR, _UNLESS, _ALLOW = 0, 1, 2, 3
+_LATIN = re.compile(r"[a-z0-9]")
+Fields = Mapping[str, Any]
+
+
+@dataclass
+class _Compiled:
+    rules: tuple[Rule, ...]
+    automaton: Any  # ahocorasick.Automaton, or None when it holds no keys
+    # pattern index -> (rule index, compiled regex)
+    patterns: list[tuple[int, re.Pattern[str]]]
+    always: list[int]  # pattern indexes without an anchor: they always run
+    unless_patterns: dict[int, list[re.Pattern[str]]]
+    detectors: dict[str, list[int]]  # detector name -> rule indexes
+    scope_cache: dict[tuple[str | None, str | None, str | None], frozenset[int]] = field(
+        default_factory=dict
+    )
+
+    def applicable(
+        self, category: str | None, platform: str | None, lang: str | None
+    ) -> frozenset[int]:
+        key = (category, platform, lang)
+        cached = self.scope_cache.get(key)
+        if cached is None:
+            cached = frozenset(
+                i
+                for i, r in enumerate(self.rules)
+                if r.scope.allows(category=category, platform=platform, lang=lang)
+            )
+            self.scope_cache[key] = cached
+        return cached
+
+
+def _compile(ruleset: RuleSet, allow_terms: Sequence[str]) -> _Compiled:
+    keys: dict[str, list[tuple[int, int, int]]] = {}
+
+    def add(text: str, kind: int, index: int, flag: int = 0) -> None:
+        folded = normalize(text).text
+        if folded:
+            keys.setdefault(folded, []).append((kind, index, flag))
+
+    patterns: list[tuple[int, re.Pattern[str]]] = []
+    always: list[int] = []
+    unless_patterns: dict[int, list[re.Pattern[str]]] = {}
+    detectors: dict[str, list[int]] = {}
+    for index, rule in enumerate(ruleset.rules):
+        for term in rule.terms:
+            add(term, _TERM, index)
+        for text in rule.unless:
+            add(text, _UNLESS, index)
+        if rule.unless_patterns:
+            unless_patterns[index] = [re.compile(p, re.IGNORECASE) for p in rule.unless_patterns]
+        for pattern in rule.patterns:
+            compiled = re.compile(pattern, re.IGNORECASE)
+            pattern_index = len(patterns)
+            patterns.append((index, compiled))
+            cover = anchors.required_literals(pattern)
+            if cover is None:
+                always.append(pattern_index)
+            else:
+                for literal in cover:
+                    add(literal, _ANCHOR, pattern_index)
+        if rule.detector is not None:
+            detectors.setdefault(rule.detector, []).append(index)
+    for position, term in enumerate(allow_terms):
+        add(term, _ALLOW, position)
+    automaton: Any = None
+    if keys:
+        automaton = ahocorasick.Automaton()
+        for key, entries in keys.items():
+            automaton.add_word(key, (len(key), tuple(entries)))
+        automaton.make_automaton()
+    return _Compiled(ruleset.rules, automaton, patterns, always, unless_patterns, detectors)
+
+
+# --- word boundaries -------------------------------------------------------------------
+
+_jieba: Any = None
+
+
+def _segmenter() -> Any:
+    """jieba, loaded on the first hit that needs it (it costs about a second cold)."""
+    global _jieba
+    if _jieba is None:
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        _jieba = jieba
+    return _jieba
+
+
+_WINDOW = 12
+
+
+def _on_word_edges(text: str, start: int, end: int) -> bool:
+    """Whether [start, end) of ``text`` starts and ends on jieba word boundaries."""
+    lo = max(0, start - _WINDOW)
+    hi = min(len(text), end + _WINDOW)
+    edges = {lo, hi}
+    for _word, word_start, word_end in _segmenter().tokenize(text[lo:hi], HMM=False):
+        edges.add(word_start + lo)
+        edges.add(word_end + lo)
+    return start in edges and end in edges
+
+
+def _latin_edges_ok(text: str, start: int, end: int) -> bool:
+    """A hit starting/ending with a Latin letter or digit must not continue a Latin word."""
+    if _LATIN.match(text[start]) and start > 0 and _LATIN.match(text[start - 1]):
+        return False
+    return not (_LATIN.match(text[end - 1]) and end < len(text) and _LATIN.match(text[end]))
+
+
+# --- allowlists ------------------------------------------------------------------------
+
+
+def read_allowlist(path: str | Path) -> list[str]:
+    """One term per line; blank lines and lines starting with ``#`` are ignored."""
+    file = Path(path).expanduser()
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RuleError("allowlist not found", file=file) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"cannot read allowlist: {exc}", file=file) from None
+    return [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+def _allow_terms(allow: Iterable[str | Path]) -> list[str]:
+    """Allow entries are allowlist files (a ``Path``, or a string naming an existing
+    file) or terms themselves."""
+    terms: list[str] = []
+    for entry in allow:
+        if isinstance(entry, Path) or Path(entry).is_file():
+            terms.extend(read_allowlist(entry))
+        elif entry.strip():
+            terms.append(entry.strip())
+    return terms
+
+
+# --- the checker -----------------------------------------------------------------------
+
+
+@dataclass
+class _Hit:
+    rule: int
+    start: int  # normalised offsets, or original offsets when ``original`` is set
+    end: int
+    original: bool = False
+    term: bool = False  # a literal term (gets the automatic Latin word edge)
+
+
+class Checker:
+    """Compiles a rule set once; ``check`` is then cheap and thread-safe for reading."""
+
+    def __init__(
+        self,
+        *,
+        rules: RuleSet | Sequence[str | Path] | None = None,
+        allow: Sequence[str | Path] = (),
+        disabled: Sequence[str] = (),
+        only_categories: Sequence[str] = (),
+        builtin: bool = True,
+        locale: str | None = None,
+    ) -> None:
+        if isinstance(rules, RuleSet):
+            if disabled or only_categories:
+                raise ValueError("pass disabled/only_categories to load_rules with a RuleSet")
+            ruleset = rules
+        else:
+            ruleset = load_rules(
+                paths=tuple(rules or ()),
+                builtin=builtin,
+                disabled=disabled,
+                only_categories=only_categories,
+            )
+        self.ruleset = ruleset
+        self.allow_terms = tuple(_allow_terms(allow))
+        self.locale = locale
+        self._compiled = _compile(ruleset, self.allow_terms)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, locale: str | None = None) -> Checker:
+        return cls(
+            rules=list(settings.rules),
+            allow=list(settings.allow),
+            disabled=list(settings.disable),
+            only_categories=list(settings.only_category),
+            locale=locale,
+        )
+
+    @property
+    def rules_hash(self) -> str:
+        return self.ruleset.hash
+
+    # -- public -------------------------------------------------------------------------
+
+    def check(
+        self,
+        text_or_fields: str | Fields,
+        *,
+        lang: str | None = None,
+        category: str | None = None,
+        platform: str | None = None,
+        product: Any = None,
+    ) -> CheckResult:
+        """Check a text (field ``text``) or a mapping of fields (lists item by item)."""
+        items = _field_items(text_or_fields)
+        if category is None and product is not None:
+            category = _product_category(product)
+        locale = self._locale(lang, items)
+        applicable = self._compiled.applicable(category, platform, _scope_lang(lang))
+        findings: list[Finding] = []
+        for name, text in items:
+            findings.extend(self._check_text(name, text, applicable, locale))
+        findings.extend(
+            self._code_checks(text_or_fields, items, applicable, locale, lang, platform, product)
+        )
+        return CheckResult.from_findings(findings)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _locale(self, lang: str | None, items: Sequence[tuple[str, str]]) -> str:
+        if self.locale:
+            return "zh" if self.locale.lower().startswith("zh") else "en"
+        if lang:
+            return "zh" if lang.lower().startswith("zh") else "en"
+        return "zh" if any(has_cjk(text) for _, text in items) else "en"
+
+    def _check_text(
+        self, name: str, text: str, applicable: frozenset[int], locale: str
+    ) -> list[Finding]:
+        if not text:
+            return []
+        compiled = self._compiled
+        norm = normalize(text)
+        ntext = norm.text
+        hits: list[_Hit] = []
+        unless_spans: dict[int, list[tuple[int, int]]] = {}
+        allow_spans: list[tuple[int, int]] = []
+        triggered: set[int] = set()
+        if compiled.automaton is not None and ntext:
+            for end_index, (length, entries) in compiled.automaton.iter(ntext):
+                end = end_index + 1
+                start = end - length
+                for kind, index, _flag in entries:
+                    if kind == _TERM:
+                        if index in applicable:
+                            hits.append(_Hit(index, start, end, term=True))
+                    elif kind == _ANCHOR:
+                        triggered.add(index)
+                    elif kind == _UNLESS:
+                        unless_spans.setdefault(index, []).append((start, end))
+                    else:
+                        allow_spans.append((start, end))
+        for pattern_index in sorted(triggered.union(compiled.always)):
+            rule_index, regex = compiled.patterns[pattern_index]
+            if rule_index not in applicable:
+                continue
+            for m in regex.finditer(ntext):
+                if m.end() > m.start():
+                    hits.append(_Hit(rule_index, m.start(), m.end()))
+        kept = [h for h in hits if self._keep(h, ntext, unless_spans, allow_spans)]
+        pii: list[Any] | None = None
+        for detector, rule_indexes in compiled.detectors.items():
+            wanted = [i for i in rule_indexes if i in applicable]
+            kinds = DETECTOR_KINDS.get(detector)
+            if not wanted or kinds is None:
+                continue  # code-defined rules (facts, language, format) run elsewhere
+            if pii is None:
+                pii = find_pii(text)
+            allowed = [norm.span(s, e) for s, e in allow_spans]
+            for match in pii:
+                if match.kind in kinds and not any(
+                    s <= match.start and match.end <= e for s, e in allowed
+                ):
+                    kept.extend(_Hit(i, match.start, match.end, original=True) for i in wanted)
+        return self._findings(name, norm, kept, locale)
+
+    def _keep(
+        self,
+        hit: _Hit,
+        ntext: str,
+        unless_spans: Mapping[int, list[tuple[int, int]]],
+        allow_spans: Sequence[tuple[int, int]],
+    ) -> bool:
+        rule = self._compiled.rules[hit.rule]
+        start, end = hit.start, hit.end
+        if any(s <= start and end <= e for s, e in allow_spans):
+            return False
+        if any(s <= start and end <= e for s, e in unless_spans.get(hit.rule, ())):
+            return False
+        # Only literal terms get the automatic Latin edge; a regex says its own \b.
+        if hit.term and rule.boundary != "none" and not _latin_edges_ok(ntext, start, end):
+            return False
+        extra = self._compiled.unless_patterns.get(hit.rule)
+        if extra:
+            for regex in extra:
+                for m in regex.finditer(ntext):
+                    if m.start() <= start and end <= m.end():
+                        return False
+        return not (
+            rule.boundary == "word"
+            and has_cjk(ntext[start:end])
+            and not _on_word_edges(ntext, start, end)
+        )
+
+    def _findings(
+        self, name: str, norm: Normalized, hits: Sequence[_Hit], locale: str
+    ) -> list[Finding]:
+        spans: list[tuple[int, int, int]] = []
+        for hit in hits:
+            start, end = (hit.start, hit.end) if hit.original else norm.span(hit.start, hit.end)
+            spans.append((start, end, hit.rule))
+        # One finding per rule and place: drop hits inside another hit of the same rule.
+        spans.sort(key=lambda s: (s[0], -s[1], s[2]))
+        out: list[Finding] = []
+        kept: dict[int, list[tuple[int, int]]] = {}
+        for start, end, index in spans:
+            previous = kept.setdefault(index, [])
+            if any(s <= start and end <= e for s, e in previous):
+                continue
+            previous.append((start, end))
+            rule = self._compiled.rules[index]
+            out.append(
+                Finding(
+                    rule=rule.id,
+                    category=rule.category,
+                    severity=rule.severity,
+                    field=name,
+                    start=start,
+                    end=end,
+                    text=norm.original[start:end],
+                    message=rule.message_for(locale),
+                    law=rule.law,
+                    suggestion=rule.suggestion_for(locale),
+                )
+            )
+        return out
+
+    def _code_checks(
+        self,
+        text_or_fields: str | Fields,
+        items: Sequence[tuple[str, str]],
+        applicable: frozenset[int],
+        locale: str,
+        lang: str | None,
+        platform: str | None,
+        product: Any,
+    ) -> list[Finding]:
+        return []
+
+
+def _scope_lang(lang: str | None) -> str | None:
+    if not lang:
+        return None
+    return lang.strip().lower().replace("_", "-").split("-")[0] or None
+
+
+def _product_category(product: Any) -> str | None:
+    value = getattr(product, "category", None)
+    if value is None and isinstance(product, Mapping):
+        value = product.get("category")
+    if not value:
+        return None
+    from copygen.product import normalise_category
+
+    return normalise_category(str(value))
+
+
+def _field_items(value: str | Fields) -> list[tuple[str, str]]:
+    """(field name, text) pairs: a plain text is field ``text``; lists item by item."""
+    if isinstance(value, str):
+        return [("text", value)]
+    if not isinstance(value, Mapping):
+        raise TypeError("check() takes a text or a mapping of field names to texts")
+    items: list[tuple[str, str]] = []
+    for key, item in value.items():
+        name = str(key)
+        if item is None:
+            continue
+        if isinstance(item, (list, tuple)):
+            for position, element in enumerate(item):
+                if element is not None:
+                    items.append((f"{name}[{position}]", _as_text(element)))
+        else:
+            items.append((name, _as_text(item)))
+    return items
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def check(
+    text_or_fields: str | Fields,
+    *,
+    lang: str | None = None,
+    category: str | None = None,
+    platform: str | None = None,
+    product: Any = None,
+    rules: RuleSet | Sequence[str | Path] | None = None,
+    allow: Sequence[str | Path] = (),
+    disabled: Sequence[str] = (),
+    only_categories: Sequence[str] = (),
+) -> CheckResult:
+    """One-shot form of ``Checker(...).check(...)``; the default checker is cached."""
+    if rules is None and not allow and not disabled and not only_categories:
+        checker = _default_checker()
+    else:
+        checker = Checker(
+            rules=rules, allow=allow, disabled=disabled, only_categories=only_categories
+        )
+    return checker.check(
+        text_or_fields, lang=lang, category=category, platform=platform, product=product
+    )
+
+
+_DEFAULT: Checker | None = None
+
+
+def _default_checker() -> Checker:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Checker()
+    return _DEFAULT

@@ -1,0 +1,188 @@
+"""Personal data in copy: phone numbers, ID numbers, e-mail, bank cards, chat handles.
+
+``find_pii`` reports spans of the original text; ``mask_pii`` replaces them with a
+placeholder. The audit log and the pipeline call ``mask_pii`` before a prompt is
+stored or leaves the machine, so it must be cheap and must never raise.
+
+Numbers are validated where a checksum exists (GB 11643 for ID numbers, Luhn for
+bank cards) so that order numbers and model numbers are not reported as people.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from copygen.compliance.normalize import has_cjk
+
+# Mainland mobile: 1[3-9] + 9 digits, with optional +86 and one separator between digits.
+_MOBILE = re.compile(
+    r"(?<![\d+])(?<!\d[\-.])(?:(?:\+|00)86[\s\-]?)?1[3-9](?:[\s\-.]?\d){9}(?![\d\-])"
+)
+# Landline: area code 0xx/0xxx (optionally in brackets) + 7-8 digits; 400/800 hotlines.
+_LANDLINE = re.compile(
+    r"(?<![\d+])(?<!\d[\s\-.])(?:\(0\d{2,3}\)\s?|0\d{2,3}[\s\-]?)\d{3,4}[\s\-]?\d{4}(?![\d\-])"
+    r"|(?<![\d+])(?<!\d[\s\-.])[48]00[\s\-]?\d{3}[\s\-]?\d{4}(?![\d\-])"
+)
+# International: +CC then 7-14 more digits with separators; North-American style too.
+_INTL = re.compile(
+    r"(?<![\d\w])\+\d{1,3}(?:[\s\-.]?\(?\d{1,4}\)?){2,5}(?!\d)"
+    r"|(?<!\d)\(\d{3}\)\s?\d{3}[\s\-.]\d{4}(?!\d)"
+    r"|(?<![\d\-])\d{3}-\d{3}-\d{4}(?![\d\-])"
+)
+_ID_CARD = re.compile(
+    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+    r"\d{3}[\dXx](?![0-9A-Za-z])"
+)
+_BANK_CARD = re.compile(r"(?<![\d\-])[3-6]\d{3}(?:[\s\-]?\d){11,15}(?![\d\-])")
+_EMAIL = re.compile(
+    r"(?<![\w.+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![A-Za-z0-9])"
+)
+# A chat handle right after its keyword: 微信：abc_123 / VX 13812345678 / QQ号 12345678.
+_HANDLE = re.compile(
+    r"(?P<kw>微\s*信|威\s*信|薇\s*信|徽\s*信|v\s*信|(?<![a-z])(?:weixin|wechat|wei\s*xin|vx|wx|v)"
+    r"|(?<![a-z])qq|扣\s*扣|企\s*鹅)"
+    r"\s*(?:号码|号|id|账号)?\s*[:：=]?\s*(?:是|为|搜|加)?\s*[:：]?\s*"
+    r"(?P<handle>(?<![A-Za-z0-9_\-])(?:[A-Za-z][A-Za-z0-9_\-]{5,19}|[1-9]\d{4,11}))"
+    r"(?![A-Za-z0-9_\-])",
+    re.IGNORECASE,
+)
+_DIGITS = re.compile(r"\d(?:[\s\-.()]?\d){4}")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+KINDS: tuple[str, ...] = (
+    "id_card",
+    "bank_card",
+    "mobile",
+    "landline",
+    "intl_phone",
+    "email",
+    "wechat",
+    "qq",
+)
+_PRIORITY = {kind: rank for rank, kind in enumerate(KINDS)}
+
+PLACEHOLDERS: dict[str, tuple[str, str]] = {
+    "mobile": ("[手机号]", "[PHONE]"),
+    "landline": ("[电话]", "[PHONE]"),
+    "intl_phone": ("[电话]", "[PHONE]"),
+    "id_card": ("[身份证号]", "[ID_NUMBER]"),
+    "email": ("[邮箱]", "[EMAIL]"),
+    "bank_card": ("[银行卡号]", "[BANK_CARD]"),
+    "wechat": ("[微信号]", "[WECHAT_ID]"),
+    "qq": ("[QQ号]", "[QQ_NUMBER]"),
+}
+
+
+@dataclass(frozen=True)
+class PiiMatch:
+    start: int
+    end: int
+    kind: str
+    text: str
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit() or ch in "Xx")
+
+
+def id_checksum_ok(number: str) -> bool:
+    """GB 11643-1999 check digit of an 18-character ID number."""
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11] == number[17].upper()
+
+
+def luhn_ok(number: str) -> bool:
+    if not number.isdigit() or len(number) < 2:
+        return False
+    total = 0
+    for position, ch in enumerate(reversed(number)):
+        digit = int(ch)
+        if position % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def _candidates(text: str) -> list[PiiMatch]:
+    found: list[PiiMatch] = []
+
+    def add(start: int, end: int, kind: str) -> None:
+        found.append(PiiMatch(start, end, kind, text[start:end]))
+
+    if _DIGITS.search(text) is not None:
+        for m in _ID_CARD.finditer(text):
+            if id_checksum_ok(_digits(m.group())):
+                add(m.start(), m.end(), "id_card")
+        for m in _BANK_CARD.finditer(text):
+            digits = _digits(m.group())
+            if 15 <= len(digits) <= 19 and luhn_ok(digits):
+                add(m.start(), m.end(), "bank_card")
+        for m in _MOBILE.finditer(text):
+            add(m.start(), m.end(), "mobile")
+        for m in _LANDLINE.finditer(text):
+            add(m.start(), m.end(), "landline")
+        for m in _INTL.finditer(text):
+            if 8 <= len(_digits(m.group())) <= 15:
+                add(m.start(), m.end(), "intl_phone")
+    if "@" in text:
+        for m in _EMAIL.finditer(text):
+            add(m.start(), m.end(), "email")
+    for m in _HANDLE.finditer(text):
+        keyword = m.group("kw").lower()
+        kind = "qq" if keyword == "qq" or keyword[0] in "扣企" else "wechat"
+        add(m.start("handle"), m.end("handle"), kind)
+    return found
+
+
+def find_pii(text: str) -> list[PiiMatch]:
+    """Personal data in ``text``, in order, without overlaps (the stronger kind wins)."""
+    if not isinstance(text, str) or not text:
+        return []
+    ranked = sorted(
+        _candidates(text), key=lambda m: (_PRIORITY[m.kind], -(m.end - m.start), m.start)
+    )
+    kept: list[PiiMatch] = []
+    for match in ranked:
+        if all(match.end <= k.start or match.start >= k.end for k in kept):
+            kept.append(match)
+    return sorted(kept, key=lambda m: m.start)
+
+
+def mask_pii(text: str, *, locale: str | None = None) -> str:
+    """``text`` with each personal-data hit replaced by a placeholder such as ``[手机号]``.
+
+    Placeholders are Chinese when ``locale`` starts with ``zh`` or, without a locale,
+    when the text contains Chinese; English (``[PHONE]``) otherwise.
+    """
+    matches = find_pii(text)
+    if not matches:
+        return text
+    zh = locale.lower().startswith("zh") if locale else has_cjk(text)
+    pieces: list[str] = []
+    position = 0
+    for match in matches:
+        pieces.append(text[position : match.start])
+        zh_label, en_label = PLACEHOLDERS[match.kind]
+        pieces.append(zh_label if zh else en_label)
+        position = match.end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+# Detector name (YAML ``detector:``) -> the kinds it reports.
+DETECTOR_KINDS: dict[str, frozenset[str]] = {
+    "mobile_phone": frozenset({"mobile"}),
+    "landline_phone": frozenset({"landline"}),
+    "intl_phone": frozenset({"intl_phone"}),
+    "id_card": frozenset({"id_card"}),
+    "email": frozenset({"email"}),
+    "bank_card": frozenset({"bank_card"}),
+    "social_handle": frozenset({"wechat", "qq"}),
+}
