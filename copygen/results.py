@@ -23,6 +23,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,6 +41,18 @@ LOCK_FILE = ".results.lock"
 #: Every status an item can have: the checker's three, ``error`` for items the
 #: backend could not produce, and the reviewer's two decisions.
 STATUSES: tuple[str, ...] = ("pass", "review", "blocked", "error", "approved", "rejected")
+
+
+@cache
+def default_file_mode() -> int:
+    """0o666 minus the umask: what ``open()`` would give a new file.
+
+    ``tempfile.mkstemp`` creates files readable by the owner only; a rewritten
+    results file must keep the permissions a normally written one has.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def dumps_record(item: Mapping[str, Any]) -> str:
@@ -240,6 +253,7 @@ class ResultStore:
                     kept += 1
                 out.flush()
                 os.fsync(out.fileno())
+            os.chmod(tmp_name, default_file_mode())
             os.replace(tmp_name, self.path)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)

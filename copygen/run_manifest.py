@@ -26,6 +26,7 @@ from typing import Any
 from copygen.config import Settings
 from copygen.errors import ConfigError, InputError
 from copygen.resources import data_dir
+from copygen.results import default_file_mode
 
 __all__ = [
     "MANIFEST_FILE",
@@ -179,6 +180,7 @@ class RunManifest:
                 handle.write("\n")
                 handle.flush()
                 os.fsync(handle.fileno())
+            os.chmod(tmp, default_file_mode())
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -255,8 +255,6 @@ def _rows(summary: RunSummary) -> list[tuple[str, str]]:
         ("cost per text", _money(summary.cost_per_text, summary.currency)),
         ("latency p50 / p95", f"{_ms(summary.latency_p50_ms)} / {_ms(summary.latency_p95_ms)}"),
     ]
-    if summary.audit_head:
-        rows.append(("audit head", summary.audit_head))
     return rows
 
 
