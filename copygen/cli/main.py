@@ -80,6 +80,7 @@ def _register() -> None:
     from copygen.cli import config_cmd
 
     config_cmd.register(app)
+    __import__("copygen.cli.audit_cmd", fromlist=["register"]).register(app)
     __import__("copygen.cli.report_cmd", fromlist=["register"]).register(app)
     __import__("copygen.cli.templates_cmd", fromlist=["register"]).register(app)
     __import__("copygen.cli.rules_cmd", fromlist=["register"]).register(app)

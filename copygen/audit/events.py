@@ -1,0 +1,150 @@
+"""The payload of each event type: what writers put in, what readers may rely on.
+
+Every event also carries the envelope the log adds itself: ``v``, ``seq``, ``ts``,
+``run``, ``event``, ``prev``, ``hash``. The TypedDicts below are documentation
+and type hints for writers (``log.append("checked", **Checked(...))``); keys are
+all optional to the log, which writes what it is given, but the readers named
+here (``copygen audit stats``/``show``, the report) read exactly these names.
+
+=============  =================================================================
+event          payload
+=============  =================================================================
+run_started    command, version, settings (Settings.public_dict()), input {path,
+               sha256, rows}, rules_hash, platforms, variants, backend, model,
+               resumed
+generated      item, sku, platform, lang, variant, attempt, template,
+               template_hash, messages (PII-masked by the log), backend, model,
+               base_url, params, response (raw text), usage {prompt_tokens,
+               completion_tokens, total_tokens}, cost, currency, latency_ms,
+               cached, error (reason, when the call failed; response null)
+checked        item, attempt, rules_hash, status (pass|review|blocked), findings
+               (Finding.to_dict() list), fields (the parsed fields checked)
+repaired       item, attempt (the repair attempt, >= 2), from_attempt,
+               findings_fixed / findings_remaining (rule ids), status
+reviewed       item, reviewer, decision (approved|rejected), reason, forced,
+               edited, before {status, fields}, after {status, fields}
+exported       path, format, items (count), sha256 (of the written file), labels
+run_finished   counts {total, pass, review, blocked, error, ...}, usage, cost,
+               currency, duration_ms (the CLI prints ``log.head`` after it)
+recovered      action (truncated|completed), offset, removed_bytes,
+               removed_sha256, removed_prefix, bytes, reason (written by the log)
+=============  =================================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+
+class Usage(TypedDict, total=False):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class RunStarted(TypedDict, total=False):
+    command: str  # generate | review | export | ...
+    version: str  # copygen.__version__
+    settings: dict[str, Any]  # Settings.public_dict(): secrets already masked
+    input: dict[str, Any] | None  # {"path", "sha256", "rows"}
+    rules_hash: str
+    platforms: list[str]
+    variants: int
+    backend: str
+    model: str | None
+    resumed: bool
+
+
+class Generated(TypedDict, total=False):
+    item: str  # "{sku}:{platform}:{lang}:v{variant}"
+    sku: str
+    platform: str
+    lang: str
+    variant: int
+    attempt: int  # 1, then 2, 3, ... for repairs
+    template: str
+    template_hash: str
+    messages: list[dict[str, Any]]  # [{"role", "content"}], masked for PII by the log
+    backend: str
+    model: str | None
+    base_url: str | None
+    params: dict[str, Any]  # temperature, max_tokens, seed, json_mode, ...
+    response: str | None  # the raw reply text
+    usage: Usage | None
+    cost: float | None
+    currency: str | None
+    latency_ms: float
+    cached: bool
+    error: str | None
+
+
+class Checked(TypedDict, total=False):
+    item: str
+    attempt: int
+    rules_hash: str
+    status: str  # pass | review | blocked
+    findings: list[dict[str, Any]]  # Finding.to_dict()
+    fields: dict[str, Any]
+
+
+class Repaired(TypedDict, total=False):
+    item: str
+    attempt: int
+    from_attempt: int
+    findings_fixed: list[str]
+    findings_remaining: list[str]
+    status: str
+
+
+class ReviewState(TypedDict, total=False):
+    status: str
+    fields: dict[str, Any]
+
+
+class Reviewed(TypedDict, total=False):
+    item: str
+    reviewer: str
+    decision: str  # approved | rejected
+    reason: str | None
+    forced: bool
+    edited: bool
+    before: ReviewState
+    after: ReviewState
+
+
+class Exported(TypedDict, total=False):
+    path: str
+    format: str
+    items: int
+    sha256: str
+    labels: bool
+
+
+class RunFinished(TypedDict, total=False):
+    counts: dict[str, int]
+    usage: Usage
+    cost: float | None
+    currency: str | None
+    duration_ms: float
+
+
+class Recovered(TypedDict, total=False):
+    action: str  # truncated | completed
+    offset: int
+    removed_bytes: int
+    removed_sha256: str
+    removed_prefix: str
+    bytes: int
+    reason: str
+
+
+PAYLOADS: dict[str, type] = {
+    "run_started": RunStarted,
+    "generated": Generated,
+    "checked": Checked,
+    "repaired": Repaired,
+    "reviewed": Reviewed,
+    "exported": Exported,
+    "run_finished": RunFinished,
+    "recovered": Recovered,
+}
