@@ -254,7 +254,6 @@ class _Context:
     base_url: str | None
     max_repairs: int
     run_id: str
-    close_backend: bool = True
     new_counts: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -671,8 +670,8 @@ async def _run_loop(ctx: _Context, input_path: Path, completed: set[str]) -> boo
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
-        if ctx.close_backend:
-            await ctx.backend.aclose()
+        # Connections belong to this event loop, which ends with the run.
+        await ctx.backend.aclose()
     return interrupted
 
 
@@ -693,7 +692,8 @@ def generate(
     ConfigError when it holds one with different settings (unless ``force``).
     Items that fail are recorded with status ``error``; the run goes on. A SIGINT
     or SIGTERM stops it cleanly (``summary.interrupted``). ``backend`` replaces
-    the one the settings name (tests, benchmarks, embedding).
+    the one the settings name (tests, benchmarks, embedding); it is closed at the
+    end of the run, since its connections belong to the run's event loop.
     """
     from copygen.audit import AuditLog
     from copygen.compliance.engine import Checker
@@ -706,7 +706,6 @@ def generate(
 
     checker = Checker.from_settings(settings)
     builder = PromptBuilder(settings=settings, ruleset=checker.ruleset)
-    own_backend = backend is None
     if backend is None:
         from copygen.backends.registry import create_backend
 
@@ -798,7 +797,6 @@ def generate(
                     base_url=base_url,
                     max_repairs=max_repairs,
                     run_id=audit.run,
-                    close_backend=own_backend,
                 )
                 progress.start(total=planned, done=done)
                 outcome = "failed"
