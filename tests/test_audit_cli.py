@@ -235,3 +235,23 @@ def test_audit_cli_import_is_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
     assert time.perf_counter() - start < 10
+
+
+def test_show_into_a_closed_pipe_is_quiet(log_path: Path) -> None:
+    import subprocess
+    import sys
+
+    with AuditLog.open(log_path) as log:
+        for i in range(3000):
+            log.append("generated", item=f"S{i}:social:zh:v1", response="文案" * 50)
+    show = subprocess.Popen(
+        [sys.executable, "-m", "copygen", "audit", "show", str(log_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert show.stdout is not None and show.stderr is not None
+    show.stdout.readline()
+    show.stdout.close()
+    err = show.stderr.read()
+    assert show.wait(timeout=30) == 0
+    assert b"Traceback" not in err

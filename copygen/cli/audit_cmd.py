@@ -12,6 +12,14 @@ from copygen.errors import AuditError, InputError
 _FORMATS = ("text", "jsonl")
 
 
+def _silence_stdout() -> None:
+    import os
+    import sys
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def register(app: typer.Typer) -> None:
     audit_app = typer.Typer(
         help="Verify and inspect tamper-evident audit logs.", no_args_is_help=True
@@ -60,8 +68,12 @@ def register(app: typer.Typer) -> None:
                 raise InputError(
                     f"unknown event {', '.join(unknown)}; expected one of {', '.join(EVENTS)}"
                 )
-        for record in iter_events(path, item=item, event=event, run=run):
-            typer.echo(canonical_json(record) if fmt == "jsonl" else format_event(record))
+        try:
+            for record in iter_events(path, item=item, event=event, run=run):
+                typer.echo(canonical_json(record) if fmt == "jsonl" else format_event(record))
+        except BrokenPipeError:
+            # `copygen audit show log | head`: the reader left; stop quietly.
+            _silence_stdout()
 
     @audit_app.command("stats")
     def stats_cmd(
