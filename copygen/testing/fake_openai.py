@@ -78,6 +78,7 @@ class Behavior:
     finish_reason: str = "stop"
     seconds: float = 3600.0  # "hang": how long before the connection is closed
     body: bytes = b""  # "malformed": the broken body sent with status 200
+    code: str | None = None  # "status": the error code (default by status)
 
     @classmethod
     def ok(
@@ -120,14 +121,16 @@ class Behavior:
         *,
         headers: Mapping[str, str] | None = None,
         latency: float | None = None,
+        code: str | None = None,
     ) -> Behavior:
-        """An error status with an OpenAI-shaped error body."""
+        """An error status with an OpenAI-shaped error body (``code``: e.g. insufficient_quota)."""
         return cls(
             "status",
             status=status,
             message=message or f"fake server error {status}",
             headers=MappingProxyType(dict(headers or {})),
             latency=latency,
+            code=code,
         )
 
     @classmethod
@@ -397,7 +400,7 @@ class FakeOpenAIServer:
         extra: dict[str, str] = dict(behavior.headers)
         if behavior.kind == "status":
             status = behavior.status
-            payload = _error_body(status, behavior.message or "")
+            payload = _error_body(status, behavior.message or "", behavior.code)
         elif behavior.kind == "malformed":
             status, payload = 200, behavior.body
         elif request.method == "GET":
@@ -564,12 +567,12 @@ async def _write_response(
     await writer.drain()
 
 
-def _error_body(status: int, message: str) -> bytes:
+def _error_body(status: int, message: str, code: str | None = None) -> bytes:
     error = {
         "message": message,
         "type": _ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request"),
         "param": "response_format" if "response_format" in message else None,
-        "code": _ERROR_TYPES.get(status),
+        "code": code or _ERROR_TYPES.get(status),
     }
     return json.dumps({"error": error}).encode()
 
