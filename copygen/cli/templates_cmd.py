@@ -13,6 +13,11 @@ from copygen.errors import ConfigError
 _TEMPLATES_HELP = "Your templates folder; same names override the built-in ones."
 
 
+def _opt(path: Path | None) -> str | None:
+    # Settings parse option values from text, like values from the config file.
+    return None if path is None else str(path)
+
+
 def register(app: typer.Typer) -> None:
     templates_app = typer.Typer(
         help="List, show and render the prompt templates.", no_args_is_help=True
@@ -26,7 +31,7 @@ def register(app: typer.Typer) -> None:
         """List the templates in use: name, kind, built-in or custom, and file."""
         from copygen.prompts import PromptBuilder
 
-        builder = PromptBuilder(settings=settings_from(ctx, templates=templates))
+        builder = PromptBuilder(settings=settings_from(ctx, templates=_opt(templates)))
         infos = builder.list_templates()
         rows = [
             (
@@ -58,7 +63,7 @@ def register(app: typer.Typer) -> None:
         """Print a template's source."""
         from copygen.prompts import PromptBuilder
 
-        settings = settings_from(ctx, templates=templates, lang=lang)
+        settings = settings_from(ctx, templates=_opt(templates), lang=lang)
         builder = PromptBuilder(settings=settings)
         resolved = builder.resolve_name(name, settings.lang or "zh")
         typer.echo(f"# {resolved}: {builder.template_path(resolved)}", err=True)
@@ -90,7 +95,7 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"--format must be text or json, got {output_format!r}")
         if variant < 1:
             raise ConfigError(f"--variant must be 1 or more, got {variant}")
-        settings = settings_from(ctx, templates=templates, lang=lang)
+        settings = settings_from(ctx, templates=_opt(templates), lang=lang)
         builder = PromptBuilder(settings=settings)
 
         def warn(message: str) -> None:
