@@ -303,7 +303,8 @@ async def _complete_parsed(
             base_url=ctx.base_url,
             model=ctx.model,
             messages=sent,
-            params={**ctx.params, "variant": work.variant},
+            params=ctx.params,
+            extra={"variant": work.variant},
         )
     price = ctx.settings.price_for(ctx.model)
     last_reason = ""
