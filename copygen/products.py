@@ -266,9 +266,12 @@ def detect_encoding(path: Path) -> str:
 
 
 def _delimiter(first_line: str, path: Path) -> str:
+    """Comma, or tab/semicolon when the header uses those (Excel in some locales)."""
     if path.suffix.lower() == ".tsv":
         return "\t"
-    return "\t" if first_line.count("\t") > first_line.count(",") else ","
+    counts = {d: first_line.count(d) for d in (",", "\t", ";")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
 
 
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
@@ -299,7 +302,15 @@ def _read_csv(
             raise InputError("empty file: no header row", file=file)
         if _UNDECODABLE.search(first_line):
             raise _bad_bytes(file, encoding, None, None)
-        delimiter = _delimiter(first_line, path)
+        delimiter: str | None = None
+        # Excel writes a "sep=;" line first when asked to; it names the delimiter.
+        if first_line.lower().startswith("sep=") and len(first_line.strip()) == 5:
+            delimiter = first_line.strip()[4]
+            first_line = handle.readline()
+            if not first_line.strip():
+                raise InputError("empty file: no header row", file=file)
+        if delimiter is None:
+            delimiter = _delimiter(first_line, path)
         header_cells = next(csv.reader([first_line], delimiter=delimiter))
         header = _Header(header_cells, file=file)
         width = len(header.names)

@@ -442,10 +442,8 @@ class PromptBuilder:
         return self._ruleset
 
     def _load_ruleset(self) -> RuleSet | None:
-        try:
-            from copygen.compliance.rules import load_rules
-        except ImportError:  # the compliance engine is not there yet: no guidance
-            return None
+        from copygen.compliance.rules import load_rules
+
         s = self.settings
         return load_rules(paths=s.rules, disabled=s.disable, only_categories=s.only_category)
 
@@ -458,14 +456,12 @@ class PromptBuilder:
         ruleset = self.ruleset
         items: list[dict[str, str]] = []
         if ruleset is not None:
-            try:
-                from copygen.compliance.guidance import guidance_for
-            except ImportError:  # the guidance module is not there yet: no guidance
-                guidance_for = None
+            from copygen.compliance.guidance import guidance_for
+
+            # Rule packs are written for zh and en; other languages get the English ones.
             rule_lang = "zh" if lang.startswith("zh") else "en"
-            if guidance_for is not None:
-                found = guidance_for(ruleset, category=category, platform=platform, lang=rule_lang)
-                items = [_guidance_dict(item) for item in found]
+            found = guidance_for(ruleset, category=category, platform=platform, lang=rule_lang)
+            items = [_guidance_dict(item) for item in found]
         self._cache.guidance[key] = items
         return items
 

@@ -78,6 +78,15 @@ def test_tab_separated(tmp_path: Path) -> None:
     assert product.title == "Mug, 350ml" and product.price == Decimal("9.9")
 
 
+def test_semicolon_and_excel_sep_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "p.csv", "sku;title;price\nA1;Mug, blue;9,9\n")
+    [product] = read_products(path)
+    assert product.title == "Mug, blue"
+    path = write(tmp_path / "q.csv", "sep=;\r\nsku;title\r\nA1;Mug\r\n")
+    [product] = read_products(path)
+    assert (product.sku, product.title, product.row) == ("A1", "Mug", 1)
+
+
 def test_xlsx(tmp_path: Path) -> None:
     from openpyxl import Workbook
 

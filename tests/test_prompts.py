@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from copygen.compliance.rules import load_rules
 from copygen.config import AigcLabel, BrandVoice, Settings
 from copygen.errors import TemplateError
 from copygen.platforms import PLATFORM_NAMES, PLATFORM_SPECS
@@ -56,9 +57,7 @@ def make_settings(**overrides: Any) -> Settings:
 
 def builder_for(settings: Settings | None = None) -> PromptBuilder:
     # An empty rule set: guidance is tested on its own below.
-    builder = PromptBuilder(settings=settings or make_settings())
-    builder._ruleset_loaded = True
-    return builder
+    return PromptBuilder(settings=settings or make_settings(), ruleset=load_rules(builtin=False))
 
 
 def user_text(rendered: RenderedPrompt) -> str:
@@ -283,8 +282,7 @@ def test_guidance_is_rendered(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_guidance_from_the_rule_packs() -> None:
-    guidance = pytest.importorskip("copygen.compliance.guidance")
-    from copygen.compliance.rules import load_rules
+    from copygen.compliance import guidance
 
     ruleset = load_rules()
     builder = PromptBuilder(settings=make_settings(), ruleset=ruleset)
@@ -542,3 +540,16 @@ def test_resolve_name() -> None:
     assert builder.resolve_name("_common.zh.j2", "zh") == "_common.zh.j2"
     with pytest.raises(TemplateError, match="not found"):
         builder.resolve_name("nope", "zh")
+
+
+def test_tojson_filter_keeps_chinese(custom_dir: Path) -> None:
+    (custom_dir / "detail.zh.j2").write_text(
+        "{{ product.attributes | tojson }}|{{ platform.field_names | tojson }}\n",
+        encoding="utf-8",
+    )
+    rendered = builder_for(make_settings(templates=custom_dir)).render(
+        make_product(), platform="detail", lang="zh"
+    )
+    first, second = user_text(rendered).strip().split("|")
+    assert json.loads(first)["容量"] == "30ml" and "容量" in first
+    assert json.loads(second) == ["headline", "bullets", "description"]
