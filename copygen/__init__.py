@@ -16,13 +16,29 @@ _LAZY: dict[str, str] = {
     "load_settings": "copygen.config",
     "CopygenError": "copygen.errors",
     "ExitCode": "copygen.errors",
+    "Checker": "copygen.compliance.engine",
+    "check": "copygen.compliance.engine",
+    "CheckResult": "copygen.compliance.findings",
+    "Finding": "copygen.compliance.findings",
 }
 
 if TYPE_CHECKING:
+    from copygen.compliance.engine import Checker, check
+    from copygen.compliance.findings import CheckResult, Finding
     from copygen.config import Settings, load_settings
     from copygen.errors import CopygenError, ExitCode
 
-__all__ = ["CopygenError", "ExitCode", "Settings", "__version__", "load_settings"]
+__all__ = [
+    "CheckResult",
+    "Checker",
+    "CopygenError",
+    "ExitCode",
+    "Finding",
+    "Settings",
+    "__version__",
+    "check",
+    "load_settings",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -167,7 +167,9 @@ def test_missing_pack_file(tmp_path: Path) -> None:
         load_rules(paths=[tmp_path / "nope.yaml"], builtin=False)
 
 
-def test_builtin_packs_load() -> None:
-    ruleset = load_rules()
+def test_personal_data_pack_and_code_rules_load() -> None:
+    from copygen.resources import data_dir
+
+    ruleset = load_rules(paths=[data_dir("rules") / "personal_data.yaml"], builtin=False)
     assert ruleset.get("pii.mobile_phone") is not None
     assert ruleset.get("facts.price_mismatch") is not None

@@ -30,7 +30,7 @@ from copygen.compliance import anchors
 from copygen.compliance.findings import CheckResult, Finding
 from copygen.compliance.normalize import Normalized, has_cjk, normalize
 from copygen.compliance.pii import DETECTOR_KINDS, find_pii
-from copygen.compliance.rules import Rule, RuleSet, load_rules
+from copygen.compliance.rules import CODE_DETECTORS, Rule, RuleSet, load_rules
 from copygen.errors import RuleError
 
 if TYPE_CHECKING:
@@ -259,6 +259,8 @@ class Checker:
         findings.extend(
             self._code_checks(text_or_fields, items, applicable, locale, lang, platform, product)
         )
+        order = {name: position for position, (name, _) in enumerate(items)}
+        findings.sort(key=lambda f: (order.get(f.field, len(order)), f.start, f.end, f.rule))
         return CheckResult.from_findings(findings)
 
     # -- internals ----------------------------------------------------------------------
@@ -391,7 +393,98 @@ class Checker:
         platform: str | None,
         product: Any,
     ) -> list[Finding]:
-        return []
+        """Findings of the code-defined rules (facts, language, format) that are loaded
+        (not disabled, in scope)."""
+        active = {
+            self._compiled.rules[i].detector: self._compiled.rules[i]
+            for i in applicable
+            if self._compiled.rules[i].detector in CODE_DETECTORS
+        }
+        if not active:
+            return []
+        texts = dict(items)
+        out: list[Finding] = []
+        if product is not None and ("unsupported_number" in active or "price_mismatch" in active):
+            from copygen.compliance.facts import check_facts
+
+            for issue in check_facts(items, product):
+                detector = "price_mismatch" if issue.kind == "price" else "unsupported_number"
+                rule = active.get(detector)
+                if rule is not None:
+                    params = {"claim": issue.text, "expected": issue.expected}
+                    out.append(
+                        self._code_finding(
+                            rule,
+                            issue.field,
+                            issue.start,
+                            issue.end,
+                            texts[issue.field],
+                            locale,
+                            params,
+                        )
+                    )
+        if lang and "language" in active:
+            from copygen.compliance.language import mismatch
+
+            whole = "\n".join(text for _, text in items)
+            found = mismatch(whole, lang)
+            if found is not None:
+                name, text = max(items, key=lambda item: len(item[1]))
+                params = {"found": found, "expected": _scope_lang(lang) or lang}
+                out.append(
+                    self._code_finding(active["language"], name, 0, len(text), text, locale, params)
+                )
+        if platform and isinstance(text_or_fields, Mapping):
+            from copygen.compliance.format_checks import check_format
+
+            detectors = {
+                "missing": "format_missing",
+                "length": "format_length",
+                "items": "format_items",
+            }
+            for fmt in check_format(text_or_fields, platform, locale=locale):
+                rule = active.get(detectors[fmt.kind])
+                if rule is not None:
+                    field_text = texts.get(fmt.field, "")
+                    out.append(
+                        self._code_finding(
+                            rule,
+                            fmt.field,
+                            fmt.start,
+                            fmt.end,
+                            field_text,
+                            locale,
+                            dict(fmt.params),
+                        )
+                    )
+        return out
+
+    @staticmethod
+    def _code_finding(
+        rule: Rule,
+        field_name: str,
+        start: int,
+        end: int,
+        text: str,
+        locale: str,
+        params: Mapping[str, Any],
+    ) -> Finding:
+        try:
+            message = rule.message_for(locale).format(**params)
+        except (KeyError, IndexError, ValueError):
+            message = rule.message_for(locale)
+        return Finding(
+            rule=rule.id,
+            category=rule.category,
+            severity=rule.severity,
+            field=field_name,
+            start=start,
+            end=end,
+            text=text[start:end],
+            message=message,
+            law=rule.law,
+            suggestion=rule.suggestion_for(locale),
+        )
 
 
 def _scope_lang(lang: str | None) -> str | None:

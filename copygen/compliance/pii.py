@@ -26,7 +26,7 @@ _LANDLINE = re.compile(
 )
 # International: +CC then 7-14 more digits with separators; North-American style too.
 _INTL = re.compile(
-    r"(?<![\d\w])\+\d{1,3}(?:[\s\-.]?\(?\d{1,4}\)?){2,5}(?!\d)"
+    r"(?<![A-Za-z0-9])\+\d{1,3}(?:[\s\-.]?\(?\d{1,4}\)?){2,5}(?!\d)"
     r"|(?<!\d)\(\d{3}\)\s?\d{3}[\s\-.]\d{4}(?!\d)"
     r"|(?<![\d\-])\d{3}-\d{3}-\d{4}(?![\d\-])"
 )
@@ -36,7 +36,7 @@ _ID_CARD = re.compile(
 )
 _BANK_CARD = re.compile(r"(?<![\d\-])[3-6]\d{3}(?:[\s\-]?\d){11,15}(?![\d\-])")
 _EMAIL = re.compile(
-    r"(?<![\w.+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![A-Za-z0-9])"
 )
 # A chat handle right after its keyword: 微信：abc_123 / VX 13812345678 / QQ号 12345678.

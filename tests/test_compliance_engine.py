@@ -1,0 +1,249 @@
+"""The matching engine: normalisation, offsets, boundaries, exceptions, allowlist, scope."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from copygen import Checker, check
+from copygen.compliance.findings import CheckResult, Finding
+from copygen.compliance.normalize import normalize
+from copygen.compliance.rules import load_rules
+
+PACK = r"""
+pack: test.engine
+rules:
+  - id: t.superlative
+    category: absolute_term
+    severity: block
+    law: 《广告法》第九条第三项
+    message: {zh: 使用了绝对化用语, en: absolute term}
+    suggestion: {zh: 删去最高级, en: drop the superlative}
+    terms: [最好, 最佳, 第一, best, 最]
+    patterns: ['销量\s*(第一|冠军)', 'no\.\s*1\b']
+    boundary: word
+    unless: [最好在, 最佳食用期, 第一时间]
+    unless_patterns: ['最(近|后|初|终)']
+    examples:
+      match: [这是最好的面霜, 销量第一, 第一品牌, the best cream, 最漂亮]
+      no_match: [最好在阴凉处保存, 第一次用, 最近很火, bestow, 第一时间发货]
+  - id: t.diversion
+    category: platform_diversion
+    severity: block
+    law: 平台规则
+    message: {zh: 站外导流, en: off-platform diversion}
+    terms: [微信, vx, 加v]
+    examples:
+      match: [加微 信领取, 加VX, 加ｖ领券]
+      no_match: [微博同款, vxyz]
+  - id: t.whitening
+    category: cosmetics_claim
+    severity: warn
+    law: 《化妆品监督管理条例》
+    message: {zh: 特殊用途功效, en: special-use claim}
+    terms: [美白]
+    scope: {categories: [beauty]}
+    examples:
+      match: [{text: 美白精华, category: beauty}, 美白淡斑]
+      no_match: [{text: 美白色T恤, category: apparel}, 白色]
+  - id: t.english
+    category: medical_claim
+    severity: info
+    law: FTC
+    message: {zh: 疾病宣称, en: disease claim}
+    terms: [cure]
+    scope: {langs: [en], platforms: [detail]}
+    examples:
+      match: [{text: it will cure acne, lang: en, platform: detail}, cures nothing? cure!]
+      no_match: [{text: it will cure acne, lang: zh}, secure]
+"""
+
+
+@pytest.fixture(scope="module")
+def checker(tmp_path_factory: pytest.TempPathFactory) -> Checker:
+    path = tmp_path_factory.mktemp("packs") / "engine.yaml"
+    path.write_text(PACK, encoding="utf-8")
+    return Checker(rules=load_rules(paths=[path], builtin=False))
+
+
+def hits(result: CheckResult, rule: str | None = None) -> list[str]:
+    return [f.text for f in result.findings if rule is None or f.rule == rule]
+
+
+def test_examples_of_the_fixture_pack(checker: Checker) -> None:
+    from copygen.compliance.selftest import run_examples
+
+    report = run_examples(checker.ruleset)
+    assert report.ok, [f.describe() for f in report.failures]
+    assert report.examples == 23
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("这是最好的面霜", ["最好"]),
+        ("最好在阴凉处保存", []),
+        ("销量第一的第一品牌", ["销量第一", "第一"]),
+        ("第一次用就爱上", []),
+        ("最近很火，最后一件", []),
+        ("最漂亮的裙子", ["最"]),
+        ("THE BEST cream", ["BEST"]),
+        ("bestow a gift", []),
+        ("ＢＥＳＴ ever", ["ＢＥＳＴ"]),
+        ("销量 NO. 1", ["NO. 1"]),
+        ("第一时间发货", []),
+    ],
+)
+def test_superlatives(checker: Checker, text: str, expected: list[str]) -> None:
+    assert hits(checker.check(text), "t.superlative") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("加微 信领取", ["微 信"]),
+        ("加微-信领取", ["微-信"]),
+        ("加 V X", ["加 V"]),  # 加 V is 加V; the space inside "V X" stays
+        ("加Ｖ领券", ["加Ｖ"]),
+        ("加VX", ["VX"]),
+        ("vxyz", []),
+        ("微\u200b信", ["微\u200b信"]),
+    ],
+)
+def test_evasions_map_back_to_original(checker: Checker, text: str, expected: list[str]) -> None:
+    result = checker.check(text)
+    assert hits(result, "t.diversion") == expected
+    for finding in result.findings:
+        assert text[finding.start : finding.end] == finding.text
+
+
+def test_scope(checker: Checker) -> None:
+    assert hits(checker.check("美白精华", category="beauty"), "t.whitening") == ["美白"]
+    assert hits(checker.check("美白精华"), "t.whitening") == ["美白"]  # unknown -> applies
+    assert hits(checker.check("美白色T恤", category="apparel"), "t.whitening") == []
+    assert hits(checker.check("cure acne", lang="en", platform="detail"), "t.english") == ["cure"]
+    assert hits(checker.check("cure acne", lang="zh-CN"), "t.english") == []
+    assert hits(checker.check("cure acne", platform="social"), "t.english") == []
+    product = {"sku": "1", "title": "T恤", "category": "服饰"}
+    assert hits(checker.check("美白色", product=product), "t.whitening") == []
+
+
+def test_allowlist_terms_and_files(tmp_path: Path, checker: Checker) -> None:
+    allow = tmp_path / "allow.txt"
+    allow.write_text("# brands\n第一坊\n\nBest Buy\n", encoding="utf-8")
+    allowed = Checker(rules=checker.ruleset, allow=[allow])
+    assert hits(allowed.check("第一坊出品，Best Buy 有售")) == []
+    assert hits(allowed.check("第一坊的最好产品")) == ["最好"]
+    assert hits(Checker(rules=checker.ruleset, allow=["第一坊"]).check("第一坊")) == []
+    assert hits(checker.check("第一坊")) == ["第一"]
+
+
+def test_status_and_fields(checker: Checker) -> None:
+    result = checker.check(
+        {"title": "美白精华", "body": "很好用", "bullets": ["最好的", "安全", "最佳体验"]}
+    )
+    assert result.status == "blocked"
+    assert [(f.field, f.text, f.start) for f in result.findings] == [
+        ("title", "美白", 0),
+        ("bullets[0]", "最好", 0),
+        ("bullets[2]", "最佳", 0),
+    ]
+    assert checker.check("美白").status == "review"
+    assert checker.check("cure it", lang="en", platform="detail").status == "pass"  # info only
+    assert checker.check("普通的文案").status == "pass"
+
+
+def test_json_shape(checker: Checker) -> None:
+    data = checker.check("最好的").to_dict()
+    assert json.loads(json.dumps(data, ensure_ascii=False)) == data
+    finding = data["findings"][0]
+    assert list(finding) == [
+        "rule",
+        "category",
+        "severity",
+        "field",
+        "start",
+        "end",
+        "text",
+        "message",
+        "law",
+        "suggestion",
+    ]
+    assert finding["message"] == "使用了绝对化用语"
+    assert checker.check("the best").findings[0].message == "absolute term"
+    assert Checker(rules=checker.ruleset, locale="zh").check("the best").findings[0].message == (
+        "使用了绝对化用语"
+    )
+
+
+def test_disabled_and_only(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(PACK, encoding="utf-8")
+    c = Checker(rules=[path], builtin=False, disabled=["t.superlative"])
+    assert hits(c.check("最好的微信")) == ["微信"]
+    c = Checker(rules=[path], builtin=False, only_categories=["absolute_term"])
+    assert hits(c.check("最好的微信")) == ["最好"]
+
+
+def test_one_shot_check_and_lazy_exports() -> None:
+    result = check("联系我 13812345678")
+    assert isinstance(result, CheckResult)
+    assert isinstance(result.findings[0], Finding)
+    assert result.findings[0].rule == "pii.mobile_phone"
+
+
+def test_jieba_loads_only_when_a_word_boundary_hit_needs_it() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from copygen import check; "
+        "check('the best cream, 很好用, 13812345678'); print('jieba' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"
+
+
+def test_normalize_offsets() -> None:
+    norm = normalize("Ａ微 信ﬁ")
+    assert norm.text == "a微信fi"
+    assert norm.span(1, 3) == (1, 4)
+    assert norm.span(3, 5) == (4, 5)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=80))
+def test_never_raises_and_spans_are_exact(checker: Checker, text: str) -> None:
+    first = checker.check(text)
+    for finding in first.findings:
+        assert 0 <= finding.start <= finding.end <= len(text)
+        assert finding.text == text[finding.start : finding.end]
+        assert finding.text in text
+    assert checker.check(text) == first
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(alphabet="最好第一微信 -_.*ＶVXx在次近ﬁ\u200b销量", max_size=40))
+def test_dense_texts_keep_exact_spans(checker: Checker, text: str) -> None:
+    for finding in checker.check(text).findings:
+        assert finding.text == text[finding.start : finding.end]
+        assert finding.end > finding.start
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=60))
+def test_builtin_rules_never_raise(text: str) -> None:
+    result = check({"title": text, "tags": [text, text[:3]]}, lang="zh", platform="social")
+    for finding in result.findings:
+        source = text if finding.field in ("title", "tags[0]") else text[:3]
+        assert finding.text == source[finding.start : finding.end]
