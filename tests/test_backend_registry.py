@@ -199,3 +199,41 @@ def test_cli_backends_list_json_with_profiles(tmp_path: Path) -> None:
     assert "Profiles (" in text.output
     deepseek = next(line for line in text.output.splitlines() if line.startswith("deepseek "))
     assert "$DEEPSEEK_API_KEY" in deepseek and "https://api.deepseek.com/v1" in deepseek
+
+
+def test_cli_backends_test_against_a_server() -> None:
+    from copygen.testing.fake_openai import FakeOpenAIServer
+
+    with FakeOpenAIServer(responder=lambda request: '{"ok": true}') as server:
+        args = ["backends", "test", "--backend", "openai", "--model", "tiny"]
+        result = CliRunner().invoke(app, [*args, "--base-url", server.url])
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith(f"ok: openai model tiny at {server.url}, ")
+        assert "JSON reply: yes" in result.output and "JSON mode: yes" in result.output
+        (request,) = server.chat_requests
+        assert request.json["max_tokens"] == 20
+        as_json = CliRunner().invoke(app, [*args, "--base-url", server.url, "--json"])
+        assert json.loads(as_json.output)["json_reply"] is True
+
+
+def test_cli_backends_test_reports_a_failing_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    from copygen.testing.fake_openai import Behavior, FakeOpenAIServer
+
+    monkeypatch.setenv("COPYGEN_MAX_RETRIES", "1")
+    with FakeOpenAIServer() as server:
+        server.script(*[Behavior.error(503, "model is loading")] * 2)
+        result = CliRunner().invoke(
+            app, ["backends", "test", "-b", "openai", "-m", "m", "--base-url", server.url]
+        )
+    assert result.exit_code == 3
+    assert "HTTP 503" in result.output and "model is loading" in result.output
+    assert "gave up after 2 attempts" in result.output
+
+
+def test_cli_backends_test_refuses_a_key_over_plain_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-abcdef")
+    args = ["backends", "test", "-b", "openai", "-m", "m", "--base-url", "http://10.1.2.3/v1"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "plain http" in result.output and "--allow-insecure" in result.output
+    assert "sk-test-abcdef" not in result.output

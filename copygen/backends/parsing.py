@@ -26,7 +26,9 @@ class ReplyParseError(BackendError):
     """The reply holds no usable fields for the platform."""
 
     def __init__(self, reason: str, *, reply: str = "") -> None:
-        super().__init__(f"unusable reply: {reason}")
+        # The message is the bare reason ("missing field hashtags for social"); callers
+        # add their own context such as "unusable reply: ".
+        super().__init__(reason)
         self.reason = reason
         self.reply = reply
 
@@ -118,6 +120,11 @@ def parse_fields(text: str, platform: str) -> dict[str, Any]:
 
 
 # --- finding the JSON object ------------------------------------------------------------
+
+
+def find_json_object(text: str) -> dict[str, Any] | None:
+    """The first JSON object in a reply (fences, prose and quote slips forgiven), or None."""
+    return next(_candidates(text or ""), None)
 
 
 def _candidates(text: str) -> Iterator[dict[str, Any]]:

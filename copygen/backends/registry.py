@@ -14,13 +14,14 @@ copygen from working; a built-in name cannot be taken over by a plugin.
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
-from copygen.backends.base import Backend
-from copygen.errors import ConfigError
+from copygen.backends.base import Backend, Completion
+from copygen.errors import BackendError, ConfigError
 
 if TYPE_CHECKING:
     from copygen.config import Settings
@@ -172,3 +173,81 @@ def create_backend(
     if info.cls is None:
         raise ConfigError(f"backend {name!r} ({info.source}) cannot be loaded: {info.error}")
     return info.cls.from_settings(settings)
+
+
+PROBE_MESSAGES = (
+    {"role": "system", "content": "You answer with a JSON object only."},
+    {"role": "user", "content": 'Reply with exactly this JSON object: {"ok": true}'},
+)
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What ``copygen backends test`` reports."""
+
+    backend: str
+    model: str | None
+    base_url: str | None
+    completion: Completion
+    json_ok: bool  # the reply was a JSON object
+    json_mode: bool | None  # the server accepted response_format (None: not applicable)
+    seconds: float  # wall time including retries
+
+
+async def probe(backend: Backend, *, params: dict[str, Any] | None = None) -> ProbeResult:
+    """Send one tiny request to see that URL, key and model work; closes the backend.
+
+    Raises ``BackendError`` with the server's reason when it does not.
+    """
+    started = time.perf_counter()
+    try:
+        completion = await backend.complete(
+            list(PROBE_MESSAGES), {"max_tokens": 20, "temperature": 0, **(params or {})}
+        )
+    finally:
+        await backend.aclose()
+    seconds = time.perf_counter() - started
+    from copygen.backends.parsing import find_json_object
+
+    json_ok = find_json_object(completion.text) is not None
+    json_mode = getattr(backend, "json_mode_supported", None)
+    if not completion.text:
+        raise BackendError("empty reply")
+    return ProbeResult(
+        backend=backend.name,
+        model=completion.model or backend.model,
+        base_url=backend.base_url,
+        completion=completion,
+        json_ok=json_ok,
+        json_mode=json_mode,
+        seconds=seconds,
+    )
+
+
+def probe_summary(result: ProbeResult) -> str:
+    """One line for people: where, which model, how fast, whether JSON came back."""
+    usage = result.completion.usage
+    where = f" at {result.base_url}" if result.base_url else ""
+    parts = [
+        f"ok: {result.backend} model {result.model or '-'}{where}",
+        f"{result.completion.latency_ms or result.seconds * 1000:.0f} ms",
+        f"{usage.prompt_tokens}+{usage.completion_tokens} tokens",
+        f"JSON reply: {'yes' if result.json_ok else 'no'}",
+    ]
+    if result.json_mode is not None:
+        parts.append(f"JSON mode: {'yes' if result.json_mode else 'not supported, prompt-only'}")
+    return ", ".join(parts)
+
+
+def probe_dict(result: ProbeResult) -> dict[str, Any]:
+    return {
+        "backend": result.backend,
+        "model": result.model,
+        "base_url": result.base_url,
+        "latency_ms": result.completion.latency_ms,
+        "usage": result.completion.usage.to_dict(),
+        "json_reply": result.json_ok,
+        "json_mode": result.json_mode,
+        "reply": result.completion.text,
+        "seconds": round(result.seconds, 3),
+    }

@@ -11,7 +11,9 @@ from copygen.cli.common import settings_from
 
 
 def register(app: typer.Typer) -> None:
-    backends_app = typer.Typer(help="Model backends: list what is available.", no_args_is_help=True)
+    backends_app = typer.Typer(
+        help="Model backends: list them, test a connection.", no_args_is_help=True
+    )
 
     @backends_app.command("list")
     def list_(
@@ -61,6 +63,47 @@ def register(app: typer.Typer) -> None:
             typer.echo(_table(prow))
         current = settings.backend_profile or settings.backend
         typer.echo(f"\nCurrent: {current}")
+
+    @backends_app.command("test")
+    def test(
+        ctx: typer.Context,
+        backend: str | None = typer.Option(
+            None, "--backend", "-b", help="Backend or config profile (default: the config's)."
+        ),
+        model: str | None = typer.Option(None, "--model", "-m", help="Model name."),
+        base_url: str | None = typer.Option(
+            None, "--base-url", help="Base URL of an OpenAI-compatible server."
+        ),
+        timeout: float | None = typer.Option(None, "--timeout", help="Seconds per request."),
+        allow_insecure: bool | None = typer.Option(
+            None,
+            "--allow-insecure/--no-allow-insecure",
+            help="Allow sending an API key over plain http to a non-loopback host.",
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Send one tiny request to check the URL, key and model before a big run."""
+        import asyncio
+
+        from copygen.backends.registry import create_backend, probe, probe_dict, probe_summary
+
+        settings = settings_from(
+            ctx,
+            backend=backend,
+            model=model,
+            base_url=base_url,
+            timeout=timeout,
+            allow_insecure=allow_insecure,
+        )
+        instance = create_backend(settings)
+        if not instance.remote:
+            typer.echo(f"ok: {instance.name} is a local backend; nothing leaves this machine")
+            return
+        result = asyncio.run(probe(instance))
+        if as_json:
+            typer.echo(json.dumps(probe_dict(result), ensure_ascii=False, indent=2))
+        else:
+            typer.echo(probe_summary(result))
 
     app.add_typer(backends_app, name="backends")
 
