@@ -19,7 +19,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -27,6 +27,7 @@ from typing import IO, Any
 __all__ = [
     "LIST_SEPARATOR",
     "Row",
+    "atomic_writer",
     "safe_cell",
     "write_csv",
     "write_xlsx",
@@ -100,11 +101,20 @@ def _row_values(header: Sequence[str], row: Row) -> list[Any]:
 
 
 @contextmanager
-def _atomic_target(path: Path, mode: str, **open_kwargs: Any) -> Iterator[IO[Any]]:
-    """A temp file next to ``path`` that replaces it only when writing succeeded."""
+def atomic_writer(path: str | Path, mode: str, **open_kwargs: Any) -> Iterator[IO[Any]]:
+    """A file handle whose content replaces ``path`` only when the block succeeds.
+
+    Writes to a temp file in the same folder, fsyncs it and ``os.replace``-s it
+    over ``path``; on any error the temp file is removed and ``path`` is untouched.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
+    # mkstemp makes the file private (0600); a file meant for others gets the usual
+    # mode, or keeps the one of the file it replaces.
+    with suppress(OSError):
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
     try:
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
@@ -126,7 +136,7 @@ def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Row]) -> i
     """
     target = Path(path)
     count = 0
-    with _atomic_target(target, "w", encoding="utf-8-sig", newline="") as handle:
+    with atomic_writer(target, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
         writer.writerow([safe_cell(name) for name in header])
         for row in rows:
@@ -191,7 +201,7 @@ def write_xlsx_sheets(
             ws.append([_xlsx_cell(ws, v) for v in _row_values(header, row)])
             count += 1
         counts[title] = count
-    with _atomic_target(target, "wb") as handle:
+    with atomic_writer(target, "wb") as handle:
         workbook.save(handle)
     return counts
 

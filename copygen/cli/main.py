@@ -82,6 +82,8 @@ def _register() -> None:
     config_cmd.register(app)
     __import__("copygen.cli.audit_cmd", fromlist=["register"]).register(app)
     __import__("copygen.cli.report_cmd", fromlist=["register"]).register(app)
+    __import__("copygen.cli.export_cmd", fromlist=["register"]).register(app)
+    __import__("copygen.cli.review_cmd", fromlist=["register"]).register(app)
     __import__("copygen.cli.templates_cmd", fromlist=["register"]).register(app)
     __import__("copygen.cli.rules_cmd", fromlist=["register"]).register(app)
     __import__("copygen.cli.generate", fromlist=["register"]).register(app)

@@ -1,0 +1,147 @@
+"""``copygen review OUTDIR``: approve, reject or edit flagged items, interactively or by script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from copygen.review import QueueFilter, ReviewSession
+
+_STATUSES = ("pass", "review", "blocked", "error", "approved", "rejected")
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    out: list[str] = []
+    for value in values or ():
+        out.extend(part.strip() for part in value.split(",") if part.strip())
+    return tuple(out)
+
+
+def review(
+    ctx: typer.Context,
+    outdir: Path = typer.Argument(..., help="Output folder of 'copygen generate'."),
+    decide: list[str] | None = typer.Option(
+        None, "--decide", help="ID=approve or ID=reject (repeatable); no prompts."
+    ),
+    decisions: Path | None = typer.Option(
+        None, "--decisions", help="CSV of decisions: id, decision, reason."
+    ),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Reason for the --decide decisions (required to reject)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Allow approving items the checker blocked (needs --reason)."
+    ),
+    reviewer: str | None = typer.Option(None, "--reviewer", help="Your name (default: $USER)."),
+    status: list[str] | None = typer.Option(
+        None, "--status", help="Queue only these statuses (default: review, blocked)."
+    ),
+    category: list[str] | None = typer.Option(
+        None, "--category", help="Queue only items with a finding of this category."
+    ),
+    platform: list[str] | None = typer.Option(None, "--platform", help="Queue only this platform."),
+    rule: list[str] | None = typer.Option(
+        None, "--rule", help="Queue only items with a finding of this rule (or rule prefix)."
+    ),
+    sku: list[str] | None = typer.Option(None, "--sku", help="Queue only this SKU."),
+    list_only: bool = typer.Option(False, "--list", help="Print the queue and exit."),
+    audit: Path | None = typer.Option(
+        None, "--audit", help="Audit log to record decisions in (default: the folder's)."
+    ),
+    config: str | None = typer.Option(None, "--config", help="Config file."),
+) -> None:
+    """Review flagged items; every decision is logged and written to results.jsonl."""
+    from copygen.cli.common import settings_from
+    from copygen.errors import InputError
+    from copygen.review import (
+        REVIEW_STATUSES,
+        Decision,
+        QueueFilter,
+        ReviewSession,
+        parse_decision,
+        read_decisions_csv,
+    )
+
+    statuses = _split(status) or REVIEW_STATUSES
+    unknown = [s for s in statuses if s not in _STATUSES]
+    if unknown:
+        raise InputError(
+            f"unknown status '{unknown[0]}'", hint=f"expected one of {', '.join(_STATUSES)}"
+        )
+    filters = QueueFilter(
+        statuses=statuses,
+        categories=_split(category),
+        platforms=_split(platform),
+        rules=_split(rule),
+        skus=_split(sku),
+    )
+    scripted: list[Decision] = []
+    for spec in decide or ():
+        item_id, sep, word = spec.rpartition("=")
+        if not sep or not item_id.strip():
+            raise InputError(f"--decide expects ID=approve or ID=reject, got {spec!r}")
+        try:
+            verdict = parse_decision(word)
+        except ValueError as exc:
+            raise InputError(f"--decide {spec}: {exc}") from None
+        scripted.append(Decision(item_id.strip(), verdict, reason=reason, force=force))
+    if decisions is not None:
+        for entry in read_decisions_csv(decisions):
+            scripted.append(
+                Decision(
+                    entry.item_id,
+                    entry.decision,
+                    reason=entry.reason or reason,
+                    force=force,
+                    source=entry.source,
+                )
+            )
+    settings = settings_from(ctx, config=config)
+    with ReviewSession.open(
+        outdir, settings=settings, reviewer=reviewer, audit_path=audit
+    ) as session:
+        if list_only:
+            for item in session.queue(filters):
+                rules = sorted({str(f.get("rule")) for f in item.get("findings") or []})
+                typer.echo(f"{item['id']}\t{item.get('status')}\t{', '.join(rules)}")
+            return
+        if scripted:
+            updated = session.decide_many(scripted)
+            for item in updated:
+                forced = " (forced)" if item["review"].get("forced") else ""
+                typer.echo(f"{item['status']}{forced}: {item['id']}")
+            typer.echo(
+                f"{len(updated)} decisions by {session.reviewer}, recorded in {session.audit_path}"
+            )
+            return
+        _interactive(session, filters)
+
+
+def _interactive(session: ReviewSession, filters: QueueFilter) -> None:
+    from rich.console import Console
+
+    from copygen.review import Keys, run_interactive
+
+    console = Console(highlight=False)
+    queue = session.queue(filters)
+    if not queue:
+        console.print("Nothing to review with these filters.")
+        return
+    session.start()  # a busy audit log is reported now, not after the first decision
+    console.print(
+        f"Reviewing {len(queue)} items in {session.outdir} as {session.reviewer}; "
+        f"decisions are recorded in {session.audit_path}.",
+        markup=False,
+    )
+    counts = run_interactive(session, queue, console=console, keys=Keys())
+    console.print(
+        f"approved {counts['approved']}, rejected {counts['rejected']}, "
+        f"skipped {counts['skipped']}, undone {counts['undone']}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("review")(review)
