@@ -196,18 +196,22 @@ def test_one_shot_check_and_lazy_exports() -> None:
     assert result.findings[0].rule == "pii.mobile_phone"
 
 
-def test_jieba_loads_only_when_a_word_boundary_hit_needs_it() -> None:
+def test_jieba_loads_only_when_a_word_boundary_hit_needs_it(tmp_path: Path) -> None:
     import subprocess
     import sys
 
+    pack = tmp_path / "p.yaml"
+    pack.write_text(PACK, encoding="utf-8")
     code = (
-        "import sys; from copygen import check; "
-        "check('the best cream, 很好用, 13812345678'); print('jieba' in sys.modules)"
+        "import sys; from copygen import Checker; "
+        f"c = Checker(rules=[{str(pack)!r}], builtin=False); "
+        "c.check('the best cream, 很好用, 13812345678'); print('jieba' in sys.modules); "
+        "c.check('第一次用'); print('jieba' in sys.modules)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    assert out.strip() == "False"
+    assert out.split() == ["False", "True"]
 
 
 def test_normalize_offsets() -> None:

@@ -86,6 +86,7 @@ def _register() -> None:
     __import__("copygen.cli.review_cmd", fromlist=["register"]).register(app)
     __import__("copygen.cli.templates_cmd", fromlist=["register"]).register(app)
     __import__("copygen.cli.rules_cmd", fromlist=["register"]).register(app)
+    __import__("copygen.cli.check", fromlist=["register"]).register(app)
     __import__("copygen.cli.generate", fromlist=["register"]).register(app)
     __import__("copygen.cli.backends_cmd", fromlist=["register"]).register(app)
 

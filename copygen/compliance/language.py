@@ -101,9 +101,10 @@ def detect_language(text: str) -> str | None:
 def mismatch(text: str, expected: str) -> str | None:
     """The language found when it is not ``expected``; None when it matches or is unclear."""
     want = base_lang(expected)
+    cjk = len(_HAN.findall(text)) + len(_KANA.findall(text)) + len(_HANGUL.findall(text))
+    if cjk < 4 and len(_LATIN.findall(text)) < MIN_LETTERS:
+        return None  # too little text to judge (a hashtag, a name, a number)
     guess = script_guess(text)
-    if guess is None and len(_LATIN.findall(text)) < MIN_LETTERS and not _HAN.search(text):
-        return None
     if guess in ("zh", "ja", "ko"):
         return None if guess == want else guess
     if guess == "latin":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from copygen.compliance.rules import Example, Rule, RuleSet
 
@@ -41,11 +42,15 @@ class ExampleReport:
         return not self.failures
 
 
-def run_examples(ruleset: RuleSet, *, rule_ids: Iterable[str] | None = None) -> ExampleReport:
+def run_examples(
+    ruleset: RuleSet, *, rule_ids: Iterable[str] | None = None, checker: Any = None
+) -> ExampleReport:
+    """``checker`` (built from ``ruleset`` without an allowlist) may be passed to reuse it."""
     from copygen.compliance.engine import Checker
 
     wanted = set(rule_ids) if rule_ids is not None else None
-    checker = Checker(rules=ruleset)
+    if checker is None:
+        checker = Checker(rules=ruleset)
     report = ExampleReport()
     for rule in ruleset.rules:
         if wanted is not None and rule.id not in wanted:
