@@ -71,7 +71,7 @@ class OpenAIBackend(Backend):
     name: ClassVar[str] = "openai"
     remote: ClassVar[bool] = True
     description: ClassVar[str] = (
-        "any OpenAI-compatible server: OpenAI, DeepSeek, Qwen/DashScope, vLLM, Ollama, llama.cpp"
+        "Any OpenAI-compatible server: OpenAI, DeepSeek, Qwen/DashScope, vLLM, Ollama, llama.cpp"
     )
 
     def __init__(
@@ -185,8 +185,8 @@ class OpenAIBackend(Backend):
             return PLACEHOLDER_KEY
         raise ConfigError(
             f"no API key for {host}: set the environment variable {self._api_key_env}",
-            hint="or name another variable with api_key_env in the config "
-            "(any value will do if the server needs none)",
+            hint="or name another variable with api_key_env in the config; "
+            "any value will do if the server needs none",
         )
 
     def _scrub(self, text: str) -> str:
