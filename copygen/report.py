@@ -163,7 +163,8 @@ def summarize(items: Iterable[Mapping[str, Any]], *, title: str = "copygen repor
                 rule_severity[rule] = severity
         if status == "error":
             errors.append(item)
-        elif any(f.get("severity") in ("block", "warn") for f in findings):
+        elif any(f.get("severity") in ("block", "warn") for f in findings) or item.get("review"):
+            # A reviewed item was flagged once, even if an edit has cleared its findings.
             flagged.append(item)
     status_rank = {s: i for i, s in enumerate(("blocked", "review", "rejected", "approved"))}
     flagged.sort(key=lambda it: (status_rank.get(str(it.get("status")), 9), str(it.get("id", ""))))
@@ -247,10 +248,19 @@ def _fmt_money(value: float | None, currency: str | None, *, digits: int = 4) ->
     return f"{text} {currency}" if currency else text
 
 
-def _bar_chart(rows: Sequence[tuple[str, int, str]], *, label_width: int = 170) -> str:
+def _label_width(labels: Iterable[str]) -> int:
+    """Room for the longest label at 13px (CJK glyphs are about twice as wide as Latin)."""
+    widest = max(
+        (sum(13.5 if ord(ch) >= 0x2E80 else 7.4 for ch in label) for label in labels), default=0
+    )
+    return int(min(300, max(110, widest + 18)))
+
+
+def _bar_chart(rows: Sequence[tuple[str, int, str]]) -> str:
     """Horizontal bars as inline SVG: (label, value, colour) per row."""
     if not rows:
         return '<p class="empty">—</p>'
+    label_width = _label_width(label for label, _, _ in rows)
     bar_h, gap, width = 22, 8, 520
     right = 40
     span = width - label_width - right
@@ -279,7 +289,8 @@ def _stacked_chart(rows: Sequence[tuple[str, Mapping[str, int]]]) -> str:
     """One bar per row, split by status, as inline SVG."""
     if not rows:
         return '<p class="empty">—</p>'
-    label_width, bar_h, gap, width, right = 170, 22, 8, 520, 40
+    bar_h, gap, width, right = 22, 8, 520, 40
+    label_width = _label_width(label for label, _ in rows)
     span = width - label_width - right
     peak = max(sum(parts.values()) for _, parts in rows) or 1
     height = len(rows) * (bar_h + gap) - gap + 4
@@ -480,7 +491,7 @@ Consolas,monospace;padding-top:2px}
 border-radius:50%;background:#9aa5b4}
 .tag{display:inline-block;margin:0 6px 2px 0;padding:0 8px;border-radius:999px;background:#eef2f7;
 color:#33507a;font-size:13px}
-mark{border-radius:3px;padding:0 2px;color:inherit;-webkit-print-color-adjust:exact;
+mark{border-radius:2px;padding:0;color:inherit;-webkit-print-color-adjust:exact;
 print-color-adjust:exact}
 mark.sev-block{background:#ffd6d6;border-bottom:2px solid #c62828}
 mark.sev-warn{background:#ffeab0;border-bottom:2px solid #e08e0b}
@@ -567,7 +578,6 @@ def render_html(data: ReportData, *, max_rules: int = 12) -> str:
             (f"{CATEGORY_LABELS.get(c, c)} {c}", n, "#3f6fb5")
             for c, n in list(data.by_category.items())[:max_rules]
         ],
-        label_width=215,
     )
     rule_items = list(data.by_rule.items())
     rule_chart = _bar_chart(
@@ -575,7 +585,6 @@ def render_html(data: ReportData, *, max_rules: int = 12) -> str:
             (r, n, SEVERITY_COLORS.get(data.rule_severity.get(r, "info"), "#1e88e5"))
             for r, n in rule_items[:max_rules]
         ],
-        label_width=215,
     )
     more_rules = ""
     if len(rule_items) > max_rules:
