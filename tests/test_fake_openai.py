@@ -316,3 +316,14 @@ def test_subprocess_mode_prints_its_url_and_serves() -> None:
         _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert "served 1 requests" in err
+
+
+@pytest.mark.parametrize("platform", list(PLATFORM_SPECS))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_sample_fields_pass_the_checker(platform: str, lang: str) -> None:
+    # Pipeline tests rely on the default responder's copy being clean.
+    engine = pytest.importorskip("copygen.compliance.engine")
+    result = engine.Checker().check(
+        sample_fields(platform, lang), lang=lang, platform=platform, category="beauty"
+    )
+    assert result.status == "pass", [f.to_dict() for f in result.findings]
