@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from copygen.compliance.engine import Checker
     from copygen.compliance.findings import CheckResult, Finding
     from copygen.prompts import PromptBuilder, RenderedPrompt
+    from copygen.run_audit import AuditWriter
 
 __all__ = ["AUDIT_FILE", "WorkItem", "generate", "item_id_for", "plan_items"]
 
@@ -72,16 +73,27 @@ def item_id_for(sku: str, platform: str, lang: str, variant: int) -> str:
 @dataclass(frozen=True)
 class WorkItem:
     id: str
-    product: Product
+    product: Product  # the row as read: the facts the copy is checked against
     platform: str
     lang: str
     variant: int
+    #: The row with personal data masked, rendered into prompts for remote backends
+    #: (None: prompts use ``product``), and the placeholders the masking wrote.
+    prompt_product: Product | None = None
+    placeholders: frozenset[str] = frozenset()
 
 
 def plan_items(
-    product: Product, settings: Settings, *, on_warning: WarningHandler | None = None
+    product: Product,
+    settings: Settings,
+    *,
+    on_warning: WarningHandler | None = None,
+    mask: bool = False,
 ) -> list[WorkItem]:
-    """The items of one row: its platforms (narrowed by the row's column) x variants."""
+    """The items of one row: its platforms (narrowed by the row's column) x variants.
+
+    ``mask``: mask the row's personal data once, for every item's prompts.
+    """
     from copygen.prompts import resolve_lang
 
     platforms = list(settings.platforms)
@@ -96,9 +108,19 @@ def plan_items(
                 "row skipped"
             )
     lang = resolve_lang(product, settings)
+    prompt_product: Product | None = None
+    placeholders: frozenset[str] = frozenset()
+    if mask and platforms:
+        prompt_product, placeholders = mask_product(product)
     return [
         WorkItem(
-            item_id_for(product.sku, platform, lang, variant), product, platform, lang, variant
+            item_id_for(product.sku, platform, lang, variant),
+            product,
+            platform,
+            lang,
+            variant,
+            prompt_product,
+            placeholders,
         )
         for platform in platforms
         for variant in range(1, settings.variants + 1)
@@ -106,14 +128,18 @@ def plan_items(
 
 
 def _iter_work(
-    input_path: Path, settings: Settings, *, on_warning: WarningHandler | None
+    input_path: Path,
+    settings: Settings,
+    *,
+    on_warning: WarningHandler | None,
+    mask: bool = False,
 ) -> Iterator[WorkItem]:
     """Every item of the input, in file order, each id once (later duplicates skipped)."""
     from copygen.products import read_products
 
     seen: set[str] = set()
     for product in read_products(input_path, on_warning=on_warning):
-        for work in plan_items(product, settings, on_warning=on_warning):
+        for work in plan_items(product, settings, on_warning=on_warning, mask=mask):
             if work.id in seen:
                 if on_warning is not None and work.variant == 1:
                     on_warning(
@@ -128,6 +154,50 @@ def _iter_work(
 # --- personal data --------------------------------------------------------------------------
 
 
+def _introduced(before: str, after: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(after)) - set(_PLACEHOLDER.findall(before))
+
+
+def mask_product(product: Product) -> tuple[Product, frozenset[str]]:
+    """The row with personal data in its texts masked, and the placeholders written.
+
+    Prompts are rendered from this copy, so no personal data of the row reaches a
+    remote model; masking the row once (short texts, shared by all its items) costs
+    far less than scanning every rendered prompt. The checker still gets the real
+    row as its facts.
+    """
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from copygen.compliance.pii import mask_pii
+
+    introduced: set[str] = set()
+    changed = False
+
+    def mask(text: str) -> str:
+        nonlocal changed
+        if not text:
+            return text
+        new = mask_pii(text)
+        if new != text:
+            changed = True
+            introduced.update(_introduced(text, new))
+        return new
+
+    masked = replace(
+        product,
+        title=mask(product.title),
+        brand=mask(product.brand),
+        selling_points=tuple(mask(p) for p in product.selling_points),
+        attributes=MappingProxyType({mask(k): mask(v) for k, v in product.attributes.items()}),
+        audience=mask(product.audience),
+        extra=MappingProxyType({k: mask(v) for k, v in product.extra.items()}),
+    )
+    if not changed:
+        return product, frozenset()
+    return masked, frozenset(introduced)
+
+
 def mask_messages(
     messages: Sequence[Mapping[str, str]],
 ) -> tuple[list[dict[str, str]], frozenset[str]]:
@@ -140,7 +210,7 @@ def mask_messages(
         content = str(message.get("content", ""))
         new = mask_pii(content)
         if new != content:
-            introduced |= set(_PLACEHOLDER.findall(new)) - set(_PLACEHOLDER.findall(content))
+            introduced |= _introduced(content, new)
         masked.append({**message, "content": new})
     return masked, frozenset(introduced)
 
@@ -246,7 +316,7 @@ class _Context:
     builder: PromptBuilder
     checker: Checker
     cache: ResponseCache | None
-    audit: AuditLog
+    log: AuditLog
     store: ResultStore
     progress: ProgressReporter
     params: dict[str, Any]
@@ -255,6 +325,7 @@ class _Context:
     max_repairs: int
     run_id: str
     new_counts: dict[str, int] = field(default_factory=dict)
+    audit: AuditWriter | None = None  # set while the loop runs
 
     @property
     def remote(self) -> bool:
@@ -278,10 +349,13 @@ async def _complete_parsed(
     """
     from copygen.backends.parsing import ReplyParseError, parse_fields
 
-    if ctx.remote:
-        sent, placeholders = mask_messages(rendered.messages)
-    else:
-        sent, placeholders = list(rendered.messages), frozenset()
+    sent: list[dict[str, str]] = [dict(m) for m in rendered.messages]
+    placeholders = work.placeholders
+    if ctx.remote and attempt > 1:
+        # A repair prompt carries the model's own draft and the flagged texts, not
+        # only the (already masked) row: scan the whole prompt.
+        sent, extra = mask_messages(sent)
+        placeholders = placeholders | extra
     request_context = RequestContext(
         item_id=work.id,
         platform=work.platform,
@@ -380,8 +454,9 @@ def _check(
 async def _process(ctx: _Context, work: WorkItem) -> dict[str, Any]:
     """Produce one item's record (never raises for backend or parse failures)."""
     totals = _ItemCost()
+    prompt_product = work.prompt_product or work.product
     rendered = ctx.builder.render(
-        work.product, platform=work.platform, lang=work.lang, variant=work.variant
+        prompt_product, platform=work.platform, lang=work.lang, variant=work.variant
     )
     template = {"name": rendered.template, "hash": rendered.template_hash}
     attempts = 0
@@ -400,7 +475,7 @@ async def _process(ctx: _Context, work: WorkItem) -> dict[str, Any]:
         number = attempts + 1
         findings = tuple(f.to_dict() for f in final.result.findings)
         repair_prompt = ctx.builder.render_repair(
-            work.product,
+            prompt_product,
             platform=work.platform,
             lang=work.lang,
             variant=work.variant,
@@ -483,6 +558,12 @@ def _record(
 # --- audit events -----------------------------------------------------------------------------
 
 
+def _event(ctx: _Context, event: str, **data: Any) -> None:
+    """Queue an item's event for the writer thread (in order; see copygen.run_audit)."""
+    assert ctx.audit is not None, "item events are written while the run loop runs"
+    ctx.audit.append(event, **data)
+
+
 def _item_data(work: WorkItem) -> dict[str, Any]:
     return {
         "item": work.id,
@@ -508,7 +589,8 @@ def _audit_generated(
 ) -> None:
     """A ``generated`` event: one call to the backend (first draft or repair)."""
     price = ctx.settings.price_for(ctx.model)
-    ctx.audit.append(
+    _event(
+        ctx,
         "generated",
         **_item_data(work),
         attempt=attempt,
@@ -539,7 +621,8 @@ def _audit_checked(
     result: CheckResult,
     fields: Mapping[str, Any],
 ) -> None:
-    ctx.audit.append(
+    _event(
+        ctx,
         "checked",
         item=work.id,
         attempt=attempt,
@@ -555,7 +638,8 @@ def _audit_repaired(
 ) -> None:
     old = {f.rule for f in before.findings}
     new = {f.rule for f in after.findings}
-    ctx.audit.append(
+    _event(
+        ctx,
         "repaired",
         item=work.id,
         attempt=attempt,
@@ -608,8 +692,10 @@ async def _feed(
     async def run_one(work: WorkItem) -> None:
         try:
             record = await _process(ctx, work)
-            # No await between here and the end: a record is either written with its
-            # audit events before it, or not at all.
+            # The item's audit events are on disk before its result line: a record
+            # never exists without the events that account for it.
+            assert ctx.audit is not None
+            await ctx.audit.barrier()
             ctx.store.append(record)
             status = str(record["status"])
             ctx.new_counts[status] = ctx.new_counts.get(status, 0) + 1
@@ -623,7 +709,7 @@ async def _feed(
             slots.release()
 
     try:
-        for work in _iter_work(input_path, ctx.settings, on_warning=None):
+        for work in _iter_work(input_path, ctx.settings, on_warning=None, mask=ctx.remote):
             if work.id in completed:
                 continue
             await slots.acquire()
@@ -646,8 +732,11 @@ async def _feed(
 
 async def _run_loop(ctx: _Context, input_path: Path, completed: set[str]) -> bool:
     """Run every item; True when interrupted by SIGINT/SIGTERM."""
+    from copygen.run_audit import AuditWriter
+
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    ctx.audit = AuditWriter(ctx.log, loop)
     main = asyncio.ensure_future(_feed(ctx, input_path, completed, stop))
     interrupted = False
 
@@ -671,8 +760,12 @@ async def _run_loop(ctx: _Context, input_path: Path, completed: set[str]) -> boo
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
-        # Connections belong to this event loop, which ends with the run.
-        await ctx.backend.aclose()
+        try:
+            ctx.audit.close()  # writes and fsyncs whatever is still queued
+        finally:
+            ctx.audit = None
+            # Connections belong to this event loop, which ends with the run.
+            await ctx.backend.aclose()
     return interrupted
 
 
@@ -758,7 +851,11 @@ def generate(
 
                 cache = ResponseCache.from_settings(settings)
             started = time.monotonic()
-            with AuditLog.open(audit_path, secrets=[settings.api_key]) as audit:
+            # Item events are fsynced in batches by the writer thread (run_audit);
+            # the log itself must not fsync each one on the event loop.
+            with AuditLog.open(
+                audit_path, secrets=[settings.api_key], max_unsynced=1 << 30
+            ) as audit:
                 summary.run_id = audit.run
                 manifest.run_started(audit.run)
                 audit.append(
@@ -784,13 +881,14 @@ def generate(
                     already_done=done,
                     retried_errors=len(failed),
                 )
+                audit.sync()
                 ctx = _Context(
                     settings=settings,
                     backend=backend,
                     builder=builder,
                     checker=checker,
                     cache=cache,
-                    audit=audit,
+                    log=audit,
                     store=store,
                     progress=progress,
                     params=params,
@@ -836,6 +934,7 @@ def generate(
                         duration_ms=round((time.monotonic() - started) * 1000, 1),
                         results_sha256=file_sha256(store.path) if store.path.exists() else None,
                     )
+                    audit.sync()
                     summary.audit_head = audit.head
                     manifest.run_finished(audit.run, outcome=outcome, counts=summary.counts)
     finally:
