@@ -98,6 +98,7 @@ class ReportData:
     by_category: dict[str, int]
     by_rule: dict[str, int]
     rule_severity: dict[str, str]
+    rule_info: dict[str, tuple[str, str]]  # rule -> (category, law), as its findings say
     texts: int  # items that produced a text (everything but errors)
     passed: int
     publishable: int  # pass + approved
@@ -147,6 +148,7 @@ def summarize(items: Iterable[Mapping[str, Any]], *, title: str = "copygen repor
     by_category: Counter[str] = Counter()
     by_rule: Counter[str] = Counter()
     rule_severity: dict[str, str] = {}
+    rule_info: dict[str, tuple[str, str]] = {}
     flagged: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for item in records:
@@ -161,6 +163,9 @@ def summarize(items: Iterable[Mapping[str, Any]], *, title: str = "copygen repor
             severity = str(finding.get("severity", "info"))
             if SEVERITY_RANK.get(severity, 0) > SEVERITY_RANK.get(rule_severity.get(rule, ""), 0):
                 rule_severity[rule] = severity
+            rule_info.setdefault(
+                rule, (str(finding.get("category", "")), str(finding.get("law") or ""))
+            )
         if status == "error":
             errors.append(item)
         elif any(f.get("severity") in ("block", "warn") for f in findings) or item.get("review"):
@@ -181,6 +186,7 @@ def summarize(items: Iterable[Mapping[str, Any]], *, title: str = "copygen repor
         by_category=dict(by_category.most_common()),
         by_rule=dict(by_rule.most_common()),
         rule_severity=rule_severity,
+        rule_info=rule_info,
         texts=run.texts,
         passed=run.count("pass"),
         publishable=run.count("pass") + run.count("approved"),
@@ -466,6 +472,9 @@ h3{font-size:14px;margin:0 0 10px;color:var(--muted);font-weight:600;text-transf
 vertical-align:-1px}
 table.counts{width:100%;border-collapse:collapse;font-size:13.5px}
 table.counts td,table.counts th{padding:5px 8px;border-bottom:1px solid var(--line);text-align:left}
+table.counts th{white-space:nowrap}
+table.counts.small{font-size:12.5px;margin-top:10px}
+table.counts.small td,table.counts.small th{padding:3px 6px}
 table.counts td.n,table.counts th.n{text-align:right;font-variant-numeric:tabular-nums}
 .filters{position:sticky;top:0;z-index:2;display:flex;flex-wrap:wrap;gap:10px;align-items:center;
 background:var(--bg);padding:10px 0;border-bottom:1px solid var(--line);margin-bottom:12px}
@@ -548,16 +557,46 @@ def _options(values: Iterable[str], labels: Mapping[str, str]) -> str:
     return "".join(f'<option value="{_e(v)}">{_e(labels.get(v, v))}</option>' for v in values)
 
 
-def _counts_table(rows: Sequence[tuple[str, str, int]], headers: tuple[str, str]) -> str:
-    if not rows:
+def _rules_table(data: ReportData) -> str:
+    if not data.by_rule:
         return '<p class="empty">—</p>'
-    body = "".join(
-        f'<tr><td><code>{_e(a)}</code></td><td>{_e(b)}</td><td class="n">{n}</td></tr>'
-        for a, b, n in rows
-    )
+    body = ""
+    for rule, n in data.by_rule.items():
+        category, law = data.rule_info.get(rule, ("", ""))
+        severity = data.rule_severity.get(rule, "")
+        body += (
+            f"<tr><td><code>{_e(rule)}</code></td>"
+            f'<td><span class="sev sev-{_e(severity)}">{_e(severity)}</span></td>'
+            f"<td>{_e(CATEGORY_LABELS.get(category, category))}</td><td>{_e(law)}</td>"
+            f'<td class="n">{n}</td></tr>'
+        )
     return (
-        f'<table class="counts"><thead><tr><th>{_e(headers[0])}</th><th>{_e(headers[1])}</th>'
-        f'<th class="n">n</th></tr></thead><tbody>{body}</tbody></table>'
+        '<table class="counts"><thead><tr><th>规则 rule</th><th>级别 severity</th>'
+        '<th>类别 category</th><th>依据 law</th><th class="n">n</th></tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def _platform_table(data: ReportData) -> str:
+    """Counts per platform and status as numbers (the chart shows them only on hover)."""
+    statuses = list(data.by_status)
+    if not data.by_platform:
+        return ""
+    head = "".join(
+        f'<th class="n" title="{_e(STATUS_LABELS.get(s, s))}">{_e(s)}</th>' for s in statuses
+    )
+    body = ""
+    for platform, parts in data.by_platform.items():
+        total = sum(parts.values())
+        rate = f"{parts.get('pass', 0) / total * 100:.0f}%" if total else "—"
+        cells = "".join(f'<td class="n">{parts.get(s, 0)}</td>' for s in statuses)
+        body += (
+            f'<tr><td>{_e(platform)}</td>{cells}<td class="n">{total}</td>'
+            f'<td class="n">{rate}</td></tr>'
+        )
+    return (
+        f'<table class="counts small"><thead><tr><th>platform</th>{head}<th class="n">total</th>'
+        f'<th class="n">合格率</th></tr></thead><tbody>{body}</tbody></table>'
     )
 
 
@@ -637,10 +676,7 @@ def render_html(data: ReportData, *, max_rules: int = 12) -> str:
         f'<div class="v">{_e(v)}</div><div class="s">{_e(s)}</div></div>'
         for k, v, s, cls, key in kpis
     )
-    rule_table = _counts_table(
-        [(r, data.rule_severity.get(r, ""), n) for r, n in rule_items],
-        ("规则 rule", "级别 severity"),
-    )
+    rule_table = _rules_table(data)
     platforms = list(data.by_platform)
     categories = list(data.by_category)
     flagged_statuses = [s for s in STATUS_ORDER if any(i.get("status") == s for i in data.flagged)]
@@ -673,7 +709,8 @@ def render_html(data: ReportData, *, max_rules: int = 12) -> str:
 <h2>分布 · Breakdown</h2>
 <div class="grid">
 <div class="panel"><h3>状态 · By status</h3>{status_chart}</div>
-<div class="panel"><h3>平台 · By platform</h3>{platform_chart}{_legend(statuses)}</div>
+<div class="panel"><h3>平台 · By platform</h3>{platform_chart}{_legend(statuses)}
+{_platform_table(data)}</div>
 <div class="panel"><h3>问题类别 · Findings by category</h3>{category_chart}</div>
 <div class="panel"><h3>规则 · Findings by rule</h3>{rule_chart}{more_rules}</div>
 </div>
