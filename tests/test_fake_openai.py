@@ -198,8 +198,8 @@ def test_latency_and_per_behavior_latency() -> None:
         started = time.monotonic()
         _post(srv, {"model": "m", "messages": MESSAGES})
         slow = time.monotonic() - started
-    assert fast < 0.1
-    assert 0.14 < slow < 1.0
+    assert slow >= 0.15
+    assert slow - fast >= 0.1
 
 
 def test_keep_alive_serves_many_requests_on_one_connection(server: FakeOpenAIServer) -> None:
@@ -239,7 +239,7 @@ def test_32_concurrent_requests_overlap() -> None:
         elapsed = asyncio.run(burst(srv.url))
         assert srv.request_count == 64
         assert srv.requests == []  # record=False keeps nothing
-    assert elapsed < 1.5  # 64 requests at 0.1 s overlap; in sequence it would take 6.4 s
+    assert elapsed < 3.0  # 64 requests at 0.1 s overlap; in sequence it would take 6.4 s
 
 
 def test_stop_ends_hanging_requests_quickly() -> None:

@@ -49,6 +49,8 @@ PLACEHOLDER_KEY = "not-needed"
 API_PARAMS = frozenset(
     {"temperature", "max_tokens", "seed", "top_p", "stop", "presence_penalty", "frequency_penalty"}
 )
+#: Params a server may reject without the request being wrong: dropped when it does.
+OPTIONAL_PARAMS = ("temperature", "seed", "top_p", "presence_penalty", "frequency_penalty")
 #: Copygen's own params, never sent as such.
 LOCAL_PARAMS = frozenset({"json_mode"})
 _EMPTY_RETRIES = 2  # an empty or malformed reply is retried at most this often
@@ -122,6 +124,10 @@ class OpenAIBackend(Backend):
         self._gate = PauseGate()
         self._limiter = RateLimiter(rpm) if rpm else None
         self._json_mode_ok = True  # becomes False when the server rejects response_format
+        self._dropped: set[str] = set()  # optional params the server rejected
+        self._renamed: dict[str, str] = {}  # params the server knows by another name
+        #: What this run learnt about the server (for the run summary and the audit log).
+        self.adaptations: list[str] = []
         self.stats = RetryStats()
         self._client_obj: AsyncOpenAI | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
@@ -267,18 +273,13 @@ class OpenAIBackend(Backend):
 
         client = self._client()
         while True:
-            request = dict(kwargs)
-            json_sent = want_json and self._json_mode_ok
-            if json_sent:
-                request["response_format"] = {"type": "json_object"}
+            request = self._shape(kwargs, want_json)
             started = time.perf_counter()
             try:
                 response = await client.chat.completions.create(**request)
             except openai.APIStatusError as exc:
-                if json_sent and exc.status_code in (400, 422) and _about_json_mode(exc):
-                    # The server has no JSON mode: ask again without it, and stop asking.
-                    self._json_mode_ok = False
-                    continue
+                if exc.status_code in (400, 422) and self._adapt(exc, request):
+                    continue  # the server rejected an optional parameter: ask again without
                 raise self._status_error(exc) from None
             except openai.APITimeoutError:
                 raise TransientError(
@@ -300,6 +301,40 @@ class OpenAIBackend(Backend):
                 raise BackendError(self._scrub(f"openai client error: {_short(exc)}")) from None
             latency_ms = (time.perf_counter() - started) * 1000
             return self._completion(response, latency_ms)
+
+    def _shape(self, kwargs: Mapping[str, Any], want_json: bool) -> dict[str, Any]:
+        """The request as this server accepts it, after what it rejected earlier in the run."""
+        request = {self._renamed.get(k, k): v for k, v in kwargs.items() if k not in self._dropped}
+        if want_json and self._json_mode_ok:
+            request["response_format"] = {"type": "json_object"}
+        return request
+
+    def _adapt(self, exc: Any, request: Mapping[str, Any]) -> bool:
+        """Learn from a 400 about an optional parameter; True when a retry may succeed.
+
+        Servers differ: some have no JSON mode, newer OpenAI models want
+        ``max_completion_tokens`` and accept only the default temperature. Each lesson
+        holds for the rest of the run and is recorded in ``adaptations``; each is learnt
+        at most once, so this cannot loop.
+        """
+        text = f"{_error_message(exc)} {_error_param(exc) or ''}".lower()
+        param = (_error_param(exc) or "").lower()
+        if "response_format" in request and _about_json_mode(exc):
+            self._json_mode_ok = False
+            self.adaptations.append("json mode off: the server rejected response_format")
+            return True
+        if "max_tokens" in request and "max_completion_tokens" in text:
+            self._renamed["max_tokens"] = "max_completion_tokens"
+            self.adaptations.append("max_tokens sent as max_completion_tokens")
+            return True
+        if "unsupported" in text or "not supported" in text:
+            for name in OPTIONAL_PARAMS:
+                mentioned = param == name or f"'{name}'" in text or f'"{name}"' in text
+                if name in request and mentioned:
+                    self._dropped.add(name)
+                    self.adaptations.append(f"{name} dropped: not supported by the server")
+                    return True
+        return False
 
     def _completion(self, response: Any, latency_ms: float) -> Completion:
         choices = getattr(response, "choices", None) or []
@@ -344,7 +379,7 @@ class OpenAIBackend(Backend):
 
 
 def _about_json_mode(exc: Any) -> bool:
-    text = f"{_error_message(exc)} {getattr(exc, 'param', '') or ''}".lower()
+    text = f"{_error_message(exc)} {_error_param(exc) or ''}".lower()
     return any(
         word in text for word in ("response_format", "json_object", "json mode", "json_mode")
     )
@@ -362,6 +397,16 @@ def _error_message(exc: Any) -> str:
     if message.startswith("Error code:"):
         message = message.split(" - ", 1)[-1]
     return _short(message)
+
+
+def _error_param(exc: Any) -> str | None:
+    body = getattr(exc, "body", None)
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        if isinstance(inner, Mapping) and inner.get("param"):
+            return str(inner["param"])
+    param = getattr(exc, "param", None)
+    return str(param) if param else None
 
 
 def _error_code(exc: Any) -> str | None:
