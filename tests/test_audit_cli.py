@@ -241,7 +241,7 @@ def test_show_into_a_closed_pipe_is_quiet(log_path: Path) -> None:
     import subprocess
     import sys
 
-    with AuditLog.open(log_path) as log:
+    with AuditLog.open(log_path, max_unsynced=10_000) as log:  # fast setup
         for i in range(3000):
             log.append("generated", item=f"S{i}:social:zh:v1", response="文案" * 50)
     show = subprocess.Popen(

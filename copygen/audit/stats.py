@@ -137,7 +137,7 @@ def format_stats(stats: AuditStats) -> str:
 
     statuses = ", ".join(f"{k} {v}" for k, v in stats.statuses.items()) or "-"
     lines = [
-        f"events       {stats.events} in {stats.runs} runs",
+        f"events       {stats.events} in {stats.runs} run{'' if stats.runs == 1 else 's'}",
         f"items        {stats.items} ({statuses})",
         f"checked      {stats.checked}; pass rate {pct(stats.pass_rate)}, "
         f"first-attempt pass rate {pct(stats.first_pass_rate)}; repairs {stats.repairs}",
