@@ -509,6 +509,7 @@ table.findings{width:100%;border-collapse:collapse;font-size:12.5px;margin-top:1
 table.findings th{background:#f0f3f7;color:#3a4350;font-weight:600}
 table.findings td,table.findings th{border:1px solid var(--line);padding:4px 7px;text-align:left;
 vertical-align:top}
+table.findings td:nth-child(-n+4){white-space:nowrap}
 .sev{font-weight:700;font-size:11.5px;text-transform:uppercase}
 .sev.sev-block{color:#c62828}.sev.sev-warn{color:#b26a00}.sev.sev-info{color:#1e88e5}
 .review{font-size:13px;color:#3a4350;margin:8px 0 0}

@@ -72,8 +72,11 @@ def _copy(product: dict[str, Any], platform: str, lang: str) -> dict[str, Any]:
                 "call_to_action": "Tap the cart below to order in this live room.",
             }
         if platform == "social":
+            words = title.split()
+            while len(" ".join(words)) > 20 and len(words) > 1:
+                words.pop()
             return {
-                "title": title[:20],
+                "title": " ".join(words)[:20],
                 "body": f"I've used the {brand} {title} for a few weeks. "
                 + " ".join(f"{p}." for p in points),
                 "hashtags": ["dailyfinds", "honestreview", "outdoors"],
@@ -125,7 +128,8 @@ def demo_responder(request: dict[str, Any]) -> str:
         elif name == "headline":
             fields[name] = (text + fields[name])[:40]
         else:
-            fields[name] = f"{fields[name]}{text}"
+            space = " " if lang == "en" else ""
+            fields[name] = f"{fields[name]}{space}{text}"
     return json.dumps(fields, ensure_ascii=False)
 
 
@@ -192,7 +196,7 @@ def build(outdir: Path) -> dict[str, Any]:
     return {"summary": summary, "export": exported, "run": run, "settings": settings}
 
 
-def screenshot(html: Path, png: Path, *, width: int = 1280, height: int = 2000) -> None:
+def screenshot(html: Path, png: Path, *, width: int = 1280, height: int = 2700) -> None:
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     if binary is None:
         raise SystemExit("chromium not found (apt-get install chromium fonts-noto-cjk)")
