@@ -340,6 +340,14 @@ class Lexicon:
             raise KeyError(f"slot {slot!r} is keyed by attribute kind; use kind_phrases()")
         return self._phrases.get(slot, ())
 
+    def category_phrases(self, slot: str) -> tuple[str, ...]:
+        """A slot's phrases from the category file alone (empty if it has none).
+
+        For slots whose wording depends on the product (穿 for clothes, 来一点 for
+        food), the composer prefers the category's own phrases when there are any.
+        """
+        return self.sources[0].phrases.get(slot, ()) if self.sources else ()
+
     def kind_phrases(self, slot: str, kind: str) -> tuple[str, ...]:
         """Phrases of a kind slot for one attribute kind, falling back to ``default``."""
         if slot not in KIND_SLOTS:

@@ -284,14 +284,16 @@ class Composer:
         max_len: int | None = None,
         rng: random.Random | None = None,
         rotate: bool = False,
+        phrases: Sequence[str] | None = None,
     ) -> Piece | None:
-        """One phrase of a slot, filled; None when nothing fits."""
+        """One phrase of a slot (or of ``phrases``), filled; None when nothing fits."""
         values = self._values(extra)
         src = {"title": "name", "product": "name", "brand": "brand", "audience": "audience"}
         src.update({"price": "price", "promo_price": "price"})
         if sources:
             src.update(sources)
-        found = self._fresh(self.candidates(self.lex.phrases(slot), values, src, max_len=max_len))
+        pool = self.lex.phrases(slot) if phrases is None else phrases
+        found = self._fresh(self.candidates(pool, values, src, max_len=max_len))
         if not found:
             return None
         if rotate:
@@ -395,7 +397,10 @@ class Composer:
         word = self.scene()
         if word is None:
             return None
-        return self.pick(slot, {"scene": word}, sources={"scene": "scene:" + word})
+        own = self.lex.category_phrases("scene_phrases") if slot == "scene_phrases" else ()
+        return self.pick(
+            slot, {"scene": word}, sources={"scene": "scene:" + word}, phrases=own or None
+        )
 
     def price_piece(self, *, required: bool) -> Piece | None:
         if self.facts.promo_price:
