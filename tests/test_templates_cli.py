@@ -274,3 +274,66 @@ def test_templates_cli_module_is_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert result.stdout.strip() == "False"
+
+
+# --- repair preview ---------------------------------------------------------------------
+
+
+def test_render_repair_for_a_draft(tmp_path: Path) -> None:
+    draft = tmp_path / "draft.json"
+    draft.write_text(
+        json.dumps(
+            {"title": "最好的精华液", "body": "全网最低价！", "hashtags": ["保湿", "护肤", "精华"]}
+        ),
+        encoding="utf-8",
+    )
+    code, out, err = run(
+        "templates", "render", "repair", "-i", str(examples()), "-r", "1",
+        "--platform", "social", "--draft", str(draft), "--format", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["template"] == "repair.zh.j2"
+    assert [m["role"] for m in data["messages"]] == ["system", "user", "assistant", "user"]
+    assert json.loads(data["messages"][2]["content"])["title"] == "最好的精华液"
+    repair = data["messages"][3]["content"]
+    assert "「最好」" in repair and "《广告法》第九条第三项" in repair and "JSON" in repair
+
+
+def test_render_repair_without_findings(tmp_path: Path) -> None:
+    draft = tmp_path / "draft.json"
+    draft.write_text(
+        json.dumps(
+            {"title": "清爽保湿", "body": "质地清爽。", "hashtags": ["保湿", "护肤", "精华"]}
+        ),
+        encoding="utf-8",
+    )
+    code, out, err = run(
+        "templates", "render", "repair", "-i", str(examples()), "-r", "1",
+        "--platform", "social", "--draft", str(draft),
+    )  # fmt: skip
+    assert code == 0 and out == "" and "no findings" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "content", "needle"),
+    [
+        ([], None, "--platform"),
+        (["--platform", "social"], None, "--draft"),
+        (["--platform", "social", "--draft", "DRAFT"], "{oops", "invalid JSON"),
+        (["--platform", "social", "--draft", "DRAFT"], "[1, 2]", "JSON object"),
+        (["--platform", "social", "--draft", "MISSING"], None, "file not found"),
+    ],
+)
+def test_render_repair_errors(
+    tmp_path: Path, args: list[str], content: str | None, needle: str
+) -> None:
+    draft = tmp_path / "draft.json"
+    if content is not None:
+        draft.write_text(content, encoding="utf-8")
+    args = [
+        str(draft) if a == "DRAFT" else str(tmp_path / "missing.json") if a == "MISSING" else a
+        for a in args
+    ]
+    code, _, err = run("templates", "render", "repair", "-i", str(examples()), *args)
+    assert code == 2 and needle in err and "Traceback" not in err

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from copygen.cli.common import settings_from
-from copygen.errors import ConfigError
+from copygen.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from copygen.config import Settings
+    from copygen.product import Product
+    from copygen.prompts import RenderedPrompt
 
 _TEMPLATES_HELP = "Your templates folder; same names override the built-in ones."
 
@@ -85,6 +91,15 @@ def register(app: typer.Typer) -> None:
         variant: int = typer.Option(1, "--variant", help="Variant number (1-based)."),
         templates: Path | None = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
         output_format: str = typer.Option("text", "--format", help="text or json."),
+        platform: str | None = typer.Option(
+            None, "--platform", help="For NAME repair: the platform of the draft."
+        ),
+        draft: Path | None = typer.Option(
+            None,
+            "--draft",
+            help="For NAME repair: a JSON file with the draft's fields; it is checked and "
+            "the repair request for its findings is printed.",
+        ),
     ) -> None:
         """Print the exact messages that would be sent for one row; calls no backend."""
         from copygen.platforms import PLATFORM_NAMES
@@ -102,6 +117,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"copygen: warning: {message}", err=True)
 
         product = product_at(input_path, row, on_warning=warn)
+        rendered: RenderedPrompt | None
         if name in PLATFORM_NAMES:
             rendered = builder.render(
                 product,
@@ -114,10 +130,18 @@ def register(app: typer.Typer) -> None:
             parts = resolved.split(".")
             # social.en.j2 writes English unless --lang says otherwise.
             file_lang = parts[1] if len(parts) == 3 else None
-            chosen = settings.lang or file_lang or resolve_lang(product, settings)
-            rendered = builder.render_with(
-                resolved, product, lang=normalise_lang(chosen), variant=variant
-            )
+            chosen = normalise_lang(settings.lang or file_lang or resolve_lang(product, settings))
+            if parts[0] == "repair":
+                rendered = _repair_preview(
+                    settings, product, platform=platform, draft=draft, lang=chosen, variant=variant
+                )
+                if rendered is None:
+                    typer.echo(
+                        "copygen: the draft has no findings: no repair would be sent", err=True
+                    )
+                    return
+            else:
+                rendered = builder.render_with(resolved, product, lang=chosen, variant=variant)
         if output_format == "json":
             data = rendered.to_dict()
             data["product"] = {"source": product.source, "row": product.row, "sku": product.sku}
@@ -134,3 +158,48 @@ def register(app: typer.Typer) -> None:
             typer.echo(message["content"].rstrip("\n"))
 
     app.add_typer(templates_app, name="templates")
+
+
+def _repair_preview(
+    settings: Settings,
+    product: Product,
+    *,
+    platform: str | None,
+    draft: Path | None,
+    lang: str,
+    variant: int,
+) -> RenderedPrompt | None:
+    """Check a draft as the pipeline would and render the repair request for it."""
+    from copygen.compliance.engine import Checker
+    from copygen.platforms import PLATFORM_NAMES
+    from copygen.prompts import PromptBuilder
+
+    if platform not in PLATFORM_NAMES:
+        raise ConfigError(
+            f"rendering repair needs --platform ({', '.join(PLATFORM_NAMES)}) and --draft FILE"
+        )
+    if draft is None:
+        raise ConfigError("rendering repair needs --draft FILE (a JSON object of the fields)")
+    try:
+        fields = json.loads(draft.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise InputError("file not found", file=draft) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", file=draft) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", file=draft, row=exc.lineno) from None
+    if not isinstance(fields, dict):
+        raise InputError("expected a JSON object of the draft's fields", file=draft)
+    checker = Checker.from_settings(settings)
+    result = checker.check(fields, lang=lang, platform=platform, product=product)
+    if not result.findings:
+        return None
+    builder = PromptBuilder(settings=settings, ruleset=checker.ruleset)
+    return builder.render_repair(
+        product,
+        platform=platform,
+        lang=lang,
+        variant=variant,
+        previous_fields=fields,
+        findings=[finding.to_dict() for finding in result.findings],
+    )
