@@ -553,3 +553,14 @@ def test_tojson_filter_keeps_chinese(custom_dir: Path) -> None:
     first, second = user_text(rendered).strip().split("|")
     assert json.loads(first)["容量"] == "30ml" and "容量" in first
     assert json.loads(second) == ["headline", "bullets", "description"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_price_means_no_price_talk(lang: str) -> None:
+    builder = builder_for()
+    priced = user_text(builder.render(make_product(), platform="livestream", lang=lang))
+    unpriced = user_text(
+        builder.render(make_product(price="", promo_price=""), platform="livestream", lang=lang)
+    )
+    assert '"promo_price"' in priced and '"promo_price"' not in unpriced
+    assert ("没有价格" if lang == "zh" else "has no price") in unpriced
