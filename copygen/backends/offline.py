@@ -24,6 +24,7 @@ import json
 import random
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
 
 #: how many compose -> check rounds before giving up and returning the last draft
 MAX_ROUNDS = 6
+#: rows whose checked data is kept (a row's platforms and variants come together)
+FACTS_CACHE_SIZE = 64
 SHORT_NAME_MAX = {"zh": 12, "en": 20}
 _ZH_END = "。！？!?…～~"
 _EN_END = ".!?…"
@@ -135,6 +138,7 @@ class Piece:
 
     text: str
     sources: frozenset[str] = frozenset()
+    template: str = ""  # the lexicon phrase it was filled from ("" for data and joins)
 
 
 @dataclass
@@ -256,24 +260,59 @@ class Composer:
         *,
         max_len: int | None = None,
     ) -> list[Piece]:
-        out: list[Piece] = []
-        for template in phrases:
-            key = "t:" + template
-            if key in self.excluded:
-                continue
-            names = _names_of(template)
-            if not names <= values.keys():
-                continue
-            used = {sources[n] for n in names if n in sources}
-            if used & self.excluded:
-                continue
-            text = self._fill(template, values)
-            if max_len is not None and len(text) > max_len:
-                continue
-            if any(a in text for a in self.avoid):
-                continue
-            out.append(Piece(text, frozenset({key, *used})))
-        return out
+        """Every phrase that can be filled, fits and is not excluded, in lexicon order."""
+        return [
+            p
+            for p in (self._candidate(t, values, sources, max_len) for t in phrases)
+            if p is not None
+        ]
+
+    def _candidate(
+        self,
+        template: str,
+        values: Mapping[str, str],
+        sources: Mapping[str, str],
+        max_len: int | None,
+    ) -> Piece | None:
+        key = "t:" + template
+        if key in self.excluded:
+            return None
+        names = _names_of(template)
+        if not names <= values.keys():
+            return None
+        used = {sources[n] for n in names if n in sources}
+        if used & self.excluded:
+            return None
+        text = self._fill(template, values)
+        if max_len is not None and len(text) > max_len:
+            return None
+        if any(a in text for a in self.avoid):
+            return None
+        return Piece(text, frozenset({key, *used}), template)
+
+    def _choose(
+        self,
+        phrases: Sequence[str],
+        values: Mapping[str, str],
+        sources: Mapping[str, str],
+        max_len: int | None,
+        rng: random.Random,
+    ) -> Piece | None:
+        """A random usable phrase, preferring ones this item has not used yet.
+
+        Templates are shuffled first and filled one by one until one fits, so a pick
+        costs a few substitutions rather than one per phrase of the slot.
+        """
+        fresh = [t for t in phrases if t not in self.used]
+        stale = [t for t in phrases if t in self.used]
+        rng.shuffle(fresh)
+        rng.shuffle(stale)
+        for template in (*fresh, *stale):
+            piece = self._candidate(template, values, sources, max_len)
+            if piece is not None:
+                self.used.add(template)
+                return piece
+        return None
 
     def pick(
         self,
@@ -293,24 +332,17 @@ class Composer:
         if sources:
             src.update(sources)
         pool = self.lex.phrases(slot) if phrases is None else phrases
-        found = self._fresh(self.candidates(pool, values, src, max_len=max_len))
+        if not rotate:
+            return self._choose(pool, values, src, max_len, rng or self.rng)
+        found = self.candidates(pool, values, src, max_len=max_len)
         if not found:
             return None
-        if rotate:
-            # One order per item, the same for every variant (it depends on the
-            # templates, not on the variant), indexed by the variant: variants 1..n
-            # open with n different phrases.
-            ordered = sorted(found, key=lambda p: item_seed(self.base_seed, slot, _template_of(p)))
-            return self._use(ordered[(self.variant - 1) % len(ordered)])
-        return self._use((rng or self.rng).choice(found))
-
-    def _fresh(self, found: list[Piece]) -> list[Piece]:
-        """Candidates whose template this item has not used yet (all, if none is left)."""
-        fresh = [p for p in found if _template_of(p) not in self.used]
-        return fresh or found
-
-    def _use(self, piece: Piece) -> Piece:
-        self.used.add(_template_of(piece))
+        # One order per item, the same for every variant (it depends on the templates,
+        # not on the variant), indexed by the variant: variants 1..n open with n
+        # different phrases.
+        ordered = sorted(found, key=lambda p: item_seed(self.base_seed, slot, p.template))
+        piece = ordered[(self.variant - 1) % len(ordered)]
+        self.used.add(piece.template)
         return piece
 
     def pick_kind(
@@ -325,10 +357,7 @@ class Composer:
             "product": "name",
             "brand": "brand",
         }
-        found = self._fresh(
-            self.candidates(self.lex.kind_phrases(slot, kind), values, src, max_len=max_len)
-        )
-        return self._use(self.rng.choice(found)) if found else None
+        return self._choose(self.lex.kind_phrases(slot, kind), values, src, max_len, self.rng)
 
     def point_piece(self, slot: str, point: str, *, max_len: int | None = None) -> Piece | None:
         return self.pick(
@@ -344,7 +373,7 @@ class Composer:
         ends = _ZH_END if self.zh else _EN_END
         if text and text[-1] not in ends:
             text += "。" if self.zh else "."
-        return Piece(text, piece.sources)
+        return Piece(text, piece.sources, piece.template)
 
     def joined(self, first: Piece | None, second: Piece | None) -> Piece | None:
         """``transition`` + ``phrase`` as one clause: 再来说说，主打… / Also, it…"""
@@ -352,13 +381,13 @@ class Composer:
             return second
         if second is None:
             return first
-        if not _template_of(second)[2:].startswith("{"):
+        if not second.template.startswith("{"):
             return second  # 先说… / Look at this: … already lead in
         if self.zh:
             text = f"{first.text}，{second.text}"
         else:
             text = f"{first.text}, {_soft_lower(second.text)}"
-        return Piece(text, first.sources | second.sources)
+        return Piece(text, first.sources | second.sources, second.template)
 
     @property
     def sep(self) -> str:
@@ -718,13 +747,6 @@ def _as_piece(builder: _Builder) -> Piece | None:
     return Piece(text, sources)
 
 
-def _template_of(piece: Piece) -> str:
-    for source in sorted(piece.sources):
-        if source.startswith("t:"):
-            return source
-    return piece.text
-
-
 def _soft_lower(value: str) -> str:
     """Lower-case a leading capital of an ordinary word (``Quiet clicks``), not ``DPI``/``I``."""
     if len(value) >= 2 and value[0].isupper() and value[1].islower():
@@ -828,6 +850,7 @@ class OfflineBackend(Backend):
         self._checker = checker
         self._lexicon_dir = lexicon_dir
         self._self_check = self_check
+        self._facts_cache: OrderedDict[tuple[Any, ...], _Facts] = OrderedDict()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OfflineBackend:
@@ -918,13 +941,32 @@ class OfflineBackend(Backend):
                 product=product,
             )
 
-        facts = prepare_facts(
-            product,
-            lang=out_lang,
-            lexicon=lexicon,
-            check=(lambda f: check_fields(f, False)) if checker is not None else None,
-            avoid=avoid_set,
+        # Variants and platforms of one row share the checked row data.
+        facts_key = (
+            product.sku,
+            product.title,
+            product.brand,
+            product.audience,
+            product.category,
+            product.selling_points,
+            tuple(product.attributes.items()),
+            out_lang,
+            avoid_set,
         )
+        facts = self._facts_cache.get(facts_key)
+        if facts is None:
+            facts = prepare_facts(
+                product,
+                lang=out_lang,
+                lexicon=lexicon,
+                check=(lambda f: check_fields(f, False)) if checker is not None else None,
+                avoid=avoid_set,
+            )
+            self._facts_cache[facts_key] = facts
+            while len(self._facts_cache) > FACTS_CACHE_SIZE:
+                self._facts_cache.popitem(last=False)
+        else:
+            self._facts_cache.move_to_end(facts_key)
         excluded: set[str] = set()
         composition: Composition | None = None
         for _round in range(MAX_ROUNDS):
