@@ -251,3 +251,55 @@ def test_builtin_rules_never_raise(text: str) -> None:
     for finding in result.findings:
         source = text if finding.field in ("title", "tags[0]") else text[:3]
         assert finding.text == source[finding.start : finding.end]
+
+
+def test_cjk_ideographs_fold_to_themselves() -> None:
+    import unicodedata
+
+    for low, high in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF)):
+        for code in range(low, high + 1):
+            ch = chr(code)
+            assert unicodedata.normalize("NFKC", ch).lower() == ch, hex(code)
+
+
+ANCHOR_PATTERNS = [
+    r"销量\s*(第一|冠军)",
+    r"(?:最|第一)[好佳]?",
+    r"(\d+|[一二三]+)(万|千)?(人|个人|位)(正在|在)(抢|看)",
+    r"(a|)b",
+    r"x(a|b*)y{2}",
+    r"(?i)no\.?\s*1\b",
+    r"[ab]c(d|e)",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(ANCHOR_PATTERNS),
+    st.text(alphabet="销量 第一冠军最好佳人个位正在抢看一二三万千12abcdexyNO.", max_size=30),
+)
+def test_anchor_covers_are_sound(pattern: str, text: str) -> None:
+    import re
+
+    from copygen.compliance.anchors import required_literals
+
+    cover = required_literals(pattern)
+    if cover is not None and re.search(pattern, text, re.IGNORECASE):
+        assert any(literal.lower() in text.lower() for literal in cover)
+
+
+def test_builtin_pattern_covers_hold_on_their_examples() -> None:
+    import re
+
+    from copygen.compliance.anchors import required_literals
+
+    for rule in load_rules().rules:
+        for pattern in rule.patterns:
+            cover = required_literals(pattern)
+            if cover is None:
+                continue
+            folded = {normalize(c).text for c in cover}
+            for example in rule.match_examples:
+                text = normalize(example.text).text
+                if re.search(pattern, text, re.IGNORECASE):
+                    assert any(c in text for c in folded), (rule.id, pattern)

@@ -46,47 +46,84 @@ def _score(cover: Cover) -> tuple[int, int]:
 
 
 def _sequence(items: list[tuple[Any, Any]]) -> Cover | None:
+    return _analyse(items)[0]
+
+
+def _analyse(items: list[tuple[Any, Any]]) -> tuple[Cover | None, Cover | None]:
+    """(cover, exact) of a sequence: ``exact`` is the complete set of strings the
+    sequence can match when it is a plain combination of literals, else None.
+
+    Adjacent exact elements multiply ((人|位)(正在|在) -> 人正在, 人在, 位正在, 位在),
+    which gives far more selective anchors than any single element."""
     candidates: list[Cover] = []
-    run: list[str] = []
+    product: set[str] | None = {""}
+    whole_exact = True
 
     def flush() -> None:
-        if run:
-            candidates.append(frozenset({"".join(run)}))
-            run.clear()
+        nonlocal product
+        if product and any(product):
+            candidates.append(frozenset(product))
+        product = {""}
 
     for op, av in items:
-        if op is _c.LITERAL:
-            run.append(chr(av))
-            continue
-        flush()
-        sub: Cover | None = None
-        if op is _c.SUBPATTERN:
-            sub = _sequence(list(av[-1]))
-        elif op is _c.BRANCH:
-            sub = _branch(av[1])
-        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT) or op is getattr(_c, "POSSESSIVE_REPEAT", None):
-            low, _high, body = av
-            if low >= 1:
-                sub = _sequence(list(body))
-        elif op is getattr(_c, "ATOMIC_GROUP", None):
-            sub = _sequence(list(av))
-        elif op is _c.IN and len(av) <= _MAX_CLASS and all(kind is _c.LITERAL for kind, _ in av):
-            sub = frozenset(chr(code) for _, code in av)
-        if sub:
-            candidates.append(sub)
+        cover, exact = _element(op, av)
+        if exact is not None:
+            assert product is not None
+            combined = {a + b for a in product for b in exact}
+            if len(combined) > _MAX_COVER:
+                flush()
+                combined = set(exact)
+            product = combined
+        else:
+            whole_exact = False
+            flush()
+        if cover:
+            candidates.append(cover)
+    exact_all = frozenset(product) if whole_exact and product is not None else None
     flush()
-    if not candidates:
-        return None
-    return max(candidates, key=_score)
+    best = max(candidates, key=_score) if candidates else None
+    return best, exact_all
 
 
-def _branch(alternatives: list[Any]) -> Cover | None:
-    union: set[str] = set()
+def _element(op: Any, av: Any) -> tuple[Cover | None, Cover | None]:
+    if op is _c.LITERAL:
+        literal = frozenset({chr(av)})
+        return literal, literal
+    if op is _c.SUBPATTERN:
+        return _analyse(list(av[-1]))
+    if op is getattr(_c, "ATOMIC_GROUP", None):
+        return _analyse(list(av))
+    if op is _c.BRANCH:
+        return _branch(av[1])
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) or op is getattr(_c, "POSSESSIVE_REPEAT", None):
+        low, high, body = av
+        if low >= 1:
+            cover, exact = _analyse(list(body))
+            return cover, exact if low == high == 1 else None
+        return None, None
+    if op is _c.IN and len(av) <= _MAX_CLASS and all(kind is _c.LITERAL for kind, _ in av):
+        chars = frozenset(chr(code) for _, code in av)
+        return chars, chars
+    return None, None
+
+
+def _branch(alternatives: list[Any]) -> tuple[Cover | None, Cover | None]:
+    cover_union: set[str] = set()
+    exact_union: set[str] | None = set()
     for alternative in alternatives:
-        cover = _sequence(list(alternative))
-        if cover is None:
-            return None
-        union |= cover
-        if len(union) > _MAX_COVER:
-            return None
-    return frozenset(union)
+        cover, exact = _analyse(list(alternative))
+        if exact is not None and exact_union is not None:
+            exact_union |= exact
+        else:
+            exact_union = None
+        if cover is None and exact is None:
+            return None, None
+        cover_union |= cover if cover is not None else set()
+        if exact is not None and cover is None:
+            cover_union |= exact
+    if exact_union is not None and (len(exact_union) > _MAX_COVER or "" in exact_union):
+        exact_union = None
+    exact = frozenset(exact_union) if exact_union is not None else None
+    if len(cover_union) > _MAX_COVER or not cover_union or "" in cover_union:
+        return None, exact
+    return frozenset(cover_union), exact

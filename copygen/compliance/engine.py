@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import ahocorasick
 
-from copygen.compliance import anchors
+from copygen.compliance import anchors, rules_cache
 from copygen.compliance.findings import CheckResult, Finding
 from copygen.compliance.normalize import Normalized, has_cjk, normalize
 from copygen.compliance.pii import DETECTOR_KINDS, find_pii
@@ -45,14 +45,52 @@ Fields = Mapping[str, Any]
 class _Compiled:
     rules: tuple[Rule, ...]
     automaton: Any  # ahocorasick.Automaton, or None when it holds no keys
-    # pattern index -> (rule index, compiled regex)
-    patterns: list[tuple[int, re.Pattern[str]]]
+    # pattern index -> (rule index, regex source); compiled on first use
+    patterns: list[tuple[int, str]]
     always: list[int]  # pattern indexes without an anchor: they always run
-    unless_patterns: dict[int, list[re.Pattern[str]]]
     detectors: dict[str, list[int]]  # detector name -> rule indexes
     scope_cache: dict[tuple[str | None, str | None, str | None], frozenset[int]] = field(
         default_factory=dict
     )
+    regex_cache: dict[int, re.Pattern[str]] = field(default_factory=dict)
+    unless_cache: dict[int, list[re.Pattern[str]]] = field(default_factory=dict)
+    code_cache: dict[frozenset[int], dict[str, Rule]] = field(default_factory=dict)
+
+    def regex(self, pattern_index: int) -> re.Pattern[str]:
+        # Compiling hundreds of regexes costs more than checking a text: a regex is
+        # compiled the first time one of its anchors is seen.
+        compiled = self.regex_cache.get(pattern_index)
+        if compiled is None:
+            compiled = re.compile(self.patterns[pattern_index][1], re.IGNORECASE)
+            self.regex_cache[pattern_index] = compiled
+        return compiled
+
+    def unless_regexes(self, rule_index: int) -> list[re.Pattern[str]]:
+        compiled = self.unless_cache.get(rule_index)
+        if compiled is None:
+            compiled = [
+                re.compile(p, re.IGNORECASE) for p in self.rules[rule_index].unless_patterns
+            ]
+            self.unless_cache[rule_index] = compiled
+        return compiled
+
+    def code_rules(self, applicable: frozenset[int]) -> dict[str, Rule]:
+        """Detector name -> rule, for the code-defined rules among ``applicable``."""
+        active = self.code_cache.get(applicable)
+        if active is None:
+            active = {
+                rule.detector: rule
+                for rule in (self.rules[i] for i in sorted(applicable))
+                if rule.detector in CODE_DETECTORS
+            }
+            self.code_cache[applicable] = active
+        return active
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for name in ("scope_cache", "regex_cache", "unless_cache", "code_cache"):
+            state[name] = {}
+        return state
 
     def applicable(
         self, category: str | None, platform: str | None, lang: str | None
@@ -77,21 +115,17 @@ def _compile(ruleset: RuleSet, allow_terms: Sequence[str]) -> _Compiled:
         if folded:
             keys.setdefault(folded, []).append((kind, index, flag))
 
-    patterns: list[tuple[int, re.Pattern[str]]] = []
+    patterns: list[tuple[int, str]] = []
     always: list[int] = []
-    unless_patterns: dict[int, list[re.Pattern[str]]] = {}
     detectors: dict[str, list[int]] = {}
     for index, rule in enumerate(ruleset.rules):
         for term in rule.terms:
             add(term, _TERM, index)
         for text in rule.unless:
             add(text, _UNLESS, index)
-        if rule.unless_patterns:
-            unless_patterns[index] = [re.compile(p, re.IGNORECASE) for p in rule.unless_patterns]
         for pattern in rule.patterns:
-            compiled = re.compile(pattern, re.IGNORECASE)
             pattern_index = len(patterns)
-            patterns.append((index, compiled))
+            patterns.append((index, pattern))
             cover = anchors.required_literals(pattern)
             if cover is None:
                 always.append(pattern_index)
@@ -108,7 +142,7 @@ def _compile(ruleset: RuleSet, allow_terms: Sequence[str]) -> _Compiled:
         for key, entries in keys.items():
             automaton.add_word(key, (len(key), tuple(entries)))
         automaton.make_automaton()
-    return _Compiled(ruleset.rules, automaton, patterns, always, unless_patterns, detectors)
+    return _Compiled(ruleset.rules, automaton, patterns, always, detectors)
 
 
 # --- word boundaries -------------------------------------------------------------------
@@ -205,22 +239,40 @@ class Checker:
         only_categories: Sequence[str] = (),
         builtin: bool = True,
         locale: str | None = None,
+        cache: bool = True,
     ) -> None:
+        """``rules``: a loaded ``RuleSet``, or extra pack paths loaded with the built-in
+        packs (unless ``builtin=False``). ``allow``: allowlist files or terms.
+        ``cache``: keep the compiled rules in the user cache dir (keyed by the packs'
+        paths, sizes and modification times), which makes a cold start much cheaper."""
+        self.allow_terms = tuple(_allow_terms(allow))
+        self.locale = locale
         if isinstance(rules, RuleSet):
             if disabled or only_categories:
                 raise ValueError("pass disabled/only_categories to load_rules with a RuleSet")
-            ruleset = rules
-        else:
-            ruleset = load_rules(
-                paths=tuple(rules or ()),
+            self.ruleset = rules
+            self._compiled = _compile(rules, self.allow_terms)
+            return
+        paths = tuple(Path(p).expanduser() for p in (rules or ()))
+        key = None
+        if cache:
+            key = rules_cache.key(
+                paths=paths,
                 builtin=builtin,
                 disabled=disabled,
                 only_categories=only_categories,
+                allow_terms=self.allow_terms,
             )
-        self.ruleset = ruleset
-        self.allow_terms = tuple(_allow_terms(allow))
-        self.locale = locale
-        self._compiled = _compile(ruleset, self.allow_terms)
+            cached = rules_cache.load(key) if key is not None else None
+            if isinstance(cached, tuple) and len(cached) == 2:
+                self.ruleset, self._compiled = cached
+                return
+        self.ruleset = load_rules(
+            paths=paths, builtin=builtin, disabled=disabled, only_categories=only_categories
+        )
+        self._compiled = _compile(self.ruleset, self.allow_terms)
+        if key is not None:
+            rules_cache.store(key, (self.ruleset, self._compiled))
 
     @classmethod
     def from_settings(cls, settings: Settings, *, locale: str | None = None) -> Checker:
@@ -299,10 +351,10 @@ class Checker:
                     else:
                         allow_spans.append((start, end))
         for pattern_index in sorted(triggered.union(compiled.always)):
-            rule_index, regex = compiled.patterns[pattern_index]
+            rule_index = compiled.patterns[pattern_index][0]
             if rule_index not in applicable:
                 continue
-            for m in regex.finditer(ntext):
+            for m in compiled.regex(pattern_index).finditer(ntext):
                 if m.end() > m.start():
                     hits.append(_Hit(rule_index, m.start(), m.end()))
         kept = [h for h in hits if self._keep(h, ntext, unless_spans, allow_spans)]
@@ -338,9 +390,8 @@ class Checker:
         # Only literal terms get the automatic Latin edge; a regex says its own \b.
         if hit.term and rule.boundary != "none" and not _latin_edges_ok(ntext, start, end):
             return False
-        extra = self._compiled.unless_patterns.get(hit.rule)
-        if extra:
-            for regex in extra:
+        if rule.unless_patterns:
+            for regex in self._compiled.unless_regexes(hit.rule):
                 for m in regex.finditer(ntext):
                     if m.start() <= start and end <= m.end():
                         return False
@@ -395,11 +446,7 @@ class Checker:
     ) -> list[Finding]:
         """Findings of the code-defined rules (facts, language, format) that are loaded
         (not disabled, in scope)."""
-        active = {
-            self._compiled.rules[i].detector: self._compiled.rules[i]
-            for i in applicable
-            if self._compiled.rules[i].detector in CODE_DETECTORS
-        }
+        active = self._compiled.code_rules(applicable)
         if not active:
             return []
         texts = dict(items)

@@ -27,31 +27,63 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 # Separators people put inside a term. Sentence punctuation (，。！？：；) is not here:
 # removing it would glue clauses together ("效果最好，在…" must not become "最好在").
 _SEP = r"\s\-_.*·•・~|/\\+=^'\"`"
-_SEP_RE = re.compile(
-    rf"(?<=[{_CJK}])[{_SEP}]+(?=[{_CJK}a-z0-9])|(?<=[a-z0-9])[{_SEP}]+(?=[{_CJK}])"
-)
-CJK_RE = re.compile(f"[{_CJK}]")
+_SEP_RUN = re.compile(f"[{_SEP}]+")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_WORD_CHAR = re.compile(f"[{_CJK}a-z0-9]")
+_INVISIBLE_RE = re.compile("[" + "".join(sorted(_INVISIBLE)) + "]")
+CJK_RE = _CJK_CHAR
 
-# char -> folded text; chars that fold to themselves are not in the table.
+# char -> folded text, learned as characters are met.
 _FOLD_TABLE: dict[int, str] = {}
-_KNOWN: set[str] = set()
-_SINGLE: set[str] = set()  # chars that fold to exactly one character
+
+# "Safe" characters fold (NFKC + lower) to exactly one character and never combine,
+# so runs of them fold with a cheap substitution of the few that change (Ａ -> a,
+# ， -> ,). Any other character (…, ①, emoji, combining marks) is folded on its own
+# and may change the length, which is what the offset map is for. CJK ideographs
+# are NFKC-stable (a test verifies it); the short ranges are filtered at import.
+_SAFE_RANGES = ((0x20, 0x7E), (0xA0, 0x17F), (0x2000, 0x206F), (0x3000, 0x303F), (0xFF01, 0xFF5E))
+
+
+def _build_safe() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
+    safe: list[int] = []
+    changes: dict[str, str] = {}
+    for low, high in _SAFE_RANGES:
+        for code in range(low, high + 1):
+            ch = chr(code)
+            if ch in _INVISIBLE or unicodedata.combining(ch):
+                continue
+            folded = unicodedata.normalize("NFKC", ch).lower()
+            if len(folded) == 1:
+                safe.append(code)
+                if folded != ch:
+                    changes[ch] = folded
+    runs: list[list[int]] = []
+    for code in safe:
+        if runs and runs[-1][1] == code - 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    ranges = "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in runs
+    )
+    unsafe = re.compile(f"[^{ranges}\u3400-\u4dbf\u4e00-\u9fff]")
+    changing = re.compile("[" + "".join(re.escape(c) for c in changes) + "]")
+    return unsafe, changing, changes
+
+
+_UNSAFE_CHAR, _CHANGING, _CHANGES = _build_safe()
+
+
+def _fold_safe(text: str) -> str:
+    if _CHANGING.search(text) is None:
+        return text
+    return _CHANGING.sub(lambda m: _CHANGES[m.group()], text)
 
 
 def _fold_char(ch: str) -> str:
     if ch in _INVISIBLE:
         return ""
     return unicodedata.normalize("NFKC", ch).lower()
-
-
-def _learn(chars: set[str]) -> None:
-    for ch in chars:
-        folded = _fold_char(ch)
-        if folded != ch:
-            _FOLD_TABLE[ord(ch)] = folded
-        if len(folded) == 1:
-            _SINGLE.add(ch)
-        _KNOWN.add(ch)
 
 
 @dataclass(frozen=True)
@@ -76,23 +108,31 @@ def fold(text: str) -> str:
 
 
 def normalize(text: str) -> Normalized:
-    chars = set(text)
-    unknown = chars - _KNOWN
-    if unknown:
-        _learn(unknown)
-    offsets: list[int] | None
-    if chars <= _SINGLE:
-        folded = text.translate(_FOLD_TABLE)
-        offsets = None
+    offsets: list[int] | None = None
+    if _UNSAFE_CHAR.search(text) is None:
+        folded = _fold_safe(text)  # the usual case: same length, identity offsets
     else:
         pieces: list[str] = []
         offsets = []
-        for index, ch in enumerate(text):
-            out = _FOLD_TABLE.get(ord(ch), ch)
+        position = 0
+        for m in _UNSAFE_CHAR.finditer(text):
+            index = m.start()
+            if index > position:
+                pieces.append(_fold_safe(text[position:index]))
+                offsets.extend(range(position, index))
+            ch = text[index]
+            out = _FOLD_TABLE.get(ord(ch))
+            if out is None:
+                out = _fold_char(ch)
+                _FOLD_TABLE[ord(ch)] = out
             pieces.append(out)
             offsets.extend([index] * len(out))
+            position = index + 1
+        if position < len(text):
+            pieces.append(_fold_safe(text[position:]))
+            offsets.extend(range(position, len(text)))
         folded = "".join(pieces)
-    cuts = [m.span() for m in _SEP_RE.finditer(folded)]
+    cuts = _separator_cuts(folded)
     if cuts:
         base = offsets if offsets is not None else range(len(folded))
         kept: list[str] = []
@@ -107,6 +147,22 @@ def normalize(text: str) -> Normalized:
         folded = "".join(kept)
         offsets = new_offsets
     return Normalized(folded, text, None if offsets is None else tuple(offsets))
+
+
+def _separator_cuts(text: str) -> list[tuple[int, int]]:
+    """Separator runs between two CJK chars, or between a CJK char and a Latin
+    letter/digit (微 信, 加 V, V 信)."""
+    cuts: list[tuple[int, int]] = []
+    for m in _SEP_RUN.finditer(text):
+        start, end = m.span()
+        if start == 0 or end == len(text):
+            continue
+        before, after = text[start - 1], text[end]
+        if not (_WORD_CHAR.match(before) and _WORD_CHAR.match(after)):
+            continue
+        if _CJK_CHAR.match(before) or _CJK_CHAR.match(after):
+            cuts.append((start, end))
+    return cuts
 
 
 def has_cjk(text: str) -> bool:

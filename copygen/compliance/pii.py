@@ -48,6 +48,8 @@ _HANDLE = re.compile(
     r"(?![A-Za-z0-9_\-])",
     re.IGNORECASE,
 )
+# Cheap gate for the handle regex: one of its keywords' characters must be present.
+_HANDLE_KEYWORD = re.compile(r"[微威薇徽扣企信]|v|wx|wechat|weixin|qq", re.IGNORECASE)
 _DIGITS = re.compile(r"\d(?:[\s\-.()]?\d){4}")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -134,6 +136,8 @@ def _candidates(text: str) -> list[PiiMatch]:
     if "@" in text:
         for m in _EMAIL.finditer(text):
             add(m.start(), m.end(), "email")
+    if _HANDLE_KEYWORD.search(text) is None:
+        return found
     for m in _HANDLE.finditer(text):
         keyword = m.group("kw").lower()
         kind = "qq" if keyword == "qq" or keyword[0] in "扣企" else "wechat"
