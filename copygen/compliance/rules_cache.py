@@ -4,8 +4,9 @@ Parsing and validating every YAML pack and building the automaton costs more tha
 checking a text. The compiled result is pickled under the user cache dir, keyed by
 everything it depends on: the engine version and source files, Python and
 pyahocorasick versions, each pack file's resolved path, size and modification
-time, the disabled rules, the category filter and the allowlist terms. Any change -> a new key -> the packs
-are loaded and validated again. Every cache failure falls back to loading.
+time, the disabled rules, the category filter and the allowlist terms. Any
+change -> a new key -> the packs are loaded and validated again. Every cache
+failure falls back to loading.
 """
 
 from __future__ import annotations
