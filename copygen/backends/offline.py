@@ -647,10 +647,6 @@ class Composer:
         if points:
             headline_extra["point"] = points[0]
             headline_src["point"] = "point:" + points[0]
-        scene = self.scene()
-        if scene:
-            headline_extra["scene"] = scene
-            headline_src["scene"] = "scene:" + scene
         headline = self.pick(
             "headlines",
             headline_extra,
@@ -699,7 +695,6 @@ class Composer:
         attr_builder = self._attribute_clauses(attrs[:4], 300, slot="description_attributes")
         if attr_builder is not None:
             desc.append(_as_piece(attr_builder))
-        desc.append(self.sentence(self.scene_piece()) if self.rng.random() < 0.3 else None)
         desc.append(self.sentence(self.audience_piece()))
         desc.append(
             self.sentence(self.price_piece(required=False)) if self.rng.random() < 0.5 else None
