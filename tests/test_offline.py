@@ -127,6 +127,12 @@ def test_english_rows_are_written_in_english(
         for platform in PLATFORM_NAMES:
             text = _all_text(backend.compose(product, platform=platform, lang="en"))
             assert not re.search(r"[\u4e00-\u9fff]", text), text
+    # A Chinese row asked for in English: its Chinese texts are left out, not mixed in.
+    chinese = next(p for p in examples if re.search(r"[\u4e00-\u9fff]", p.title))
+    for platform in PLATFORM_NAMES:
+        fields = backend.compose(chinese, platform=platform, lang="en", variant=2)
+        assert_within_limits(fields, platform)
+        assert not re.search(r"[\u4e00-\u9fff]", _all_text(fields)), fields
     # Other non-Chinese languages fall back to English lexicons.
     text = _all_text(backend.compose(english[0], platform="social", lang="fr"))
     assert not re.search(r"[\u4e00-\u9fff]", text)
@@ -394,3 +400,71 @@ def test_streamer_sales_rows_pass(backend: OfflineBackend, checker: Any) -> None
     rate = passed / total
     print(f"\nStreamer-Sales rows: {passed}/{total} items pass ({rate:.1%})")
     assert rate == 1.0, "\n".join(failures[:20])
+
+
+# -- arbitrary rows (property-based) ---------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
+_WORD = st.text(
+    alphabet=st.one_of(_CJK, st.sampled_from("abcdefg hijk XYZ0123456789 .%-/")), max_size=24
+)
+_PRICE = st.one_of(st.none(), st.decimals(min_value=0, max_value=99999, places=2, allow_nan=False))
+
+
+@st.composite
+def products(draw: Any) -> Product:
+    title = draw(st.text(alphabet=st.one_of(_CJK, st.sampled_from("ab cd 12ml")), min_size=1))
+    if not title.strip():
+        title = "样品"
+    attributes = draw(
+        st.dictionaries(
+            st.sampled_from(["材质", "容量", "口感", "产地", "颜色"]), _WORD, max_size=4
+        )
+    )
+    return Product(
+        sku=draw(st.text(alphabet="ABC123-", min_size=1, max_size=8)),
+        title=title,
+        category=draw(
+            st.sampled_from(
+                ["beauty", "food", "apparel", "electronics", "mother_baby", "home", "other"]
+            )
+        ),
+        brand=draw(st.one_of(st.just(""), _WORD)),
+        selling_points=tuple(draw(st.lists(_WORD, max_size=7))),
+        attributes={k: v for k, v in attributes.items()},
+        price=draw(_PRICE),
+        promo_price=draw(_PRICE),
+        audience=draw(st.one_of(st.just(""), _WORD)),
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    product=products(),
+    platform=st.sampled_from(PLATFORM_NAMES),
+    variant=st.integers(1, 5),
+    lang=st.sampled_from(["zh", "en"]),
+)
+def test_any_row_gives_bounded_deterministic_passing_copy(
+    product: Product, platform: str, variant: int, lang: str
+) -> None:
+    backend = _shared_backend()
+    fields = backend.compose(product, platform=platform, lang=lang, variant=variant)
+    assert_within_limits(fields, platform)
+    assert fields == backend.compose(product, platform=platform, lang=lang, variant=variant)
+    result = backend.checker.check(  # type: ignore[union-attr]
+        fields, lang=lang, category=product.category, platform=platform, product=product
+    )
+    assert result.status == "pass", [(f.rule, f.field, f.text) for f in result.findings]
+
+
+_BACKEND: list[OfflineBackend] = []
+
+
+def _shared_backend() -> OfflineBackend:
+    if not _BACKEND:
+        _BACKEND.append(OfflineBackend())
+    return _BACKEND[0]

@@ -794,6 +794,10 @@ def prepare_facts(
     for i, (k, v) in enumerate(attributes):
         candidates[f"a{i}"] = f"{k}{sep}{v}"
     bad: set[str] = {name for name, text in candidates.items() if any(a in text for a in avoid)}
+    if not zh:
+        # English (or other) copy cannot carry Chinese row texts; without translation
+        # the honest option is to leave them out and use neutral names.
+        bad |= {name for name, text in candidates.items() if _has_cjk(text)}
     if check is not None:
         result = check(candidates)
         for finding in result.findings:
