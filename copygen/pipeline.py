@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from copygen.compliance.findings import CheckResult, Finding
     from copygen.prompts import PromptBuilder, RenderedPrompt
     from copygen.run_audit import AuditWriter
+    from copygen.run_workers import Offload
 
 __all__ = ["AUDIT_FILE", "WorkItem", "generate", "item_id_for", "plan_items"]
 
@@ -315,6 +316,7 @@ class _Context:
     backend: Backend
     builder: PromptBuilder
     checker: Checker
+    offload: Offload
     cache: ResponseCache | None
     log: AuditLog
     store: ResultStore
@@ -433,17 +435,13 @@ async def _complete_parsed(
     raise _ItemFailed(f"{last_reason} (after {PARSE_RETRIES + 1} tries)")
 
 
-def _check(
+async def _check(
     ctx: _Context, work: WorkItem, fields: Mapping[str, Any], placeholders: frozenset[str]
 ) -> CheckResult:
     from copygen.compliance.findings import CheckResult
 
-    result = ctx.checker.check(
-        dict(fields),
-        lang=work.lang,
-        category=work.product.category,
-        platform=work.platform,
-        product=work.product,
+    result = await ctx.offload.check(
+        fields, lang=work.lang, platform=work.platform, product=work.product
     )
     extra = placeholder_findings(fields, placeholders, work.lang)
     if extra:
@@ -455,7 +453,7 @@ async def _process(ctx: _Context, work: WorkItem) -> dict[str, Any]:
     """Produce one item's record (never raises for backend or parse failures)."""
     totals = _ItemCost()
     prompt_product = work.prompt_product or work.product
-    rendered = ctx.builder.render(
+    rendered = await ctx.offload.render(
         prompt_product, platform=work.platform, lang=work.lang, variant=work.variant
     )
     template = {"name": rendered.template, "hash": rendered.template_hash}
@@ -464,7 +462,7 @@ async def _process(ctx: _Context, work: WorkItem) -> dict[str, Any]:
     try:
         fields, placeholders = await _complete_parsed(ctx, work, rendered, attempt=1, totals=totals)
         attempts = 1
-        result = _check(ctx, work, fields, placeholders)
+        result = await _check(ctx, work, fields, placeholders)
         _audit_checked(ctx, work, attempt=1, result=result, fields=fields)
         final = _Attempt(1, fields, result, rendered)
     except _ItemFailed as failed:
@@ -474,7 +472,7 @@ async def _process(ctx: _Context, work: WorkItem) -> dict[str, Any]:
     while final.result.status in ("review", "blocked") and attempts <= ctx.max_repairs:
         number = attempts + 1
         findings = tuple(f.to_dict() for f in final.result.findings)
-        repair_prompt = ctx.builder.render_repair(
+        repair_prompt = await ctx.offload.render_repair(
             prompt_product,
             platform=work.platform,
             lang=work.lang,
@@ -496,7 +494,7 @@ async def _process(ctx: _Context, work: WorkItem) -> dict[str, Any]:
             # The repair failed; the previous (flagged) draft stands and goes to review.
             break
         attempts = number
-        result = _check(ctx, work, fields, placeholders)
+        result = await _check(ctx, work, fields, placeholders)
         _audit_checked(ctx, work, attempt=number, result=result, fields=fields)
         _audit_repaired(ctx, work, attempt=number, before=final.result, after=result)
         final = _Attempt(number, fields, result, repair_prompt)
@@ -779,6 +777,7 @@ def generate(
     xlsx: bool = False,
     backend: Backend | None = None,
     on_warning: WarningHandler | None = None,
+    workers: int | None = None,
 ) -> RunSummary:
     """Generate, check and record every item of ``input_path`` into ``outdir``.
 
@@ -788,10 +787,13 @@ def generate(
     or SIGTERM stops it cleanly (``summary.interrupted``). ``backend`` replaces
     the one the settings name (tests, benchmarks, embedding); it is closed at the
     end of the run, since its connections belong to the run's event loop.
+    ``workers``: processes that render and check for a remote backend (default:
+    one per spare CPU, at most 4; 0 = all in this process; see run_workers).
     """
     from copygen.audit import AuditLog
     from copygen.compliance.engine import Checker
     from copygen.prompts import PromptBuilder
+    from copygen.run_workers import Offload, default_workers
 
     input_path = Path(input_path)
     outdir = Path(outdir)
@@ -830,6 +832,13 @@ def generate(
     )
     audit_path = Path(settings.audit) if settings.audit is not None else outdir / AUDIT_FILE
     summary.audit_path = audit_path
+    # Workers fork now, before this process opens the audit log or takes the folder
+    # lock: a child must never hold those file descriptors.
+    offload = Offload(
+        builder=builder,
+        checker=checker,
+        workers=(default_workers() if workers is None else workers) if backend.remote else 0,
+    )
     try:
         with store.lock():
             manifest, resuming = prepare_outdir(
@@ -887,6 +896,7 @@ def generate(
                     backend=backend,
                     builder=builder,
                     checker=checker,
+                    offload=offload,
                     cache=cache,
                     log=audit,
                     store=store,
@@ -938,6 +948,7 @@ def generate(
                     summary.audit_head = audit.head
                     manifest.run_finished(audit.run, outcome=outcome, counts=summary.counts)
     finally:
+        offload.close()
         store.close()
     return summary
 

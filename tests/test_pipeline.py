@@ -474,3 +474,54 @@ def test_result_store_matches_records(products: Path, tmp_path: Path) -> None:
     run(products, outdir, ScriptedBackend(), settings_for(platforms=("social",)))
     store = ResultStore(outdir)
     assert store.completed_ids() == {"A-1:social:zh:v1", "B-2:social:zh:v1"}
+
+
+# --- worker processes ---------------------------------------------------------------------------
+
+
+def test_workers_and_inline_give_the_same_records(
+    products: Path, pack: Path, tmp_path: Path
+) -> None:
+    settings = settings_for(pack, variants=2)
+    outputs = []
+    for workers in (0, 1):
+        outdir = tmp_path / f"w{workers}"
+        backend = ScriptedBackend(reply_with("全网最低价！"))
+        generate(
+            input_path=products, outdir=outdir, settings=settings, backend=backend, workers=workers
+        )
+        outputs.append(
+            {
+                k: (r["fields"], r["status"], r["findings"], r["attempts"], r["template"])
+                for k, r in records(outdir).items()
+            }
+        )
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0]) == 8
+
+
+def test_product_wire_round_trip() -> None:
+    from copygen.products import read_products
+    from copygen.run_workers import product_from_wire, product_to_wire
+
+    for product in read_products(Path(__file__).resolve().parents[1] / "examples" / "products.csv"):
+        assert product_from_wire(product_to_wire(product)) == product
+
+
+def test_a_template_error_in_a_worker_keeps_its_location(products: Path, tmp_path: Path) -> None:
+    from copygen.errors import TemplateError
+
+    custom = tmp_path / "tpl"
+    custom.mkdir()
+    (custom / "social.zh.j2").write_text("写一篇帖子：{{ no_such_variable }}\n", encoding="utf-8")
+    settings = settings_for(platforms=("social",), templates=custom)
+    with pytest.raises(TemplateError) as info:
+        generate(
+            input_path=products,
+            outdir=tmp_path / "out",
+            settings=settings,
+            backend=ScriptedBackend(),
+            workers=1,
+        )
+    assert info.value.exit_code == ExitCode.USAGE
+    assert "social.zh.j2" in str(info.value)
