@@ -1,0 +1,631 @@
+"""Quality of the built-in rule packs: precision and recall on labelled copy.
+
+Three measurements, printed with ``pytest -s`` (``bench/check_quality.py`` prints the
+full tables):
+
+1. ``../shared/data/cn_labelled_adcopy_testcases.jsonl`` — 53 texts labelled
+   violating / compliant / context-dependent (null, left out of the scores). The
+   labels say only *whether* a text violates; ``LABELLED_CATEGORIES`` adds which of
+   copygen's categories each violating text belongs to, so the per-category scores
+   can be computed too. Skipped cleanly when the shared data is absent.
+2. ``OWN_CASES`` — our own realistic copy (live-stream lines, social posts, detail
+   bullets, English listings), compliant and violating, per category, including the
+   false-positive traps of DOMAIN.md. Written in batches before the rules were tuned
+   on them; see the README section of the rules for the numbers measured on each
+   fresh batch.
+3. ``../shared/data/advertisegen_sample.jsonl`` — 3,000 human-written clothing ads,
+   mostly fine: the share the checker blocks must stay low.
+
+A text counts as *flagged* when its status is ``blocked`` or ``review`` (a ``warn``
+asks a person to look, which is what a context-dependent case needs). Per-category
+scores compare the categories of the block/warn findings with the expected ones;
+the code-defined categories (personal data, facts, language, format) are not scored
+here. The floors below are ones the packs reach with a margin, so a regression fails.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from copygen.compliance.engine import Checker
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+LABELLED = DATA / "cn_labelled_adcopy_testcases.jsonl"
+ADGEN = DATA / "advertisegen_sample.jsonl"
+
+# Categories produced by YAML rule packs; the others come from code-defined detectors.
+CONTENT_CATEGORIES: tuple[str, ...] = (
+    "absolute_term",
+    "authority_endorsement",
+    "medical_claim",
+    "cosmetics_claim",
+    "guarantee_claim",
+    "price_fraud",
+    "false_scarcity",
+    "superstition",
+    "discrimination",
+    "vulgar",
+    "sensitive",
+    "comparative_disparagement",
+    "platform_diversion",
+)
+# A violating labelled text that fits none of the categories (an unsupported testimonial).
+UNCATEGORISED = "other"
+
+# Which categories each labelled violating text belongs to (our reading of the law; the
+# source labels give only the verdict). Compliant and null cases are not listed.
+LABELLED_CATEGORIES: dict[str, frozenset[str]] = {
+    key: frozenset(value)
+    for key, value in {
+        "baimocn-agent-1": {"price_fraud"},
+        "baimocn-agent-2": {"absolute_term"},
+        "baimocn-agent-3": {"absolute_term"},
+        "baimocn-agent-4": {"guarantee_claim"},
+        "baimocn-agent-5": {"medical_claim"},
+        "baimocn-agent-6": {"guarantee_claim"},
+        "baimocn-agent-7": {"comparative_disparagement"},
+        "baimocn-agent-8": {"comparative_disparagement"},
+        "baimocn-agent-9": {"medical_claim"},
+        "baimocn-agent-10": {"guarantee_claim"},
+        "baimocn-agent-21": {"absolute_term"},
+        "baimocn-agent-22": {"absolute_term"},
+        "baimocn-agent-30": {"absolute_term", "false_scarcity"},
+        "baimocn-ctx-1": {"price_fraud", "false_scarcity"},
+        "baimocn-ctx-3": {"absolute_term"},
+        "baimocn-ctx-4": {"absolute_term"},
+        "baimocn-ctx-7": {"guarantee_claim"},
+        "baimocn-ctx-9": {UNCATEGORISED},
+        "baimocn-ctx-10": {"medical_claim", "guarantee_claim"},
+        "baimocn-ctx-12": {"absolute_term"},
+        "baimocn-ctx-13": {"comparative_disparagement"},
+        "baimocn-ctx-15": {"comparative_disparagement"},
+        "baimocn-ctx-16": {"comparative_disparagement"},
+        "baimocn-ctx-17": {"medical_claim", "guarantee_claim"},
+        "baimocn-ctx-18": {"guarantee_claim"},
+        "baimocn-ctx-19": {"guarantee_claim", "authority_endorsement"},
+        "baimocn-ctx-20": {"guarantee_claim"},
+        "chaihongjun-1": {"absolute_term", "guarantee_claim"},
+        "chaihongjun-3": {"absolute_term", "guarantee_claim", "authority_endorsement"},
+    }.items()
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    text: str
+    expected: frozenset[str]  # empty: compliant
+    lang: str | None = None
+    category: str | None = None  # product category, when the case depends on it
+    platform: str | None = None
+
+
+def _case(
+    text: str,
+    *expected: str,
+    lang: str | None = None,
+    category: str | None = None,
+    platform: str | None = None,
+) -> Case:
+    return Case(text, frozenset(expected), lang, category, platform)
+
+
+OK: tuple[str, ...] = ()  # readability: _case(text, *OK) is a compliant text
+
+# Our own realistic copy. Batch 1 (first ~140) and batch 2 (the rest) were each written
+# before the rules were adjusted to them.
+OWN_CASES: tuple[Case, ...] = (
+    # --- absolute_term
+    _case("这款空气炸锅是同价位里做得最好的，没有之一", "absolute_term"),
+    _case("国货之光，防晒界的天花板，谁用谁知道", "absolute_term"),
+    _case("年度爆款，连续五年全国销量第一", "absolute_term"),
+    _case("采用全球顶尖的德国工艺，品质无与伦比", "absolute_term"),
+    _case("唯一一款通过欧盟双认证的儿童座椅", "absolute_term"),
+    _case("行业首款搭载AI降噪的蓝牙耳机", "absolute_term"),
+    _case("这是我们店里最受欢迎的款式，回购的姐妹超多", "absolute_term"),
+    _case("最高端的羊绒原料，只为懂行的你", "absolute_term"),
+    _case("颜值与实力并存，堪称手机中的王者", "absolute_term"),
+    _case("世界级大师设计，国际一流水准", "absolute_term"),
+    _case("本品牌NO.1的明星单品，闭眼入", "absolute_term"),
+    _case("最近天气转凉，这件针织开衫正好派上用场", *OK),
+    _case("第一次用就爱上了它的香味，留香大概4小时", *OK),
+    _case("开封后请冷藏，最好在三天内吃完", *OK),
+    _case("最大可容纳8人，适合家庭露营", *OK),
+    _case("第一步洁面，第二步爽肤水，第三步涂抹本精华", *OK),
+    _case("唯一的小遗憾是颜色只有两种", *OK),
+    _case("这款耳机最长续航30小时（官方实验室数据）", *OK),
+    # --- authority_endorsement
+    _case("人民大会堂宴会指定用酒，品质有保证", "authority_endorsement"),
+    _case("部队特供压缩饼干，户外必备", "authority_endorsement"),
+    _case("国家免检产品，老品牌值得信赖", "authority_endorsement"),
+    _case("中国驰名商标，三十年匠心品质", "authority_endorsement"),
+    _case("卫健委推荐的控糖早餐搭配", "authority_endorsement"),
+    _case("航天员同款营养餐，补充能量", "authority_endorsement"),
+    _case("特聘高考命题专家授课，直击考点", "authority_endorsement"),
+    _case("由资深营养师参与配方设计，每日膳食更均衡", *OK),
+    _case("通过ISO9001质量管理体系认证", *OK),
+    _case("已取得国产普通化妆品备案，备案编号可在药监局官网查询", *OK),
+    _case("国家队运动员训练时也常见这种护膝款式", *OK),
+    # --- medical_claim
+    _case("每天两杯，帮你降血糖降血脂，告别三高", "medical_claim"),
+    _case("这款枕头能根治颈椎病，睡一晚就见效", "medical_claim", "guarantee_claim"),
+    _case("艾草足贴，排毒祛湿，治疗失眠", "medical_claim"),
+    _case("蜂胶软糖消炎杀菌，感冒咳嗽都能吃", "medical_claim"),
+    _case("富硒茶，防癌抗癌，延年益寿", "medical_claim"),
+    _case("护眼台灯，有效预防近视，孩子学习更安心", "medical_claim"),
+    _case("这款益生菌能调理肠胃，改善便秘", "medical_claim"),
+    _case("燕麦片富含膳食纤维，饱腹感强，适合早餐", *OK),
+    _case("台灯色温可调，照度均匀，无可视频闪", *OK),
+    _case("枕芯采用慢回弹记忆棉，贴合颈部曲线", *OK),
+    _case("蜂蜜柚子茶，冲泡方便，酸甜可口", *OK),
+    _case("治愈系的小熊造型，放在床头超可爱", *OK),
+    # --- cosmetics_claim
+    _case("药妆级修护面霜，专治敏感泛红", "cosmetics_claim", "medical_claim"),
+    _case("七天美白淡斑，告别暗沉", "cosmetics_claim", "guarantee_claim"),
+    _case("这款精华能让细胞再生，逆龄十岁", "cosmetics_claim"),
+    _case("防脱生发洗发水，发际线救星", "cosmetics_claim"),
+    _case("械字号医用面膜，术后修复必备", "cosmetics_claim"),
+    _case("瘦脸霜，涂一涂下颌线就出来了", "cosmetics_claim"),
+    _case("保湿面霜，质地清爽，干皮油皮都适用", *OK),
+    _case("洗面奶泡沫细腻，洗后不紧绷", *OK),
+    _case("口红显白不挑皮，日常通勤色", *OK),
+    _case("含有玻尿酸和神经酰胺，帮助维持肌肤水润", *OK),
+    # --- guarantee_claim
+    _case("三个疗程保证痊愈，无效全额退款", "guarantee_claim", "medical_claim"),
+    _case("纯植物配方，绝对安全没有任何副作用", "guarantee_claim"),
+    _case("跟着练一个月瘦二十斤，不瘦包退", "guarantee_claim"),
+    _case("签约班包过，考不过免费重读", "guarantee_claim"),
+    _case("加盟本店，三个月回本，稳赚不赔", "guarantee_claim"),
+    _case("祛痘膏一抹就好，永不复发", "guarantee_claim", "cosmetics_claim"),
+    _case("支持七天无理由退换，运费险保障", *OK),
+    _case("正品保证，假一赔十", *OK),
+    _case("效果因人而异，请坚持使用四周以上", *OK),
+    _case("两年质保，全国联保", *OK),
+    # --- price_fraud
+    _case("今天直播间全网最低价，错过就没了", "price_fraud", "false_scarcity"),
+    _case("老板疯了，亏本清仓，跳楼价88元", "price_fraud"),
+    _case("工厂直销出厂价，比专柜便宜一半", "price_fraud"),
+    _case("这是史上最低的价格，下播马上恢复原价", "price_fraud"),
+    _case("好评返现10元，记得晒图哦", "price_fraud"),
+    _case("活动价199元，日常价259元，活动时间6月1日至6月18日", *OK),
+    _case("满300减40，可与店铺券叠加使用", *OK),
+    _case("第二件半价，两件更划算", *OK),
+    # --- false_scarcity
+    _case("仅剩最后5件，拍完就下架", "false_scarcity"),
+    _case("倒计时三分钟，手慢无！", "false_scarcity"),
+    _case("库存告急，今晚就要售罄了", "false_scarcity"),
+    _case("错过今天再等一年，赶紧冲", "false_scarcity"),
+    _case("仅此一天，过了今天恢复原价", "false_scarcity", "price_fraud"),
+    _case("现货充足，下单后48小时内发货", *OK),
+    _case("预售商品，付款后15天内发货", *OK),
+    _case("限时优惠：即日起至3月31日", *OK),
+    # --- superstition
+    _case("开过光的貔貅手串，招财进宝保平安", "superstition"),
+    _case("本命年转运红绳，化解犯太岁", "superstition"),
+    _case("桃木剑挂件，镇宅辟邪", "superstition"),
+    _case("旺夫旺财的紫水晶，戴上好运来", "superstition"),
+    _case("红色中国结，节日氛围感拉满", *OK),
+    _case("招财猫造型的陶瓷摆件，可爱又治愈", *OK),
+    _case("物流显示包裹已到达转运中心", *OK),
+    # --- discrimination
+    _case("胖子不配穿紧身裤，瘦下来再买吧", "discrimination"),
+    _case("黑人勿扰，本店只卖亚洲码", "discrimination"),
+    _case("别再当黄脸婆了，用了它老公天天夸", "discrimination"),
+    _case("大码女装，微胖女孩也能穿出好身材", *OK),
+    _case("适合男女老少的百搭款", *OK),
+    # --- vulgar
+    _case("这价格真他妈便宜，卧槽赶紧抢", "vulgar"),
+    _case("穿上它约炮成功率翻倍", "vulgar"),
+    _case("这波优惠简直牛逼", "vulgar"),
+    _case("性感的露背设计，优雅又迷人", *OK),
+    _case("送给妈妈的母亲节礼物", *OK),
+    # --- sensitive
+    _case("扫码注册线上赌场，首充送彩金", "sensitive", "platform_diversion"),
+    _case("纳粹风格的鹰徽胸针", "sensitive"),
+    _case("火锅底料里加了罂粟壳，越吃越香", "sensitive"),
+    _case("体育彩票站招聘店员", *OK),
+    _case("复古军绿色工装外套", *OK),
+    # --- comparative_disparagement
+    _case("别家的都是智商税，只有我们家是真材实料", "comparative_disparagement"),
+    _case("续航吊打同价位所有竞品", "comparative_disparagement"),
+    _case("某些大牌全是割韭菜，我们只赚良心钱", "comparative_disparagement"),
+    _case("这款扫地机器人甩同行几条街", "comparative_disparagement"),
+    _case("与我们上一代产品相比，续航提升了20%", *OK),
+    _case("经第三方检测，本品吸力为4000Pa，某品牌同价位机型为3000Pa", *OK),
+    # --- platform_diversion
+    _case("想要优惠的宝宝加我V：abc888", "platform_diversion"),
+    _case("详情咨询薇信，下单更便宜", "platform_diversion"),
+    _case("扫码进群，每天抽免单", "platform_diversion"),
+    _case("私信领取试用装", "platform_diversion"),
+    _case("复制淘口令打开手机淘宝", "platform_diversion"),
+    _case("加 微 信 领 取 优 惠 券", "platform_diversion"),
+    _case("支持微信支付、支付宝和花呗分期", *OK),
+    _case("有问题可以点击右下角联系客服", *OK),
+    _case("口感软糯Q弹，老人小孩都爱吃", *OK),
+    # --- English
+    _case("The best protein powder on the market", "absolute_term", lang="en"),
+    _case("America's #1 selling mattress", "absolute_term", lang="en"),
+    _case("The only toothpaste that rebuilds enamel", "absolute_term", lang="en"),
+    _case("This supplement cures arthritis and lowers cholesterol", "medical_claim", lang="en"),
+    _case("Our herbal tea helps prevent the flu and fights infections", "medical_claim", lang="en"),
+    _case(
+        "Clinically proven to regrow hair in 8 weeks",
+        "cosmetics_claim",
+        "medical_claim",
+        "guarantee_claim",
+        lang="en",
+    ),
+    _case("FDA approved anti-wrinkle cream", "authority_endorsement", lang="en"),
+    _case("Guaranteed results or your money back", "guarantee_claim", lang="en"),
+    _case("100% natural, no side effects", "guarantee_claim", lang="en"),
+    _case("Lowest price ever — only 2 left in stock!", "price_fraud", "false_scarcity", lang="en"),
+    _case("WhatsApp me for the wholesale price list", "platform_diversion", lang="en"),
+    _case(
+        "Crushes the competition, unlike other brands' cheap junk",
+        "comparative_disparagement",
+        lang="en",
+    ),
+    _case("This bracelet wards off evil and attracts wealth", "superstition", lang="en"),
+    _case("Best before: printed on the lid", *OK, lang="en"),
+    _case("Treat yourself to our new summer collection", *OK, lang="en"),
+    _case("Most recent firmware update adds Bluetooth 5.3", *OK, lang="en"),
+    _case("Our first collection made from recycled cotton", *OK, lang="en"),
+    _case("The only thing you need for a weekend getaway", *OK, lang="en"),
+    _case("Sealant cure time: 24 hours at room temperature", *OK, lang="en"),
+    _case("Grain-free dog treats made with real salmon", *OK, lang="en"),
+    _case("Soft, breathable cotton with a relaxed fit", *OK, lang="en"),
+    _case("30-day money-back guarantee on all orders", *OK, lang="en"),
+    _case("For best results, apply to damp hair", *OK, lang="en"),
+    _case("Rated 4.7 out of 5 by over 2,000 customers", *OK, lang="en"),
+    # === batch 2: live-stream lines
+    _case(
+        "家人们，这个锅真的是我这辈子用过最顺手的，不粘不糊，今天给大家炸一波福利", "absolute_term"
+    ),
+    _case("姐妹们看过来，这款粉底液持妆12小时，油皮亲妈，今天下单送同款小样", *OK),
+    _case("来来来，库存只剩最后二十单，拍完这波就真的没有了", "false_scarcity"),
+    _case("这个价格外面根本买不到，我们是厂家直供，给到大家出厂价", "price_fraud"),
+    _case("三、二、一，上链接！手慢的宝宝只能等下一波了", "false_scarcity"),
+    _case("主播自己家里也在用，真心推荐给大家", *OK),
+    _case(
+        "这款蜂蜜是纯天然无污染的，喝了能治胃病，老人小孩都适合",
+        "medical_claim",
+        "guarantee_claim",
+    ),
+    _case("想要同款的宝子们，直接私我，我把链接发你微信", "platform_diversion"),
+    _case(
+        "今天这个价格是品牌方给的年度最大力度，错过今天就要等双十一了",
+        "price_fraud",
+        "false_scarcity",
+    ),
+    _case("买两件直接打七折，包邮到家，运费险我们出", *OK),
+    _case("这条裤子版型真的绝了，显瘦又显高，小个子也能驾驭", *OK),
+    _case("保证你穿上回头率百分百，不好看你来找我", "guarantee_claim"),
+    # batch 2: social posts
+    _case("挖到宝了！这个面膜敷完第二天皮肤透亮，闺蜜都问我用了啥 #好物分享", *OK),
+    _case("谁懂啊，这个精华简直是烂脸救星，三天痘痘全消", "guarantee_claim", "cosmetics_claim"),
+    _case("被问爆的小众香水，前调是柑橘，后调有淡淡的木质香", *OK),
+    _case("这家的防脱洗发水我用了两个月，新长出好多小碎发", "cosmetics_claim"),
+    _case("医生朋友推荐的护肝片，熬夜党必备", "authority_endorsement", "medical_claim"),
+    _case("宝宝辅食机，一机多用，蒸煮搅拌一步到位", *OK),
+    _case("通勤包推荐：容量大，能装下14寸电脑，防泼水面料", *OK),
+    _case("拒绝无效护肤！这瓶修护精华专治各种过敏泛红", "medical_claim"),
+    # batch 2: detail-page bullets
+    _case("【行业领先】采用第三代降噪芯片，降噪深度达45dB", "absolute_term"),
+    _case("【安心材质】食品级304不锈钢，耐腐蚀易清洗", *OK),
+    _case("【超长续航】单次充电可用60天（实验室数据，实际因使用习惯而异）", *OK),
+    _case("【品质保证】国家权威机构检测，甲醛零检出", *OK),
+    _case("【全网独家】专利设计，仿冒必究", "absolute_term"),
+    _case("【智能控温】三档温度调节，最高可达65℃", *OK),
+    _case("【健康之选】富含花青素，抗氧化、防衰老、提高免疫力", "medical_claim"),
+    _case("【奢华质感】顶级头层牛皮，手工缝制", "absolute_term"),
+    _case("【开光加持】五台山高僧开光，保佑家人平安", "superstition"),
+    _case("【适用人群】3-12岁儿童，身高100-150cm", *OK),
+    # batch 2: more violations and traps
+    _case("本店所有商品均为最低价，比线下实体店便宜一半以上", "price_fraud"),
+    _case("喝了我们的酵素，一周排出宿便，轻松瘦十斤", "medical_claim", "guarantee_claim"),
+    _case("这款眼霜可以彻底消除黑眼圈和眼袋，效果立竿见影", "cosmetics_claim", "guarantee_claim"),
+    _case("央视报道过的好大米，国宴指定用米", "authority_endorsement"),
+    _case("纯手工打造，比那些流水线的垃圾货强一百倍", "comparative_disparagement"),
+    _case("别的店卖的都是高仿，认准我们家正品", "comparative_disparagement"),
+    _case("这条项链能吸收负能量，带来好运和财运", "superstition"),
+    _case("穷人别看了，这包你买不起", "discrimination"),
+    _case("这口感，真tm绝了", "vulgar"),
+    _case("加我vx领取内部优惠价，比直播间还便宜", "platform_diversion", "price_fraud"),
+    _case("粉丝专享：扫描下方二维码添加客服，享受一对一服务", "platform_diversion"),
+    _case("免费领取试用装，关注店铺即可参与", *OK),
+    _case("国家专利产品，专利号ZL2021XXXXXXX.X", *OK),
+    _case("获得2023年红点设计奖", *OK),
+    _case("中华老字号，始于1920年", *OK),
+    _case("本产品不能代替药物", *OK),
+    _case("请在医生指导下使用", *OK),
+    _case("孕妇及哺乳期女性请咨询医生后使用", *OK),
+    _case("新品首发，前100名下单赠送收纳袋", *OK),
+    _case("这是我们店销量最好的一款，月销2万+", "absolute_term"),
+    _case("比上一代轻了30%，握持更舒适", *OK),
+    _case("秒杀价59元，数量有限", *OK),
+    # batch 2: English
+    _case("Hands down the best blender you'll ever own", "absolute_term", lang="en"),
+    _case("Voted #1 by our customers three years in a row", "absolute_term", lang="en"),
+    _case(
+        "Say goodbye to arthritis pain forever with our copper bracelet",
+        "medical_claim",
+        "guarantee_claim",
+        lang="en",
+    ),
+    _case(
+        "Detox your body and boost immunity with our green juice powder", "medical_claim", lang="en"
+    ),
+    _case("Doctor recommended posture corrector", "authority_endorsement", lang="en"),
+    _case("Dermatologist-approved, fragrance-free moisturizer", "medical_claim", lang="en"),
+    _case("Results guaranteed in just 7 days or your money back", "guarantee_claim", lang="en"),
+    _case("Rock-bottom prices on all summer styles", "price_fraud", lang="en"),
+    _case("Hurry! Sale ends tonight at midnight", "false_scarcity", lang="en"),
+    _case("Text me on WhatsApp +44 7700 900123 for bulk orders", "platform_diversion", lang="en"),
+    _case(
+        "Unlike cheap knock-offs, our cables are built to last",
+        "comparative_disparagement",
+        lang="en",
+    ),
+    _case("Feng shui crystal tree to attract money and prosperity", "superstition", lang="en"),
+    _case("Lightweight running shoes with breathable mesh upper", *OK, lang="en"),
+    _case("Stainless steel water bottle keeps drinks cold for 24 hours", *OK, lang="en"),
+    _case("Made with organic cotton, certified by GOTS", *OK, lang="en"),
+    _case("Our best seller is back in three new colours", "absolute_term", lang="en"),
+    _case("Treat your feet to the comfort they deserve", *OK, lang="en"),
+    _case("Fits most 14-inch laptops", *OK, lang="en"),
+    _case("Free shipping on orders over $35", *OK, lang="en"),
+    _case("The first step to better sleep: a supportive pillow", *OK, lang="en"),
+    _case("Most comfortable chair I've ever sat in", "absolute_term", lang="en"),
+    _case("Heals cracked heels overnight", "medical_claim", "guarantee_claim", lang="en"),
+)
+
+
+# --- scoring -----------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def support(self) -> int:
+        return self.tp + self.fn
+
+
+@dataclass
+class Score:
+    text: Counts = field(default_factory=Counts)
+    blocked: Counts = field(default_factory=Counts)  # "flagged" = blocked only
+    per_category: dict[str, Counts] = field(default_factory=dict)
+    mistakes: list[tuple[Case, str, frozenset[str]]] = field(default_factory=list)
+
+    def category(self, name: str) -> Counts:
+        return self.per_category.setdefault(name, Counts())
+
+
+def predicted(checker: Checker, case: Case) -> tuple[str, frozenset[str]]:
+    result = checker.check(
+        case.text, lang=case.lang, category=case.category, platform=case.platform
+    )
+    categories = frozenset(
+        f.category
+        for f in result.findings
+        if f.severity in ("block", "warn") and f.category in CONTENT_CATEGORIES
+    )
+    return result.status, categories
+
+
+def score(checker: Checker, cases: Iterable[Case]) -> Score:
+    out = Score()
+    for case in cases:
+        status, got = predicted(checker, case)
+        want = case.expected
+        flagged = status in ("blocked", "review")
+        _tally(out.text, bool(want), flagged)
+        _tally(out.blocked, bool(want), status == "blocked")
+        for name in want | got:
+            counts = out.category(name)
+            if name in want and name in got:
+                counts.tp += 1
+            elif name in got:
+                counts.fp += 1
+            else:
+                counts.fn += 1
+        if got != (want - {UNCATEGORISED}) or bool(want) != flagged:
+            out.mistakes.append((case, status, got))
+    return out
+
+
+def _tally(counts: Counts, expected: bool, flagged: bool) -> None:
+    if expected and flagged:
+        counts.tp += 1
+    elif flagged:
+        counts.fp += 1
+    elif expected:
+        counts.fn += 1
+    else:
+        counts.tn += 1
+
+
+def format_score(title: str, result: Score) -> str:
+    t, b = result.text, result.blocked
+    lines = [
+        f"{title}",
+        f"  text level (blocked or review): P={t.precision:.3f} R={t.recall:.3f} "
+        f"(tp={t.tp} fp={t.fp} fn={t.fn} tn={t.tn})",
+        f"  text level (blocked only):      P={b.precision:.3f} R={b.recall:.3f}",
+        f"  {'category':<28}{'support':>8}{'P':>7}{'R':>7}   tp  fp  fn",
+    ]
+    for name in sorted(result.per_category):
+        c = result.per_category[name]
+        lines.append(
+            f"  {name:<28}{c.support:>8}{c.precision:>7.2f}{c.recall:>7.2f}"
+            f"  {c.tp:>3} {c.fp:>3} {c.fn:>3}"
+        )
+    return "\n".join(lines)
+
+
+def labelled_cases() -> list[Case]:
+    """The shared labelled texts with a verdict (null = context-dependent, left out)."""
+    cases: list[Case] = []
+    for line in LABELLED.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        verdict = row["expected_violation"]
+        if verdict is None:
+            continue
+        expected = LABELLED_CATEGORIES.get(row["id"], frozenset()) if verdict else frozenset()
+        assert bool(expected) == verdict, f"{row['id']}: category mapping out of date"
+        cases.append(Case(row["text"], expected))
+    return cases
+
+
+def advertisegen_texts() -> list[str]:
+    return [
+        json.loads(line)["summary"]
+        for line in ADGEN.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+# --- tests -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return Checker()
+
+
+def _assert_floors(
+    result: Score, *, text: float, category: float, min_support: int, skip: Sequence[str] = ()
+) -> None:
+    assert result.text.precision >= text, f"text precision {result.text.precision:.3f} < {text}"
+    assert result.text.recall >= text, f"text recall {result.text.recall:.3f} < {text}"
+    for name, counts in result.per_category.items():
+        if name in skip or counts.support < min_support:
+            continue
+        assert counts.precision >= category, f"{name}: precision {counts.precision:.2f}"
+        assert counts.recall >= category, f"{name}: recall {counts.recall:.2f}"
+
+
+def test_labelled_cases(checker: Checker) -> None:
+    if not LABELLED.is_file():
+        pytest.skip(f"shared data not found: {LABELLED}")
+    result = score(checker, labelled_cases())
+    print("\n" + format_score("shared labelled cases (cn_labelled_adcopy_testcases)", result))
+    # Two labelled-violating texts are indistinguishable from labelled-compliant ones
+    # (用了都说好 / 相比传统方案…更高) and one compliant text is a personal 最好喝;
+    # everything else must stay right.
+    _assert_floors(result, text=0.9, category=0.75, min_support=3, skip=(UNCATEGORISED,))
+    assert len(result.mistakes) <= 4, [m[0].text for m in result.mistakes]
+
+
+def test_own_cases(checker: Checker) -> None:
+    result = score(checker, OWN_CASES)
+    print("\n" + format_score("own realistic cases", result))
+    for case, _status, got in result.mistakes:
+        print(f"  mistake: {case.text[:40]!r} expected={sorted(case.expected)} got={sorted(got)}")
+    _assert_floors(result, text=0.95, category=0.9, min_support=3)
+
+
+def test_own_cases_cover_every_category() -> None:
+    covered = {name for case in OWN_CASES for name in case.expected}
+    assert covered >= set(CONTENT_CATEGORIES)
+    compliant = sum(1 for case in OWN_CASES if not case.expected)
+    assert compliant >= len(OWN_CASES) // 3  # enough false-positive traps
+
+
+def test_advertisegen_block_rate(checker: Checker) -> None:
+    if not ADGEN.is_file():
+        pytest.skip(f"shared data not found: {ADGEN}")
+    texts = advertisegen_texts()
+    statuses = [checker.check(text).status for text in texts]
+    blocked = statuses.count("blocked") / len(texts)
+    review = statuses.count("review") / len(texts)
+    print(
+        f"\nAdvertiseGen ({len(texts)} human-written ads): "
+        f"blocked {blocked:.2%}, review {review:.2%}"
+    )
+    assert blocked < 0.02
+    assert blocked + review < 0.07
+
+
+# Evasions the engine normalises: each must still hit a rule of the given category.
+EVASIONS: tuple[tuple[str, str], ...] = (
+    ("加 微 信 领券", "platform_diversion"),
+    ("加-微-信领券", "platform_diversion"),
+    ("加微·信领券", "platform_diversion"),
+    ("ＶＸ：shop888", "platform_diversion"),
+    ("有事找我Vx", "platform_diversion"),
+    ("加V信详聊", "platform_diversion"),
+    ("加 v 领福利", "platform_diversion"),
+    ("薇信同号", "platform_diversion"),
+    ("Ｗhats App me", "platform_diversion"),
+    ("全　网　最　低　价", "price_fraud"),
+    ("最*好的面霜", "absolute_term"),
+    ("销量第①", "absolute_term"),
+    ("ＮＯ．１的品质", "absolute_term"),
+    ("Ｔｏｐ１爆款", "absolute_term"),
+    ("THE BEST SERUM EVER", "absolute_term"),
+    ("治.疗失眠", "medical_claim"),
+    ("无/效/退/款", "guarantee_claim"),
+    ("开_光貔貅", "superstition"),
+)
+
+
+@pytest.mark.parametrize(("text", "category"), EVASIONS)
+def test_evasions_are_caught(checker: Checker, text: str, category: str) -> None:
+    _status, got = predicted(checker, Case(text, frozenset()))
+    assert category in got, f"{text!r}: got {sorted(got)}"
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "flagged"),
+    [
+        ("瘦脸霜，每天涂抹", "beauty", True),
+        ("瘦脸霜，每天涂抹", "apparel", False),
+        ("美白精华，淡化痘印", "beauty", True),
+        ("美白精华，淡化痘印", "electronics", False),
+    ],
+)
+def test_cosmetics_rules_follow_product_category(
+    checker: Checker, text: str, category: str, flagged: bool
+) -> None:
+    _status, got = predicted(checker, Case(text, frozenset(), category=category))
+    assert ("cosmetics_claim" in got) is flagged
+
+
+def test_livestream_rules_follow_platform(checker: Checker) -> None:
+    script = "家人们已经抢了5000单了，原价299今天只要99"
+    live = checker.check(script, platform="livestream")
+    page = checker.check(script, platform="detail")
+    assert {"platform.livestream.fake_data", "platform.livestream.original_price"} <= {
+        f.rule for f in live.findings
+    }
+    assert not {f.rule for f in page.findings} & {
+        "platform.livestream.fake_data",
+        "platform.livestream.original_price",
+    }
+
+
+def test_english_rules_stay_out_of_chinese_copy(checker: Checker) -> None:
+    # 'BEST' as part of a Chinese product line's name must not fire the English packs
+    # when the copy is declared Chinese.
+    result = checker.check("BEST系列保温杯，容量500ml", lang="zh")
+    assert not [f for f in result.findings if f.rule.startswith("en.")]
