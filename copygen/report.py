@@ -16,7 +16,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from copygen.config import Settings
 
 __all__ = [
     "CATEGORY_LABELS",
@@ -111,9 +114,12 @@ class ReportData:
     tokens: int
     flagged: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # The audit log's state when the report was made (copygen.audit.verify), if found.
+    audit: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "audit": self.audit,
             "title": self.title,
             "generated_at": self.generated_at,
             "total": self.total,
@@ -454,6 +460,7 @@ h1{font-size:26px;margin:0 0 4px;letter-spacing:.2px}
 h2{font-size:18px;margin:34px 0 12px;padding-bottom:6px;border-bottom:2px solid var(--line)}
 h3{font-size:14px;margin:0 0 10px;color:var(--muted);font-weight:600;text-transform:none}
 .meta{color:var(--muted);font-size:13px;margin:0}
+.audit{margin-top:2px}.audit.ok{color:#2e7d32}.audit.bad{color:#c62828;font-weight:700}
 .kpis{display:grid;grid-template-columns:repeat(4,1fr);gap:14px;margin-top:22px}
 .kpi{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px}
 .kpi .k{font-size:12.5px;color:var(--muted)}
@@ -601,6 +608,22 @@ def _platform_table(data: ReportData) -> str:
     )
 
 
+def _audit_line(data: ReportData) -> str:
+    audit = data.audit
+    if audit is None:
+        return '<p class="meta audit" id="audit">审计日志 Audit log: not found</p>'
+    if audit.get("ok"):
+        return (
+            f'<p class="meta audit ok" id="audit">审计日志 Audit log: ✓ verified · '
+            f"{audit.get('events')} events · head <code>{_e(str(audit.get('head'))[:16])}…</code>"
+            "</p>"
+        )
+    return (
+        f'<p class="meta audit bad" id="audit">审计日志 Audit log: ✗ FAILED verification at '
+        f"line {_e(audit.get('line'))}: {_e(audit.get('reason'))}</p>"
+    )
+
+
 def render_html(data: ReportData, *, max_rules: int = 12) -> str:
     """The whole report as one HTML document (UTF-8, no external resources)."""
     statuses = list(data.by_status)
@@ -706,6 +729,7 @@ def render_html(data: ReportData, *, max_rules: int = 12) -> str:
 <h1>{_e(data.title)}</h1>
 <p class="meta">生成时间 Generated {_e(data.generated_at)} · {data.total} items ·
 {flagged_total} flagged</p>
+{_audit_line(data)}
 <section class="kpis">{kpi_html}</section>
 <h2>分布 · Breakdown</h2>
 <div class="grid">
@@ -738,22 +762,44 @@ def render_html(data: ReportData, *, max_rules: int = 12) -> str:
 """
 
 
-def write_report(*, outdir: str | Path, output: str | Path, title: str | None = None) -> ReportData:
-    """Read an output folder's results and write the HTML report to ``output``."""
-    import os
-    import tempfile
+def audit_state(path: Path) -> dict[str, Any] | None:
+    """Whether the audit log at ``path`` verifies, for the report's header (None: no log)."""
+    from copygen.audit import verify
+
+    if not path.is_file():
+        return None
+    report = verify(path)
+    return {
+        "path": str(path),
+        "ok": report.ok,
+        "events": report.events,
+        "head": report.head,
+        "line": report.line,
+        "reason": report.reason,
+    }
+
+
+def write_report(
+    *,
+    outdir: str | Path,
+    output: str | Path,
+    title: str | None = None,
+    audit_path: str | Path | None = None,
+    settings: Settings | None = None,
+) -> ReportData:
+    """Read an output folder's results and write the HTML report to ``output``.
+
+    The folder's audit log (see :func:`copygen.export.resolve_audit_path`) is
+    verified and its state shown in the header, so a reader knows whether the
+    record behind the numbers is intact.
+    """
+    from copygen.export import resolve_audit_path
+    from copygen.tabular import atomic_writer
 
     folder = Path(outdir)
     items = load_items(folder)
     data = summarize(items, title=title or f"copygen 文案报告 · {folder.resolve().name}")
-    target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(render_html(data))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    data.audit = audit_state(resolve_audit_path(folder, settings=settings, explicit=audit_path))
+    with atomic_writer(output, "w", encoding="utf-8") as handle:
+        handle.write(render_html(data))
     return data

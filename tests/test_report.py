@@ -336,3 +336,31 @@ def test_browser_screenshot(tmp_path: Path, report_file: Path) -> None:
     height = int.from_bytes(data[20:24], "big")
     assert (width, height) == (1280, 2000)
     assert len(data) > 20_000  # a rendered page, not a blank one
+
+
+# --- the audit log's state ---------------------------------------------------------------
+
+
+def test_report_shows_audit_state(tmp_path: Path) -> None:
+    from copygen.audit import AuditLog
+
+    outdir = make_outdir(tmp_path / "out")
+    target = tmp_path / "r.html"
+    data = write_report(outdir=outdir, output=target)
+    assert data.audit is None
+    assert "Audit log: not found" in squash(parse(target.read_text("utf-8")).texts["audit"])
+    with AuditLog.open(outdir / "audit.jsonl") as log:
+        log.append("run_started", command="test")
+        head = log.append("run_finished", outcome="completed")["hash"]
+    data = write_report(outdir=outdir, output=target)
+    assert data.audit is not None and data.audit["ok"] and data.audit["events"] == 2
+    line = squash(parse(target.read_text("utf-8")).texts["audit"])
+    assert "✓ verified · 2 events" in line and head[:16] in line
+    # One changed character breaks the chain: the report says so, the command warns.
+    raw = (outdir / "audit.jsonl").read_text("utf-8").replace('"test"', '"tost"')
+    (outdir / "audit.jsonl").write_text(raw, encoding="utf-8")
+    result = runner.invoke(app, ["report", str(outdir), "-o", str(target)])
+    assert result.exit_code == 0
+    assert "fails verification at line 1" in result.output
+    line = squash(parse(target.read_text("utf-8")).texts["audit"])
+    assert "✗ FAILED verification at line 1" in line

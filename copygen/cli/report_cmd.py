@@ -8,22 +8,37 @@ import typer
 
 
 def report(
+    ctx: typer.Context,
     outdir: Path = typer.Argument(..., help="Output folder of 'copygen generate'."),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="HTML file to write (default: OUTDIR/report.html)."
     ),
     title: str | None = typer.Option(None, "--title", help="Title shown at the top."),
+    audit: Path | None = typer.Option(
+        None, "--audit", help="Audit log to verify for the header (default: the folder's)."
+    ),
+    config: str | None = typer.Option(None, "--config", help="Config file."),
 ) -> None:
     """Write a self-contained HTML report: pass rate, counts, cost, latency, flagged items."""
+    from copygen.cli.common import settings_from
     from copygen.report import write_report
 
+    settings = settings_from(ctx, config=config)
     target = output if output is not None else outdir / "report.html"
-    data = write_report(outdir=outdir, output=target, title=title)
+    data = write_report(
+        outdir=outdir, output=target, title=title, audit_path=audit, settings=settings
+    )
     rate = "-" if data.pass_rate is None else f"{data.pass_rate:.1%}"
     typer.echo(
         f"wrote {target}: {data.total} items, pass rate (文案合格率) {rate}, "
         f"{len(data.flagged)} flagged, {len(data.errors)} errors"
     )
+    if data.audit is not None and not data.audit["ok"]:
+        typer.echo(
+            f"warning: the audit log {data.audit['path']} fails verification at line "
+            f"{data.audit['line']}: {data.audit['reason']} (run 'copygen audit verify')",
+            err=True,
+        )
 
 
 def register(app: typer.Typer) -> None:
