@@ -24,6 +24,7 @@ import os
 import signal
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -183,20 +184,28 @@ class Offload:
     def workers(self) -> int:
         return 0 if self.pool is None else self._workers
 
-    async def _call(self, fn: Any, *args: Any) -> Any:
-        assert self.pool is not None
+    async def _call(self, fn: Any, *args: Any) -> tuple[bool, Any]:
+        """(True, result) from a worker, or (False, None) when the pool is gone."""
+        pool = self.pool
+        if pool is None:
+            return False, None
         loop = asyncio.get_running_loop()
-        return _unwrap(await loop.run_in_executor(self.pool, fn, *args))
+        try:
+            result = await loop.run_in_executor(pool, fn, *args)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): go on in this process.
+            self.pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            return False, None
+        return True, _unwrap(result)
 
     async def render(
         self, product: Product, *, platform: str, lang: str, variant: int
     ) -> RenderedPrompt:
-        if self.pool is None:
-            return self.builder.render(product, platform=platform, lang=lang, variant=variant)
-        result: RenderedPrompt = await self._call(
-            _render, product_to_wire(product), platform, lang, variant
-        )
-        return result
+        done, result = await self._call(_render, product_to_wire(product), platform, lang, variant)
+        if done:
+            return result
+        return self.builder.render(product, platform=platform, lang=lang, variant=variant)
 
     async def render_repair(
         self,
@@ -208,16 +217,7 @@ class Offload:
         previous_fields: Mapping[str, Any],
         findings: Sequence[Mapping[str, Any]],
     ) -> RenderedPrompt:
-        if self.pool is None:
-            return self.builder.render_repair(
-                product,
-                platform=platform,
-                lang=lang,
-                variant=variant,
-                previous_fields=previous_fields,
-                findings=findings,
-            )
-        result: RenderedPrompt = await self._call(
+        done, result = await self._call(
             _render_repair,
             product_to_wire(product),
             platform,
@@ -226,23 +226,28 @@ class Offload:
             dict(previous_fields),
             [dict(f) for f in findings],
         )
-        return result
+        if done:
+            return result
+        return self.builder.render_repair(
+            product,
+            platform=platform,
+            lang=lang,
+            variant=variant,
+            previous_fields=previous_fields,
+            findings=findings,
+        )
 
     async def check(
         self, fields: Mapping[str, Any], *, lang: str, platform: str, product: Product
     ) -> CheckResult:
-        if self.pool is None:
-            return self.checker.check(
-                dict(fields),
-                lang=lang,
-                category=product.category,
-                platform=platform,
-                product=product,
-            )
-        result: CheckResult = await self._call(
+        done, result = await self._call(
             _check, dict(fields), lang, platform, product_to_wire(product)
         )
-        return result
+        if done:
+            return result
+        return self.checker.check(
+            dict(fields), lang=lang, category=product.category, platform=platform, product=product
+        )
 
     def close(self) -> None:
         if self.pool is not None:

@@ -525,3 +525,38 @@ def test_a_template_error_in_a_worker_keeps_its_location(products: Path, tmp_pat
         )
     assert info.value.exit_code == ExitCode.USAGE
     assert "social.zh.j2" in str(info.value)
+
+
+def test_a_dead_worker_falls_back_to_this_process() -> None:
+    import asyncio
+    import os
+    import signal
+
+    from copygen.compliance.engine import Checker
+    from copygen.products import read_products
+    from copygen.prompts import PromptBuilder
+    from copygen.run_workers import Offload, _ping
+
+    settings = settings_for()
+    checker = Checker.from_settings(settings)
+    builder = PromptBuilder(settings=settings, ruleset=checker.ruleset)
+    offload = Offload(builder=builder, checker=checker, workers=1)
+    try:
+        assert offload.pool is not None and offload.workers == 1
+        product = next(
+            iter(read_products(Path(__file__).resolve().parents[1] / "examples" / "products.csv"))
+        )
+        worker_pid = offload.pool.submit(_ping).result(timeout=30)
+        assert worker_pid != os.getpid()
+
+        async def use() -> tuple[Any, Any]:
+            first = await offload.render(product, platform="social", lang="zh", variant=1)
+            os.kill(worker_pid, signal.SIGKILL)
+            second = await offload.render(product, platform="social", lang="zh", variant=1)
+            return first, second
+
+        first, second = asyncio.run(use())
+        assert first == second
+        assert offload.pool is None  # inline from now on
+    finally:
+        offload.close()

@@ -263,3 +263,57 @@ def test_cost_of() -> None:
 
     assert cost_of(Usage(1_000_000, 500_000), Price(2.0, 8.0, "CNY")) == pytest.approx(6.0)
     assert cost_of(Usage(10, 10), None) is None
+
+
+# --- progress -----------------------------------------------------------------------------------
+
+
+def test_plain_progress_lines() -> None:
+    import io
+
+    from copygen.run_progress import PlainProgress, make_progress
+
+    stream = io.StringIO()
+    progress = PlainProgress(stream, interval=0.0)
+    progress.start(total=4, done=1)
+    for status in ("pass", "review", "error"):
+        progress.item_done(status)
+    progress.close()
+    text = stream.getvalue()
+    assert "resuming, 1 of 4 items already done" in text
+    assert "copygen: 4/4 items" in text
+    assert "pass 1 · flagged 1 · error 1" in text
+    assert isinstance(make_progress(io.StringIO()), PlainProgress)
+
+
+def test_rich_progress_on_a_terminal() -> None:
+    import io
+
+    from rich.console import Console
+
+    from copygen.run_progress import RichProgress
+
+    out = io.StringIO()
+    progress = RichProgress(Console(file=out, force_terminal=True, width=120))
+    progress.start(total=3, done=0)
+    for _ in range(3):
+        progress.item_done("pass")
+    progress.close()
+    text = out.getvalue()
+    assert "3/3" in text and "pass 3 · flagged 0 · error 0" in text
+
+
+def test_summary_table_renders(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from copygen.run_summary import render_summary
+
+    summary = summarise(
+        [rec("a"), rec("b", "blocked")], RunSummary(outdir=tmp_path, planned=2, new=2)
+    )
+    out = io.StringIO()
+    render_summary(summary, Console(file=out, width=100))
+    text = out.getvalue()
+    assert "文案合格率" in text and "50.0%" in text and "blocked" in text
