@@ -55,6 +55,9 @@ class _Compiled:
     regex_cache: dict[int, re.Pattern[str]] = field(default_factory=dict)
     unless_cache: dict[int, list[re.Pattern[str]]] = field(default_factory=dict)
     code_cache: dict[frozenset[int], dict[str, Rule]] = field(default_factory=dict)
+    pii_cache: dict[frozenset[int], list[tuple[frozenset[str], list[int]]]] = field(
+        default_factory=dict
+    )
 
     def regex(self, pattern_index: int) -> re.Pattern[str]:
         # Compiling hundreds of regexes costs more than checking a text: a regex is
@@ -74,6 +77,19 @@ class _Compiled:
             self.unless_cache[rule_index] = compiled
         return compiled
 
+    def pii_plan(self, applicable: frozenset[int]) -> list[tuple[frozenset[str], list[int]]]:
+        """(personal-data kinds, rule indexes) of the detectors among ``applicable``."""
+        plan = self.pii_cache.get(applicable)
+        if plan is None:
+            plan = []
+            for detector, rule_indexes in self.detectors.items():
+                kinds = DETECTOR_KINDS.get(detector)
+                wanted = [i for i in rule_indexes if i in applicable]
+                if kinds is not None and wanted:
+                    plan.append((kinds, wanted))
+            self.pii_cache[applicable] = plan
+        return plan
+
     def code_rules(self, applicable: frozenset[int]) -> dict[str, Rule]:
         """Detector name -> rule, for the code-defined rules among ``applicable``."""
         active = self.code_cache.get(applicable)
@@ -88,7 +104,7 @@ class _Compiled:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for name in ("scope_cache", "regex_cache", "unless_cache", "code_cache"):
+        for name in ("scope_cache", "regex_cache", "unless_cache", "code_cache", "pii_cache"):
             state[name] = {}
         return state
 
@@ -358,20 +374,19 @@ class Checker:
                 if m.end() > m.start():
                     hits.append(_Hit(rule_index, m.start(), m.end()))
         kept = [h for h in hits if self._keep(h, ntext, unless_spans, allow_spans)]
-        pii: list[Any] | None = None
-        for detector, rule_indexes in compiled.detectors.items():
-            wanted = [i for i in rule_indexes if i in applicable]
-            kinds = DETECTOR_KINDS.get(detector)
-            if not wanted or kinds is None:
-                continue  # code-defined rules (facts, language, format) run elsewhere
-            if pii is None:
-                pii = find_pii(text)
-            allowed = [norm.span(s, e) for s, e in allow_spans]
-            for match in pii:
-                if match.kind in kinds and not any(
-                    s <= match.start and match.end <= e for s, e in allowed
-                ):
-                    kept.extend(_Hit(i, match.start, match.end, original=True) for i in wanted)
+        plan = compiled.pii_plan(applicable)
+        if plan:
+            matches = find_pii(text)
+            if matches:
+                allowed = [norm.span(s, e) for s, e in allow_spans]
+                for kinds, wanted in plan:
+                    for match in matches:
+                        if match.kind in kinds and not any(
+                            s <= match.start and match.end <= e for s, e in allowed
+                        ):
+                            kept.extend(
+                                _Hit(i, match.start, match.end, original=True) for i in wanted
+                            )
         return self._findings(name, norm, kept, locale)
 
     def _keep(
@@ -446,6 +461,8 @@ class Checker:
     ) -> list[Finding]:
         """Findings of the code-defined rules (facts, language, format) that are loaded
         (not disabled, in scope)."""
+        if product is None and not lang and not platform:
+            return []
         active = self._compiled.code_rules(applicable)
         if not active:
             return []
