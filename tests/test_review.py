@@ -453,6 +453,7 @@ def test_interactive_flow(outdir: Path, tmp_path: Path, monkeypatch: pytest.Monk
     )
     assert result.exit_code == 0, result.output
     out = result.output
+    assert "Reviewing 4 items (2 review, 2 blocked)" in out
     assert "[1/4] BT-001:social:zh:v1" in out
     assert "[2/4] BT-001:detail:zh:v1" in out
     assert "私信" in out and "zh.diversion.dm" in out and "平台规则" in out  # findings table

@@ -131,8 +131,12 @@ def _interactive(session: ReviewSession, filters: QueueFilter) -> None:
         console.print("Nothing to review with these filters.")
         return
     session.start()  # a busy audit log is reported now, not after the first decision
+    by_status: dict[str, int] = {}
+    for item in queue:
+        by_status[str(item.get("status"))] = by_status.get(str(item.get("status")), 0) + 1
+    breakdown = ", ".join(f"{n} {status}" for status, n in by_status.items())
     console.print(
-        f"Reviewing {len(queue)} items in {session.outdir} as {session.reviewer}; "
+        f"Reviewing {len(queue)} items ({breakdown}) in {session.outdir} as {session.reviewer}; "
         f"decisions are recorded in {session.audit_path}.",
         markup=False,
     )
