@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from copygen.backends.base import Completion, RequestContext
 from copygen.backends.offline import OfflineBackend, format_price, item_seed, short_name
@@ -404,8 +406,6 @@ def test_streamer_sales_rows_pass(backend: OfflineBackend, checker: Any) -> None
 
 # -- arbitrary rows (property-based) ---------------------------------------------------
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
 _WORD = st.text(
