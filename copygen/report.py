@@ -539,8 +539,9 @@ h2{break-after:avoid;page-break-after:avoid}
 # and follow the selection, so a filtered view can be shared as a link.
 _JS = """
 (function(){
-var bar=document.getElementById('filters');if(!bar)return;bar.hidden=false;
+var bar=document.getElementById('filters');if(!bar)return;
 var items=[].slice.call(document.querySelectorAll('article.item'));
+if(!items.length)return;bar.hidden=false;
 var st=document.getElementById('f-status'),pf=document.getElementById('f-platform'),
 ct=document.getElementById('f-category'),q=document.getElementById('f-text'),
 n=document.getElementById('f-count');

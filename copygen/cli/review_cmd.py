@@ -128,7 +128,11 @@ def _interactive(session: ReviewSession, filters: QueueFilter) -> None:
     console = Console(highlight=False)
     queue = session.queue(filters)
     if not queue:
-        console.print("Nothing to review with these filters.")
+        console.print(
+            f"Nothing to review: no item with status {' or '.join(filters.statuses)} "
+            "matches the filters.",
+            markup=False,
+        )
         return
     session.start()  # a busy audit log is reported now, not after the first decision
     by_status: dict[str, int] = {}
