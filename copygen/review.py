@@ -815,7 +815,11 @@ def run_interactive(
             if not reason or not reason.strip():
                 console.print("Not rejected: a reason is required.")
                 continue
-            decision = Decision(ids[index], "reject", reason=reason, fields=pending)
+            if pending is not None:
+                # A rejection is about the generated text; an unsaved edit is dropped.
+                console.print("The edit was discarded.")
+                pending, pending_check = None, None
+            decision = Decision(ids[index], "reject", reason=reason)
         elif key == "e":
             current = pending if pending is not None else dict(item.get("fields") or {})
             try:

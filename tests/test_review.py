@@ -520,3 +520,20 @@ def test_interactive_empty_queue(outdir: Path) -> None:
     assert result.exit_code == 0
     assert "Nothing to review" in result.output
     assert not (outdir / "audit.jsonl").exists()
+
+
+def test_interactive_reject_after_edit_keeps_the_generated_text(
+    outdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDITOR", _editor(tmp_path, {"私信我": "在评论区留言"}))
+    original = results(outdir)[SOCIAL]["fields"]
+    result = runner.invoke(
+        app,
+        ["review", str(outdir), "--sku", "BT-001", "--platform", "social"],
+        input="e\nr\n不符合品牌调性\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "The edit was discarded." in result.output
+    record = results(outdir)[SOCIAL]
+    assert record["status"] == "rejected" and record["fields"] == original
+    assert record["review"]["edited"] is False
