@@ -221,6 +221,8 @@ class Composer:
         # One permutation per item shared by all variants (distinct openings), and one
         # generator per variant for everything else.
         self.used: set[str] = set()
+        self.generic_audience: str | None = None
+        self.audience_mentions = 0
         self.base_seed = item_seed("base", sku, platform, out_lang, seed)
         self.rng = random.Random(item_seed(sku, platform, out_lang, self.variant, seed))
 
@@ -414,13 +416,27 @@ class Composer:
         return self.rng.choice(scenes) if scenes else None
 
     def audience_piece(self, slot: str = "audience_phrases") -> Piece | None:
-        if self.facts.audience and "audience" not in self.excluded:
-            return self.pick(slot)
-        generic = [a for a in self.lex.phrases("audiences") if "aud:" + a not in self.excluded]
-        if not generic:
+        """Who it is for: the row's audience, else one generic audience per item.
+
+        At most two mentions per item, always of the same audience.
+        """
+        if self.audience_mentions >= 2:
             return None
-        word = self.rng.choice(generic)
-        return self.pick(slot, {"audience": word}, sources={"audience": "aud:" + word})
+        if self.facts.audience and "audience" not in self.excluded:
+            piece = self.pick(slot)
+        else:
+            if self.generic_audience is None:
+                generic = [
+                    a for a in self.lex.phrases("audiences") if "aud:" + a not in self.excluded
+                ]
+                if not generic:
+                    return None
+                self.generic_audience = self.rng.choice(generic)
+            word = self.generic_audience
+            piece = self.pick(slot, {"audience": word}, sources={"audience": "aud:" + word})
+        if piece is not None:
+            self.audience_mentions += 1
+        return piece
 
     def scene_piece(self, slot: str = "scene_phrases") -> Piece | None:
         word = self.scene()
