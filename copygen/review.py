@@ -752,7 +752,9 @@ def _read_char(stream: Any) -> str:
     fd = stream.fileno()
     old = termios.tcgetattr(fd)
     try:
-        tty.setcbreak(fd)
+        # TCSANOW, not the default TCSAFLUSH: a key typed before the prompt appeared
+        # must not be thrown away.
+        tty.setcbreak(fd, termios.TCSANOW)
         return os.read(fd, 4).decode("utf-8", errors="ignore")[:1]
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, old)

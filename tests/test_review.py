@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -537,3 +538,67 @@ def test_interactive_reject_after_edit_keeps_the_generated_text(
     record = results(outdir)[SOCIAL]
     assert record["status"] == "rejected" and record["fields"] == original
     assert record["review"]["edited"] is False
+
+
+# --- a real terminal: single keys, no Enter -------------------------------------------------
+
+
+def _read_until(fd: int, needle: bytes, buffer: bytearray, timeout: float = 30.0) -> None:
+    import select
+    import time
+
+    deadline = time.monotonic() + timeout
+    while needle not in buffer:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"{needle!r} not seen; got:\n{buffer.decode(errors='replace')}")
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the child closed the terminal
+                chunk = b""
+            if not chunk:
+                raise AssertionError(f"{needle!r} not seen before EOF:\n{buffer.decode()}")
+            buffer.extend(chunk)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX terminal")
+def test_terminal_single_keys(outdir: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    master, slave = os.openpty()
+    env = {**os.environ, "COLUMNS": "160", "LINES": "50", "TERM": "xterm", "USER": "tty-user"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "copygen", "review", str(outdir), "--platform", "social"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=tmp_path,
+        close_fds=True,
+    )
+    os.close(slave)
+    seen = bytearray()
+    try:
+        _read_until(master, b"[q]uit", seen)
+        os.write(master, b"a")  # one key, no Enter: approve 1/3
+        _read_until(master, b"[2/3]", seen)
+        _read_until(master, b"[q]uit", seen)
+        os.write(master, b"s")  # skip 2/3
+        _read_until(master, b"[3/3]", seen)
+        _read_until(master, b"[q]uit", seen)
+        os.write(master, b"r")  # reject 3/3: the reason is a line
+        _read_until(master, b"Reason for rejecting", seen)
+        os.write(master, "夸大\r".encode())
+        assert child.wait(timeout=30) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        os.close(master)
+    records = results(outdir)
+    assert records[SOCIAL]["status"] == "approved"
+    assert records[SOCIAL]["review"]["reviewer"] == "tty-user"
+    assert records[TEA]["status"] == "blocked"
+    assert records[EN]["status"] == "rejected" and records[EN]["review"]["reason"] == "夸大"
