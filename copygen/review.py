@@ -567,14 +567,19 @@ class ReviewSession:
     ) -> list[dict[str, Any]]:
         patches: dict[str, dict[str, Any]] = {}
         done: list[_Done] = []
-        for decision, check in batch:
-            previous = dict(self.items[decision.item_id])
-            patch, event = self._apply(decision, check=check)
-            patches[decision.item_id] = patch
-            done.append(_Done(decision.item_id, previous, int(event["seq"])))
-            outcome = str(patch["status"])
-            self.counts[outcome] = self.counts.get(outcome, 0) + 1
-        self.store.update(patches)
+        try:
+            for decision, check in batch:
+                previous = dict(self.items[decision.item_id])
+                patch, event = self._apply(decision, check=check)
+                patches[decision.item_id] = patch
+                done.append(_Done(decision.item_id, previous, int(event["seq"])))
+                outcome = str(patch["status"])
+                self.counts[outcome] = self.counts.get(outcome, 0) + 1
+        finally:
+            # Whatever reached the audit log is written to the results too, even when
+            # a later event of the batch could not be logged.
+            if patches:
+                self.store.update(patches)
         updated = []
         for entry in done:
             self.items[entry.item_id] = {**self.items[entry.item_id], **patches[entry.item_id]}

@@ -602,3 +602,30 @@ def test_terminal_single_keys(outdir: Path, tmp_path: Path) -> None:
     assert records[SOCIAL]["review"]["reviewer"] == "tty-user"
     assert records[TEA]["status"] == "blocked"
     assert records[EN]["status"] == "rejected" and records[EN]["review"]["reason"] == "夸大"
+
+
+def test_logged_decisions_reach_results_even_if_a_later_event_fails(
+    outdir: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from copygen.errors import CopygenError
+
+    with ReviewSession.open(outdir, settings=settings, reviewer="a") as session:
+        log = session.start()
+        real_append = log.append
+        calls = {"reviewed": 0}
+
+        def flaky(event: str, **data: Any) -> dict[str, Any]:
+            if event == "reviewed":
+                calls["reviewed"] += 1
+                if calls["reviewed"] == 2:
+                    raise CopygenError("disk full")
+            return real_append(event, **data)
+
+        monkeypatch.setattr(log, "append", flaky)
+        with pytest.raises(CopygenError, match="disk full"):
+            session.decide_many([Decision(SOCIAL, "approve"), Decision(EN, "approve")])
+        monkeypatch.setattr(log, "append", real_append)
+    records = results(outdir)
+    assert records[SOCIAL]["status"] == "approved"  # logged, so recorded
+    assert records[EN]["status"] == "review"  # not logged, so not recorded
+    assert [e["item"] for e in reviewed_events(outdir)] == [SOCIAL]
