@@ -116,7 +116,7 @@ def _case(
 
 OK: tuple[str, ...] = ()  # readability: _case(text, *OK) is a compliant text
 
-# Our own realistic copy, in four batches; each batch was written and measured before the
+# Our own realistic copy, in five batches; each batch was written and measured before the
 # rules were adjusted to it (fresh-batch scores are in the rules README section).
 OWN_CASES: tuple[Case, ...] = (
     # --- absolute_term
@@ -609,6 +609,87 @@ OWN_CASES: tuple[Case, ...] = (
     _case("Approved by the FDA for daily use", "authority_endorsement", lang="en"),
     _case("Dentist recommended whitening strips", "authority_endorsement", lang="en"),
     _case("Hypoallergenic, safe for sensitive skin", "cosmetics_claim", lang="en"),
+    # === batch 5 (written before the fifth round: implied claims, hype, English variety)
+    _case("这款羽绒服选用95%白鹅绒，充绒量200g，蓬松度达800。连帽设计可拆卸，防风又保暖。", *OK),
+    _case(
+        "精选云南高山普洱，古树茶底，汤色红浓明亮。长期饮用可降三高、养胃护肝。", "medical_claim"
+    ),
+    _case(
+        "德国进口机芯，噪音低至35分贝。静音效果行业第一，深夜使用也不打扰家人。", "absolute_term"
+    ),
+    _case("儿童安全座椅通过ECE R129认证，侧撞防护系统有效降低冲击。适合9个月至12岁儿童。", *OK),
+    _case(
+        "面霜质地轻薄好吸收，添加积雪草和泛醇，帮助舒缓干燥。孕妇也可以放心使用，零刺激零负担。",
+        "cosmetics_claim",
+    ),
+    _case("本款洗碗机采用75℃高温除菌，除菌率99.99%（检测报告编号见详情页）。", *OK),
+    _case("这款智能手表能实时监测心率血氧，提前预警心脏病，守护家人健康。", "medical_claim"),
+    _case("纯棉四件套，A类标准，婴幼儿可用。60支长绒棉，亲肤柔软。", *OK),
+    _case(
+        "我们的大米产自五常核心产区，每一粒都是精挑细选。口感软糯香甜，是送礼自用的绝佳选择。", *OK
+    ),
+    _case("好用到哭！这个卷发棒简直是手残党的福音，三分钟出门，全网都在抢。", "false_scarcity"),
+    _case("颈椎按摩仪，采用低频脉冲技术，专治颈椎疼痛，上班族必备。", "medical_claim"),
+    _case("空气净化器CADR值500m³/h，适用面积35-60㎡，可有效过滤PM2.5。", *OK),
+    _case("本品为普通食品，不适用于疾病人群。", *OK),
+    _case("猫粮添加益生菌，帮助猫咪肠道健康，告别软便", *OK),
+    _case("来，这一波只有500单，500单抢完就没了啊，不会再补货了", "false_scarcity"),
+    _case(
+        "宝宝们我跟你们说，这个价格是我跟老板磨了三天才拿下的，全网你找不到第二家", "absolute_term"
+    ),
+    _case("这个口红颜色绝了，黄皮亲妈，显白到发光", *OK),
+    _case("老铁们双击666，点点关注不迷路", *OK),
+    _case("今天直播间的粉丝价，比官方旗舰店便宜100块", "price_fraud"),
+    _case("我们这是源头工厂，没有中间商赚差价", *OK),
+    _case("这个是给大家的宠粉福利，每人限购两件", *OK),
+    _case("刚刚后台说还剩最后8件，喜欢的赶紧", "false_scarcity"),
+    _case("吃了这个酵素，你的小肚子一周就没了", "guarantee_claim"),
+    _case("想要的打在公屏上，我看人数上链接", *OK),
+    _case("救命！这瓶精华用完我的痘坑都平了！！", "cosmetics_claim"),
+    _case("姐妹们冲！防晒霜界的天花板，谁用谁知道", "absolute_term"),
+    _case("真实测评：这款吸尘器吸力一般，但胜在轻便", *OK),
+    _case("宝藏小店分享，店主人超好，发货超快", *OK),
+    _case("减脂期也能放心吃的零食，一包只有90大卡", *OK),
+    _case("喝了一个月，体检报告血糖指标都正常了", "medical_claim"),
+    _case("小个子女生穿搭｜155也能穿出170的气场", *OK),
+    _case("北京协和医院专家推荐的枕头", "authority_endorsement"),
+    _case("中央电视台广告合作品牌", "authority_endorsement"),
+    _case("解放军某部指定采购单位", "authority_endorsement"),
+    _case("国家非物质文化遗产，手工传承三百年", *OK),
+    _case("通过欧盟CE认证和美国FCC认证", *OK),
+    _case("获得德国iF设计奖", *OK),
+    _case("紫檀木手串，能量满满，戴上事业顺风顺水", "superstition"),
+    _case("狗年吉祥物公仔，可爱喜庆", *OK),
+    _case("这件衣服穿上秒变女神，男人看了都走不动道", *OK),
+    _case("宅男福利，性感女仆装，今晚让你欲仙欲死", "vulgar"),
+    _case("专门坑外地人的店别去，来我们这里", "comparative_disparagement"),
+    _case("东北人都爱吃的酸菜", *OK),
+    _case("支持彩票店扫码购彩", "sensitive"),
+    _case("America's favorite pizza since 1960", "absolute_term", lang="en"),
+    _case("Clinically tested for sensitive skin", "medical_claim", lang="en"),
+    _case("Lab-tested for purity and potency", *OK, lang="en"),
+    _case("Boost your energy naturally with our matcha", *OK, lang="en"),
+    _case("Supports joint health and mobility", *OK, lang="en"),
+    _case(
+        "Reduces inflammation and joint pain in days", "guarantee_claim", "medical_claim", lang="en"
+    ),
+    _case("Melt belly fat while you sleep", "guarantee_claim", "medical_claim", lang="en"),
+    _case("A safe, non-toxic toy for toddlers", *OK, lang="en"),
+    _case("Hypoallergenic pillow for allergy sufferers", "cosmetics_claim", lang="en"),
+    _case("Guaranteed authentic or your money back", *OK, lang="en"),
+    _case("Lifetime warranty on all frames", *OK, lang="en"),
+    _case("Sale: 40% off sitewide this weekend", *OK, lang="en"),
+    _case("Prices drop at midnight — don't miss it", "false_scarcity", lang="en"),
+    _case("Ranked #1 in customer satisfaction (J.D. Power 2024 study)", "absolute_term", lang="en"),
+    _case("Top-rated by thousands of happy customers", *OK, lang="en"),
+    _case("Unlike ordinary shampoos, ours is sulfate-free", *OK, lang="en"),
+    _case("Brand X is a total scam — buy ours instead", "comparative_disparagement", lang="en"),
+    _case("Follow us on Instagram @shopname for weekly drops", "platform_diversion", lang="en"),
+    _case("Buy direct from our website and save 20%", "platform_diversion", lang="en"),
+    _case("Lucky bamboo plant for your desk", *OK, lang="en"),
+    _case("Evil eye bracelet to protect against bad luck", "superstition", lang="en"),
+    _case("No more back pain with our ergonomic chair", "medical_claim", lang="en"),
+    _case("Miracle weight loss pill", "medical_claim", lang="en"),
 )
 
 
