@@ -62,7 +62,7 @@ UNCATEGORISED = "other"
 LABELLED_CATEGORIES: dict[str, frozenset[str]] = {
     key: frozenset(value)
     for key, value in {
-        "baimocn-agent-1": {"price_fraud"},
+        "baimocn-agent-1": {"price_fraud", "guarantee_claim"},
         "baimocn-agent-2": {"absolute_term"},
         "baimocn-agent-3": {"absolute_term"},
         "baimocn-agent-4": {"guarantee_claim"},
@@ -75,7 +75,7 @@ LABELLED_CATEGORIES: dict[str, frozenset[str]] = {
         "baimocn-agent-21": {"absolute_term"},
         "baimocn-agent-22": {"absolute_term"},
         "baimocn-agent-30": {"absolute_term", "false_scarcity"},
-        "baimocn-ctx-1": {"price_fraud", "false_scarcity"},
+        "baimocn-ctx-1": {"price_fraud", "false_scarcity", "guarantee_claim"},
         "baimocn-ctx-3": {"absolute_term"},
         "baimocn-ctx-4": {"absolute_term"},
         "baimocn-ctx-7": {"guarantee_claim"},
