@@ -690,7 +690,7 @@ OWN_CASES: tuple[Case, ...] = (
     _case("Evil eye bracelet to protect against bad luck", "superstition", lang="en"),
     _case("No more back pain with our ergonomic chair", "medical_claim", lang="en"),
     _case("Miracle weight loss pill", "medical_claim", lang="en"),
-    # === batch 6 (written before the sixth round: slang diversion, paraphrased guarantees, TCM claims)
+    # === batch 6 (before the sixth round: slang diversion, paraphrased guarantees, TCM claims)
     _case("这款电动牙刷清洁力行业顶尖", "absolute_term"),
     _case("年轻人的第一台咖啡机就选它", *OK),
     _case("国货扛把子，品质一流", "absolute_term"),
