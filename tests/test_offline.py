@@ -161,6 +161,37 @@ def test_seed_is_sha256_not_python_hash() -> None:
     assert item_seed("a", "b") != item_seed("a", "c")
 
 
+def test_same_output_in_processes_with_different_hash_seeds() -> None:
+    """No choice depends on Python's salted hash(): other processes write the same copy."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "from copygen.products import read_products\n"
+        "from copygen.backends.offline import OfflineBackend\n"
+        "b = OfflineBackend(self_check=False)\n"
+        "rows = list(read_products(sys.argv[1]))[:3]\n"
+        "out = [b.compose(r, platform=p, lang=r.lang or 'zh', variant=2)\n"
+        "       for r in rows for p in ('livestream', 'social', 'detail')]\n"
+        "print(json.dumps(out, ensure_ascii=False, sort_keys=True))\n"
+    )
+    outputs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(EXAMPLES)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+            check=True,
+        )
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+
+
 # -- merchant data with banned wording -------------------------------------------------
 
 
