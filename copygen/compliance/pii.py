@@ -42,9 +42,13 @@ _EMAIL = re.compile(
 # A chat handle right after its keyword: 微信：abc_123 / VX 13812345678 / QQ号 12345678.
 # The keyword is found first; the rest is matched from there (much cheaper than one
 # regex tried at every position).
+_HANDLE_KEYWORDS = (
+    r"微\s*信|威\s*信|薇\s*信|徽\s*信|v\s*信|weixin|wechat|wei\s*xin|vx|wx|v|qq|扣\s*扣|企\s*鹅"
+)
+# Case spelled out as [vV] rather than IGNORECASE: the regex engine can then skip
+# ahead to a possible first character, which matters on long texts.
 _HANDLE_KEYWORD = re.compile(
-    r"微\s*信|威\s*信|薇\s*信|徽\s*信|v\s*信|weixin|wechat|wei\s*xin|vx|wx|v|qq|扣\s*扣|企\s*鹅",
-    re.IGNORECASE,
+    re.sub(r"(?<!\\)[a-z]", lambda m: f"[{m.group()}{m.group().upper()}]", _HANDLE_KEYWORDS)
 )
 _HANDLE_TAIL = re.compile(
     r"\s*(?:号码|号|id|账号)?\s*[:：=]?\s*(?:是|为|搜|加)?\s*[:：]?\s*"
