@@ -116,7 +116,7 @@ def _case(
 
 OK: tuple[str, ...] = ()  # readability: _case(text, *OK) is a compliant text
 
-# Our own realistic copy, in seven batches; each batch was written and measured before the
+# Our own realistic copy, in eight batches; each batch was written and measured before the
 # rules were adjusted to it (fresh-batch scores are in the rules README section).
 OWN_CASES: tuple[Case, ...] = (
     # --- absolute_term
@@ -853,6 +853,67 @@ OWN_CASES: tuple[Case, ...] = (
     _case("Dishwasher-safe and BPA-free", *OK, lang="en"),
     _case("Perfect gift for new moms", *OK, lang="en"),
     _case("Our softest hoodie yet", *OK, lang="en"),
+    # === batch 8 (English-focused; before the eighth round)
+    _case("Keeps coffee hot for up to 12 hours", *OK, lang="en"),
+    _case("Machine washable on a gentle cycle", *OK, lang="en"),
+    _case("Our bestselling tee, now in organic cotton", "absolute_term", lang="en"),
+    _case("Free returns within 30 days of delivery", *OK, lang="en"),
+    _case("Treat your dog to a crunchy, grain-free snack", *OK, lang="en"),
+    _case("The perfect companion for long road trips", *OK, lang="en"),
+    _case("Ideal for sensitive skin, fragrance-free", *OK, lang="en"),
+    _case("Designed to help you sleep better", *OK, lang="en"),
+    _case("Heals nothing, hides everything: a full-coverage concealer", *OK, lang="en"),
+    _case("The number of settings makes it easy to customise", *OK, lang="en"),
+    _case("Available in 5 sizes, from XS to XL", *OK, lang="en"),
+    _case("Try our new recipe — now with less sugar", *OK, lang="en"),
+    _case("Each set includes 1 bottle of shampoo and 1 conditioner", *OK, lang="en"),
+    _case("Step 1: Cleanse. Step 2: Tone. Step 3: Moisturise.", *OK, lang="en"),
+    _case("Cures in 20 minutes under UV light", *OK, lang="en"),
+    _case("Perfect for first-time campers", *OK, lang="en"),
+    _case("Part of our first-ever outdoor collection", *OK, lang="en"),
+    _case("Built to last with reinforced stitching", *OK, lang="en"),
+    _case("Helps reduce the appearance of dark circles", *OK, lang="en"),
+    _case("Soothes and hydrates dry skin", *OK, lang="en"),
+    _case("With aloe vera to calm the skin after shaving", *OK, lang="en"),
+    _case("Supports healthy digestion as part of a balanced diet", *OK, lang="en"),
+    _case("No. 7 Protect & Perfect serum", *OK, lang="en"),
+    _case("Use code SAVE10 at checkout", *OK, lang="en"),
+    _case("Rated the best value by Which? in 2024", "absolute_term", lang="en"),
+    _case("Ships in recyclable packaging", *OK, lang="en"),
+    _case("Don't miss our spring sale, running until March 31", *OK, lang="en"),
+    _case("Lowest price in 30 days: $24.99", *OK, lang="en"),
+    _case("Follow the instructions on the label", *OK, lang="en"),
+    _case("Consult a doctor before use if you are pregnant", *OK, lang="en"),
+    _case("The only charger you'll ever need", "absolute_term", lang="en"),
+    _case(
+        "Number 1 brand recommended by pediatricians",
+        "absolute_term",
+        "authority_endorsement",
+        lang="en",
+    ),
+    _case("Best price guaranteed, nobody beats us", "price_fraud", lang="en"),
+    _case("Cures insomnia naturally, no pills needed", "medical_claim", lang="en"),
+    _case("Fights cancer cells with powerful antioxidants", "medical_claim", lang="en"),
+    _case("Reverses gray hair in 30 days", "cosmetics_claim", "guarantee_claim", lang="en"),
+    _case("Permanent hair removal at home", "cosmetics_claim", lang="en"),
+    _case("Lose weight fast without diet or exercise", "guarantee_claim", lang="en"),
+    _case("Guaranteed to pass your drug test", "guarantee_claim", lang="en"),
+    _case("Completely risk-free investment with 20% monthly returns", "guarantee_claim", lang="en"),
+    _case("Prices will never be this low again", "price_fraud", lang="en"),
+    _case("Hurry, stock is running out fast!", "false_scarcity", lang="en"),
+    _case("Offer expires in 10 minutes", "false_scarcity", lang="en"),
+    _case(
+        "Email us directly at sales@shop.com to get a better price", "platform_diversion", lang="en"
+    ),
+    _case("Those cheap Amazon knockoffs break in a week", "comparative_disparagement", lang="en"),
+    _case("Brand Y's blender is a total piece of junk", "comparative_disparagement", lang="en"),
+    _case("This amulet protects you from the evil eye", "superstition", lang="en"),
+    _case("Holy shit, what a deal", "vulgar", lang="en"),
+    _case("Buy weed gummies online", "sensitive", lang="en"),
+    _case("Approved by the Ministry of Health", "authority_endorsement", lang="en"),
+    _case("As seen on TV and endorsed by the President", "authority_endorsement", lang="en"),
+    _case("Detoxifies your liver and kidneys", "medical_claim", lang="en"),
+    _case("Anti-aging cream that makes you look 20 years younger", "cosmetics_claim", lang="en"),
 )
 
 
