@@ -499,3 +499,47 @@ def _shared_backend() -> OfflineBackend:
     if not _BACKEND:
         _BACKEND.append(OfflineBackend())
     return _BACKEND[0]
+
+
+def test_a_name_flagged_inside_every_phrase_falls_back_to_a_neutral_noun(
+    checker: Any,
+) -> None:
+    """A name that trips a rule wherever it goes is replaced, and every field stays filled."""
+
+    class NameFlagger:
+        # Flags the row's own name in any composed field (not in the row data itself).
+        def check(self, fields: Any, **kwargs: Any) -> Any:
+            result = checker.check(fields, **kwargs)
+            if kwargs.get("platform") is None:
+                return result
+            from copygen.compliance.findings import CheckResult, Finding
+
+            extra = []
+            for key, value in fields.items():
+                items = value if isinstance(value, list) else [value]
+                for index, text in enumerate(items):
+                    name = f"{key}[{index}]" if isinstance(value, list) else key
+                    start = text.find("星光杯")
+                    if start >= 0:
+                        extra.append(
+                            Finding(
+                                "test.name",
+                                "vulgar",
+                                "block",
+                                name,
+                                start,
+                                start + 3,
+                                "星光杯",
+                                "m",
+                                "law",
+                                "s",
+                            )
+                        )
+            return CheckResult.from_findings([*result.findings, *extra])
+
+    backend = OfflineBackend(checker=NameFlagger())  # type: ignore[arg-type]
+    product = Product(sku="N-1", title="星光杯", category="home", selling_points=("双层玻璃",))
+    for platform in PLATFORM_NAMES:
+        fields = backend.compose(product, platform=platform, lang="zh", variant=1)
+        assert_within_limits(fields, platform)
+        assert "星光杯" not in _all_text(fields)
