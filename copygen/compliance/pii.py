@@ -45,11 +45,12 @@ _EMAIL = re.compile(
 _HANDLE_KEYWORDS = (
     r"微\s*信|威\s*信|薇\s*信|徽\s*信|v\s*信|weixin|wechat|wei\s*xin|vx|wx|v|qq|扣\s*扣|企\s*鹅"
 )
-# Case spelled out as [vV] rather than IGNORECASE: the regex engine can then skip
-# ahead to a possible first character, which matters on long texts.
+# Case spelled out as [vV] rather than IGNORECASE (matched only at gate positions).
 _HANDLE_KEYWORD = re.compile(
     re.sub(r"(?<!\\)[a-z]", lambda m: f"[{m.group()}{m.group().upper()}]", _HANDLE_KEYWORDS)
 )
+# Every keyword starts with one of these: scanning for them first is much cheaper.
+_HANDLE_GATE = re.compile("[微威薇徽扣企vVwWqQ]")
 _HANDLE_TAIL = re.compile(
     r"\s*(?:号码|号|id|账号)?\s*[:：=]?\s*(?:是|为|搜|加)?\s*[:：]?\s*"
     r"(?P<handle>(?<![A-Za-z0-9_\-])(?:[A-Za-z][A-Za-z0-9_\-]{5,19}|[1-9]\d{4,11}))"
@@ -142,8 +143,15 @@ def _candidates(text: str) -> list[PiiMatch]:
     if "@" in text:
         for m in _EMAIL.finditer(text):
             add(m.start(), m.end(), "email")
-    for keyword_match in _HANDLE_KEYWORD.finditer(text):
-        start = keyword_match.start()
+    covered = 0
+    for gate in _HANDLE_GATE.finditer(text):
+        start = gate.start()
+        if start < covered:
+            continue
+        keyword_match = _HANDLE_KEYWORD.match(text, start)
+        if keyword_match is None:
+            continue
+        covered = keyword_match.end()
         previous = text[start - 1] if start else ""
         if text[start].isascii() and previous.isascii() and previous.isalpha():
             continue  # inside a Latin word (e.g. "dev 12345")
