@@ -543,3 +543,18 @@ def test_a_name_flagged_inside_every_phrase_falls_back_to_a_neutral_noun(
         fields = backend.compose(product, platform=platform, lang="zh", variant=1)
         assert_within_limits(fields, platform)
         assert "星光杯" not in _all_text(fields)
+
+
+def test_brand_voice_words_to_avoid_are_left_out(examples: list[Product]) -> None:
+    from copygen.config import BrandVoice
+
+    product = next(p for p in examples if p.lang in (None, "zh"))
+    plain = OfflineBackend()
+    used = _all_text(plain.compose(product, platform="livestream", lang="zh"))
+    words = [w for w in ("家人们", "小黄车", "购物车", "今天") if w in used]
+    assert words
+    voiced = OfflineBackend.from_settings(Settings(brand_voice=BrandVoice(avoid=tuple(words))))
+    for platform in PLATFORM_NAMES:
+        text = _all_text(voiced.compose(product, platform=platform, lang="zh"))
+        for word in words:
+            assert word not in text, (platform, word)

@@ -897,6 +897,10 @@ class OfflineBackend(Backend):
         self._checker = checker
         self._lexicon_dir = lexicon_dir
         self._self_check = self_check
+        # Brand voice: words the brand never uses are left out like flagged text.
+        self._voice_avoid: tuple[str, ...] = (
+            tuple(w.strip() for w in settings.brand_voice.avoid if w.strip()) if settings else ()
+        )
         self._facts_cache: OrderedDict[tuple[Any, ...], _Facts] = OrderedDict()
 
     @classmethod
@@ -976,7 +980,7 @@ class OfflineBackend(Backend):
             category=product.category, platform=platform, lang=out_lang, directory=self._lexicon_dir
         )
         checker = self.checker
-        avoid_set = frozenset(a for a in avoid if a)
+        avoid_set = frozenset(a for a in (*avoid, *self._voice_avoid) if a)
 
         def check_fields(fields: Mapping[str, Any], with_platform: bool = True) -> Any:
             assert checker is not None
