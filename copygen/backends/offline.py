@@ -218,11 +218,11 @@ class Composer:
         self.excluded = excluded
         self.avoid = avoid
         sku, out_lang = product.sku, lang
-        # One permutation per item shared by all variants (distinct openings), and one
-        # generator per variant for everything else.
-        self.used: set[str] = set()
+        self.used: set[str] = set()  # templates already used in this item
         self.generic_audience: str | None = None
         self.audience_mentions = 0
+        # One order per item shared by all variants (so variants open differently), and
+        # one generator per variant for everything else.
         self.base_seed = item_seed("base", sku, platform, out_lang, seed)
         self.rng = random.Random(item_seed(sku, platform, out_lang, self.variant, seed))
 
@@ -649,7 +649,7 @@ class Composer:
             seen.add(tag.lower())
             pool.append(Piece(tag, frozenset({source})))
 
-        stems = [s for s in self.lex.phrases("hashtag_stems")]
+        stems = list(self.lex.phrases("hashtag_stems"))
         named: list[tuple[str, str]] = []
         if self.facts.named and self.facts.product and "name" not in self.excluded:
             named.append((self.facts.product, "name"))
