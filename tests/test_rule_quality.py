@@ -16,8 +16,9 @@ full tables):
 3. ``../shared/data/advertisegen_sample.jsonl`` — 3,000 human-written clothing ads,
    mostly fine: the share the checker blocks must stay low.
 
-A text counts as *flagged* when its status is ``blocked`` or ``review`` (a ``warn``
-asks a person to look, which is what a context-dependent case needs). Per-category
+A text counts as *flagged* when the packs give it a ``block`` or ``warn`` finding
+(status ``blocked`` or ``review``: a ``warn`` asks a person to look, which is what a
+context-dependent case needs). Per-category
 scores compare the categories of the block/warn findings with the expected ones;
 the code-defined categories (personal data, facts, language, format) are not scored
 here. The floors below are ones the packs reach with a margin, so a regression fails.
@@ -116,7 +117,7 @@ def _case(
 
 OK: tuple[str, ...] = ()  # readability: _case(text, *OK) is a compliant text
 
-# Our own realistic copy, in eight batches; each batch was written and measured before the
+# Our own realistic copy, in nine batches; each batch was written and measured before the
 # rules were adjusted to it (fresh-batch scores are in the rules README section).
 OWN_CASES: tuple[Case, ...] = (
     # --- absolute_term
@@ -360,7 +361,7 @@ OWN_CASES: tuple[Case, ...] = (
         "Detox your body and boost immunity with our green juice powder", "medical_claim", lang="en"
     ),
     _case("Doctor recommended posture corrector", "authority_endorsement", lang="en"),
-    _case("Dermatologist-approved, fragrance-free moisturizer", "medical_claim", lang="en"),
+    _case("Dermatologist-approved, fragrance-free moisturizer", "authority_endorsement", lang="en"),
     _case("Results guaranteed in just 7 days or your money back", "guarantee_claim", lang="en"),
     _case("Rock-bottom prices on all summer styles", "price_fraud", lang="en"),
     _case("Hurry! Sale ends tonight at midnight", "false_scarcity", lang="en"),
@@ -914,6 +915,72 @@ OWN_CASES: tuple[Case, ...] = (
     _case("As seen on TV and endorsed by the President", "authority_endorsement", lang="en"),
     _case("Detoxifies your liver and kidneys", "medical_claim", lang="en"),
     _case("Anti-aging cream that makes you look 20 years younger", "cosmetics_claim", lang="en"),
+    # === batch 9 (mixed, per category; before the ninth round)
+    _case("本品牌是中国婴儿奶粉第一品牌", "absolute_term"),
+    _case("这是我卖过的所有产品里最值得推荐的一款", "absolute_term"),
+    _case("享受顶级五星酒店般的睡眠体验", "absolute_term"),
+    _case("全宇宙最好喝的奶茶", "absolute_term"),
+    _case("新款上市，欢迎选购", *OK),
+    _case("最后提醒：下单前请核对收货地址", *OK),
+    _case("央视推荐品牌，值得信赖", "authority_endorsement"),
+    _case("特供中南海的茶叶，一般人喝不到", "authority_endorsement"),
+    _case("国家质检免检产品", "authority_endorsement"),
+    _case("通过国家食品安全抽检，合格率100%", *OK),
+    _case("酸枣仁膏，治失眠效果特别好", "medical_claim"),
+    _case("山楂丸消食化积，专治小儿积食", "medical_claim"),
+    _case("常喝玉米须茶能降血糖", "medical_claim"),
+    _case("石榴汁富含多酚，口感酸甜", *OK),
+    _case("这瓶精华一用就白，七天换一张脸", "cosmetics_claim", "guarantee_claim"),
+    _case("械字号敷料，医美术后专用", "cosmetics_claim"),
+    _case("育发液，头顶稀疏救星", "cosmetics_claim"),
+    _case("面霜滋润不油腻，秋冬必备", *OK),
+    _case("三天瘦五斤，不瘦全额退款", "guarantee_claim"),
+    _case("本培训保证通过，一次拿证", "guarantee_claim"),
+    _case("绝对无副作用，孕妇儿童都能吃", "guarantee_claim"),
+    _case("质保三年，终身维修", *OK),
+    _case("全网最便宜，不信你去比", "price_fraud"),
+    _case("跳楼大甩卖，最后三天", "false_scarcity", "price_fraud"),
+    _case("原价888，直播间专享价188，明天恢复原价", "price_fraud"),
+    _case("下单立减20元，可叠加优惠券", *OK),
+    _case("只剩最后10件，卖完就没了", "false_scarcity"),
+    _case("倒计时5分钟，马上改价", "false_scarcity"),
+    _case("限量发售，每人限购1件", *OK),
+    _case("改运手链，戴上就能转运", "superstition"),
+    _case("风水摆件，招财进宝旺财运", "superstition"),
+    _case("红绳手链，新年礼物", *OK),
+    _case("矮子穿上也能显高，总比矮穷矬强", "discrimination"),
+    _case("女司机必备，倒车再也不怕了", "discrimination"),
+    _case("适合各种肤色的粉底液", *OK),
+    _case("真他妈好用", "vulgar"),
+    _case("这款内衣让你性感到爆，男人看了流鼻血", *OK),
+    _case("老司机都懂的成人用品", "vulgar"),
+    _case("吸毒后也能用的解毒剂", "medical_claim", "sensitive"),
+    _case("日本鬼子的东西别买，支持国货", "discrimination"),
+    _case("同行都在用劣质材料，我们不一样", "comparative_disparagement"),
+    _case("某东卖的都是假货", "comparative_disparagement"),
+    _case("比大牌更好用，价格只要十分之一", "comparative_disparagement"),
+    _case("加vx：meimei520 看更多款", "platform_diversion"),
+    _case("私聊发你淘宝链接", "platform_diversion"),
+    _case("大家可以去闲鱼搜我的店", "platform_diversion"),
+    _case("点击购物车直接下单", *OK),
+    _case(
+        "The #1 dermatologist-recommended brand",
+        "absolute_term",
+        "authority_endorsement",
+        lang="en",
+    ),
+    _case("World's lightest hiking boot", "absolute_term", lang="en"),
+    _case("Heals sunburn instantly", "guarantee_claim", "medical_claim", lang="en"),
+    _case("Prevents cavities and gum disease", "medical_claim", lang="en"),
+    _case("No side effects, no risk, just results", "guarantee_claim", lang="en"),
+    _case("Everything must go — lowest prices ever", "price_fraud", lang="en"),
+    _case("Only 3 hours left!", "false_scarcity", lang="en"),
+    _case("Add me on Telegram @dealsguy", "platform_diversion", lang="en"),
+    _case("Better than Brand Z, which is overpriced junk", "comparative_disparagement", lang="en"),
+    _case("Lucky charm that brings wealth", "superstition", lang="en"),
+    _case("Comfortable fit for all body types", *OK, lang="en"),
+    _case("Great gift for coffee lovers", *OK, lang="en"),
+    _case("Our new and improved formula", *OK, lang="en"),
 )
 
 
@@ -952,15 +1019,24 @@ class Score:
 
 
 def predicted(checker: Checker, case: Case) -> tuple[str, frozenset[str]]:
+    """The status and categories the rule packs give a case.
+
+    Only findings of the YAML packs' categories count, so that the code-defined
+    detectors (language, personal data, facts) do not blur what is measured here.
+    """
     result = checker.check(
         case.text, lang=case.lang, category=case.category, platform=case.platform
     )
-    categories = frozenset(
-        f.category
+    content = [
+        f
         for f in result.findings
         if f.severity in ("block", "warn") and f.category in CONTENT_CATEGORIES
-    )
-    return result.status, categories
+    ]
+    if any(f.severity == "block" for f in content):
+        status = "blocked"
+    else:
+        status = "review" if content else "pass"
+    return status, frozenset(f.category for f in content)
 
 
 def score(checker: Checker, cases: Iterable[Case]) -> Score:
