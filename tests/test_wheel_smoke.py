@@ -72,3 +72,32 @@ def test_installed_data_folders_are_found(installed: tuple[Path, Path, dict[str,
         assert folder.is_dir()
         assert str(env_dir) in str(folder), folder
         assert any(folder.iterdir())
+
+
+def test_installed_commands_use_the_installed_data(
+    installed: tuple[Path, Path, dict[str, str]],
+) -> None:
+    env_dir, outside, env = installed
+    copygen = str(env_dir / "bin" / "copygen")
+    rules = run([copygen, "rules", "list"], cwd=outside, env=env)
+    assert "zh.absolute" in rules
+    templates = run([copygen, "templates", "list"], cwd=outside, env=env)
+    assert "social.zh.j2" in templates
+    assert " 0 failed" in run([copygen, "rules", "test"], cwd=outside, env=env)
+
+
+def test_installed_offline_generate(installed: tuple[Path, Path, dict[str, str]]) -> None:
+    env_dir, outside, env = installed
+    copygen = str(env_dir / "bin" / "copygen")
+    products = REPO / "examples" / "products.csv"
+    out = outside / "out"
+    run(
+        [copygen, "generate", str(products), "-o", str(out), "--fail-on", "warn"],
+        cwd=outside,
+        env=env,
+    )
+    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    items = [json.loads(line) for line in lines]
+    assert len(items) == 15 * 3
+    assert {item["status"] for item in items} == {"pass"}
+    run([copygen, "audit", "verify", str(out / "audit.jsonl")], cwd=outside, env=env)

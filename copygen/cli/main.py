@@ -76,19 +76,27 @@ def _root(
     ctx.obj = {"config": config, "debug": debug}
 
 
-def _register() -> None:
-    from copygen.cli import config_cmd
+# One module per command group, each exposing register(app); imported here so that
+# the modules themselves stay free of import-time side effects.
+COMMAND_MODULES: tuple[str, ...] = (
+    "config_cmd",
+    "generate",
+    "check",
+    "rules_cmd",
+    "templates_cmd",
+    "backends_cmd",
+    "review_cmd",
+    "export_cmd",
+    "report_cmd",
+    "audit_cmd",
+)
 
-    config_cmd.register(app)
-    __import__("copygen.cli.audit_cmd", fromlist=["register"]).register(app)
-    __import__("copygen.cli.report_cmd", fromlist=["register"]).register(app)
-    __import__("copygen.cli.export_cmd", fromlist=["register"]).register(app)
-    __import__("copygen.cli.review_cmd", fromlist=["register"]).register(app)
-    __import__("copygen.cli.templates_cmd", fromlist=["register"]).register(app)
-    __import__("copygen.cli.rules_cmd", fromlist=["register"]).register(app)
-    __import__("copygen.cli.check", fromlist=["register"]).register(app)
-    __import__("copygen.cli.generate", fromlist=["register"]).register(app)
-    __import__("copygen.cli.backends_cmd", fromlist=["register"]).register(app)
+
+def _register() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"copygen.cli.{name}").register(app)
 
 
 _register()
