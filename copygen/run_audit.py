@@ -1,21 +1,27 @@
-"""Audit events of a running batch, written from a thread with group commit.
+"""Audit events of a running batch: appended in order, fsynced in groups off the loop.
 
-Every event must be on disk before the result line it accounts for, and an
-``fsync`` per event on the event loop would stall every request in flight. So the
-pipeline hands events to one writer thread in order (a FIFO queue): the thread
-appends what has queued up and fsyncs once for the whole batch. An item awaits
-:meth:`AuditWriter.barrier` before its result line is written: the barrier resolves
-only after everything queued before it is appended and fsynced. Order of events is
-the order of :meth:`AuditWriter.append` calls; the hash chain is built by the log.
+Every event must be on disk before the result line it accounts for, but an
+``fsync`` per event on the event loop would stall every request in flight. So
+events are appended (written to the OS) right away on the loop's thread, with the
+log told not to fsync them (``max_unsynced``), and one helper thread does nothing
+but ``fsync``: an item awaits :meth:`AuditWriter.barrier` before its result line
+is written, and the barrier resolves once an fsync that started after the item's
+last event was written has completed. One fsync covers every event written
+before it, so under load many items share one (group commit).
+
+The helper thread fsyncs its own read-only descriptor of the log file: fsync
+flushes the file, whichever descriptor names it, and the thread never takes the
+log's lock, so appends are never held up by a sync in progress. Doing the CPU
+work of appending (scrubbing, canonical JSON, hashing) on the loop's thread, not
+in a thread of its own, avoids handing the GIL back and forth on every event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import queue
+import os
 import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,50 +29,61 @@ if TYPE_CHECKING:
 
 __all__ = ["AuditWriter"]
 
-_STOP = object()
-#: Events written between two fsyncs at most, to bound the work a batch holds up.
-MAX_BATCH = 512
-
 
 class AuditWriter:
-    """Queue events for ``log`` (opened with a large ``max_unsynced``) from asyncio code."""
+    """Append events to ``log`` now; :meth:`barrier` waits until they are durable."""
 
     def __init__(self, log: AuditLog, loop: asyncio.AbstractEventLoop) -> None:
         self.log = log
         self.loop = loop
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._fd = os.open(log.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        self._written = 0  # events appended so far (loop thread only)
+        self._cond = threading.Condition()
+        self._requested = 0  # highest event count a waiter needs durable
+        self._synced = 0  # events known to be on disk
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._stopping = False
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="copygen-audit", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="copygen-audit-sync", daemon=True)
         self._thread.start()
 
-    def append(self, event: str, **data: Any) -> None:
-        """Queue one event (does not wait). Raises the writer's error, if it failed."""
+    def append(self, event: str, **data: Any) -> dict[str, Any]:
+        """Write one event now (no fsync); return it as written."""
         if self._error is not None:
             raise self._error
-        self._queue.put((event, data))
+        written = self.log.append(event, **data)
+        self._written += 1
+        return written
 
     async def barrier(self) -> None:
-        """Wait until every event queued so far is written and fsynced."""
+        """Wait until every event appended so far has been fsynced."""
         if self._error is not None:
             raise self._error
         future: asyncio.Future[None] = self.loop.create_future()
-        self._queue.put(future)
+        with self._cond:
+            if self._written <= self._synced:
+                return  # nothing new since the last fsync
+            self._waiters.append((self._written, future))
+            self._requested = max(self._requested, self._written)
+            self._cond.notify()
         await future
 
     def close(self) -> None:
-        """Write what is queued, fsync, stop the thread (call from the loop's thread)."""
-        self._queue.put(_STOP)
+        """Stop the helper thread after a last fsync; raise its error, if any."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
         self._thread.join()
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
         if self._error is not None:
             raise self._error
 
-    # --- the thread ---------------------------------------------------------------------
+    # --- the helper thread -------------------------------------------------------------
 
-    def _resolve(self, futures: list[asyncio.Future[None]]) -> None:
-        error = self._error
-
+    def _settle(self, ready: list[asyncio.Future[None]], error: BaseException | None) -> None:
         def settle() -> None:
-            for future in futures:
+            for future in ready:
                 if future.done():
                     continue  # its waiter was cancelled
                 if error is None:
@@ -74,40 +91,28 @@ class AuditWriter:
                 else:
                     future.set_exception(error)
 
-        self._call_in_loop(settle)
-
-    def _call_in_loop(self, fn: Callable[[], None]) -> None:
         # RuntimeError: the loop is closed, so nobody waits any more.
         with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(fn)
+            self.loop.call_soon_threadsafe(settle)
 
     def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            batch = [self._queue.get()]
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            futures: list[asyncio.Future[None]] = []
-            wrote = False
-            for entry in batch:
-                if entry is _STOP:
-                    stopping = True
-                elif isinstance(entry, asyncio.Future):
-                    futures.append(entry)
-                elif self._error is None:
-                    event, data = entry
-                    try:
-                        self.log.append(event, **data)
-                        wrote = True
-                    except BaseException as exc:  # disk full, closed log: fail every waiter
-                        self._error = exc
-            if wrote and self._error is None:
-                try:
-                    self.log.sync()
-                except BaseException as exc:
-                    self._error = exc
-            if futures:
-                self._resolve(futures)
+        while True:
+            with self._cond:
+                while self._requested <= self._synced and not self._stopping:
+                    self._cond.wait()
+                if self._requested <= self._synced and self._stopping:
+                    return
+                # Every event counted in _requested was written before the waiter
+                # registered, so an fsync starting now covers all of them.
+                target = self._requested
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                self._error = exc
+            with self._cond:
+                ready = [f for n, f in self._waiters if n <= target]
+                self._waiters = [(n, f) for n, f in self._waiters if n > target]
+                # After an error too: its waiters fail with it, later barriers raise it.
+                self._synced = target
+            if ready:
+                self._settle(ready, self._error)

@@ -317,3 +317,45 @@ def test_summary_table_renders(tmp_path: Path) -> None:
     render_summary(summary, Console(file=out, width=100))
     text = out.getvalue()
     assert "文案合格率" in text and "50.0%" in text and "blocked" in text
+
+
+# --- audit writer -------------------------------------------------------------------------------
+
+
+def test_audit_writer_group_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import os
+
+    from copygen.audit import AuditLog, read_events, verify
+    from copygen.run_audit import AuditWriter
+
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    path = tmp_path / "audit.jsonl"
+    with AuditLog.open(path, max_unsynced=1 << 30) as log:
+
+        async def main() -> None:
+            writer = AuditWriter(log, asyncio.get_running_loop())
+
+            async def item(n: int) -> None:
+                writer.append("generated", item=f"i{n}", attempt=1)
+                await asyncio.sleep(0)
+                writer.append("checked", item=f"i{n}", attempt=1, status="pass")
+                await writer.barrier()
+
+            await asyncio.gather(*(item(n) for n in range(50)))
+            await writer.barrier()  # nothing new: resolves at once
+            writer.close()
+
+        asyncio.run(main())
+    events = read_events(path)
+    assert len(events) == 100
+    assert verify(path).ok
+    # Far fewer fsyncs than events: barriers waiting together share one.
+    assert 1 <= len(synced) < 50
