@@ -117,7 +117,7 @@ def _case(
 
 OK: tuple[str, ...] = ()  # readability: _case(text, *OK) is a compliant text
 
-# Our own realistic copy, in nine batches; each batch was written and measured before the
+# Our own realistic copy, in ten batches; each batch was written and measured before the
 # rules were adjusted to it (fresh-batch scores are in the rules README section).
 OWN_CASES: tuple[Case, ...] = (
     # --- absolute_term
@@ -981,6 +981,56 @@ OWN_CASES: tuple[Case, ...] = (
     _case("Comfortable fit for all body types", *OK, lang="en"),
     _case("Great gift for coffee lovers", *OK, lang="en"),
     _case("Our new and improved formula", *OK, lang="en"),
+    # === batch 10 (subtle and implied claims; before the tenth round)
+    _case(
+        "某猫上卖三百多的同款，我们这里只要99，人家就是割你韭菜",
+        "comparative_disparagement",
+        "price_fraud",
+    ),
+    _case("市面上90%的蜂蜜都是糖浆勾兑的，只有我们是真蜂蜜", "comparative_disparagement"),
+    _case("大牌都是交品牌溢价，我们不玩虚的", *OK),
+    _case("别再买那些网红款了，质量差到离谱", "comparative_disparagement"),
+    _case("竞品的续航只有我们的一半", "comparative_disparagement"),
+    _case("这颜色黑人穿了都显白", "discrimination"),
+    _case("大妈们都抢着买的广场舞服装", *OK),
+    _case("不适合胖子穿，胖的就别买了", "discrimination"),
+    _case("男人不能说不行，一粒见效", "guarantee_claim", "vulgar"),
+    _case("小骚货专属睡衣", "vulgar"),
+    _case("这款瑜伽裤显臀型，超级显身材", *OK),
+    _case("宝子们，评论区留言“想要”，我挨个私你", "platform_diversion"),
+    _case("更多优惠请移步我的公众号", "platform_diversion"),
+    _case("拍下后请联系我改价，走线下更便宜", "platform_diversion"),
+    _case("下单备注暗号“粉丝”，客服给你改价", *OK),
+    _case("淡化痘印，修护屏障，油痘肌友好", "cosmetics_claim"),
+    _case("用了这瓶眼霜，鱼尾纹全没了", "cosmetics_claim", "guarantee_claim"),
+    _case("激活胶原蛋白再生，皮肤紧致有弹性", "cosmetics_claim"),
+    _case("医用级硅胶奶嘴，宝宝安全", *OK),
+    _case("植物配方染发剂，一梳黑", "cosmetics_claim"),
+    _case("用不好包退，效果看得见", "guarantee_claim"),
+    _case("这个减肥茶，喝完当天就能掉秤", "guarantee_claim", "medical_claim"),
+    _case("学员百分之九十九都考上了", "guarantee_claim"),
+    _case("承诺有效，无效赔付", "guarantee_claim"),
+    _case("该保险产品保本，年化收益4%", "guarantee_claim"),
+    _case("今日下单享受厂家底价", "price_fraud"),
+    _case("平台最低，无人能比", "absolute_term", "price_fraud"),
+    _case("比双十一还便宜50块", *OK),
+    _case("官方指导价1999，本店1599", *OK),
+    _case("最后的库存了，卖完今年不会再上", "false_scarcity"),
+    _case("随时下架，喜欢的抓紧", "false_scarcity"),
+    _case("活动仅剩2小时", "false_scarcity"),
+    _case("开业活动持续到本周日", *OK),
+    _case("佛前供奉七七四十九天，灵气十足", "superstition"),
+    _case("戴上这块玉，保你一生平安", "superstition"),
+    _case("生肖兔挂件，可爱喜庆", *OK),
+    _case("卫健委认证的健康食品", "authority_endorsement"),
+    _case("国家博物馆授权文创产品", *OK),
+    _case("荣获国家科技进步奖（2019年）", *OK),
+    _case("清华北大学霸都在用的笔记本", *OK),
+    _case("这款泡脚包可以驱寒祛湿、改善手脚冰凉", "medical_claim"),
+    _case("喝了能提高孩子的记忆力和注意力", "medical_claim"),
+    _case("枸杞泡水，养肝明目", "medical_claim"),
+    _case("薄荷糖，口气清新", *OK),
+    _case("超级好吃，吃了还想吃", *OK),
 )
 
 
