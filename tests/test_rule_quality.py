@@ -117,7 +117,7 @@ def _case(
 
 OK: tuple[str, ...] = ()  # readability: _case(text, *OK) is a compliant text
 
-# Our own realistic copy, in ten batches; each batch was written and measured before the
+# Our own realistic copy, in eleven batches; each batch was written and measured before the
 # rules were adjusted to it (fresh-batch scores are in the rules README section).
 OWN_CASES: tuple[Case, ...] = (
     # --- absolute_term
@@ -1031,6 +1031,59 @@ OWN_CASES: tuple[Case, ...] = (
     _case("枸杞泡水，养肝明目", "medical_claim"),
     _case("薄荷糖，口气清新", *OK),
     _case("超级好吃，吃了还想吃", *OK),
+    # === batch 11 (mixed; before the eleventh round)
+    _case("直播间福利价，全年就这一次", "false_scarcity"),
+    _case("这款手机壳防摔性能业内第一", "absolute_term"),
+    _case("品质碾压一众大牌", "comparative_disparagement"),
+    _case("纯手工制作，每一件都是孤品", *OK),
+    _case("本店所有商品假一赔三", *OK),
+    _case("益生菌调理肠道，告别口臭和便秘", "medical_claim"),
+    _case("孕妇专用防辐射服，保护胎儿健康", "medical_claim"),
+    _case("这瓶爽肤水能收缩毛孔，让毛孔消失", "cosmetics_claim"),
+    _case("眼霜，淡化黑眼圈，经功效测试", *OK),
+    _case("生姜洗发水，防脱固发，告别秃头", "cosmetics_claim"),
+    _case("喝这个酵素，三天排出肠道毒素", "guarantee_claim", "medical_claim"),
+    _case("保证正品，支持验货", *OK),
+    _case("零基础包教包会，学不会退全款", "guarantee_claim"),
+    _case("本店亏本促销，只为回馈老客户", "price_fraud"),
+    _case("一次性清仓，全场两折", *OK),
+    _case("库存只剩个位数了", "false_scarcity"),
+    _case("明天涨价，今天是最后的机会", "false_scarcity", "price_fraud"),
+    _case("风水貔貅，镇宅招财，旺事业", "superstition"),
+    _case("这个挂件寓意平安喜乐", *OK),
+    _case("你个穷鬼买不起就别看了", "discrimination"),
+    _case("胖妹妹专属大码裙，遮肉显瘦", *OK),
+    _case("干他丫的，价格太良心了", "vulgar"),
+    _case("赌神同款扑克牌，逢赌必赢", "sensitive"),
+    _case("进口电子烟，多种口味可选", "sensitive"),
+    _case("专家都说好的护眼仪", "authority_endorsement"),
+    _case("国家级大师手工打造的紫砂壶", "authority_endorsement"),
+    _case("公安部推荐的防盗门锁", "authority_endorsement"),
+    _case("加我微：sunny2023", "platform_diversion"),
+    _case("想要优惠券的宝子私信我暗号", "platform_diversion"),
+    _case("主页橱窗同款，直接下单", *OK),
+    _case("每一口都是大自然的馈赠", *OK),
+    _case("史上最全的收纳方案", "absolute_term"),
+    _case("目前性价比最高的4K显示器", "absolute_term"),
+    _case("第一批用户已经用上了", *OK),
+    _case("唯一指定官方旗舰店", "absolute_term"),
+    _case("这款保温杯获得了中国红点设计奖", *OK),
+    _case("Number one in customer service", "absolute_term", lang="en"),
+    _case("Cures hangovers in minutes", "guarantee_claim", "medical_claim", lang="en"),
+    _case("Boosts metabolism and burns fat 24/7", "medical_claim", lang="en"),
+    _case("Certified organic by the USDA", *OK, lang="en"),
+    _case("Safe for kids and pets", *OK, lang="en"),
+    _case("Guaranteed to double your Instagram followers", "guarantee_claim", lang="en"),
+    _case("Hurry! These deals won't last", "false_scarcity", lang="en"),
+    _case("Ask for our WhatsApp number in chat", "platform_diversion", lang="en"),
+    _case(
+        "Unlike the cheap stuff at big-box stores, ours lasts",
+        "comparative_disparagement",
+        lang="en",
+    ),
+    _case("Good luck charm for exams", "superstition", lang="en"),
+    _case("A bold, modern design", *OK, lang="en"),
+    _case("Top pick for travelers", *OK, lang="en"),
 )
 
 
