@@ -117,7 +117,7 @@ def _case(
 
 OK: tuple[str, ...] = ()  # readability: _case(text, *OK) is a compliant text
 
-# Our own realistic copy, in eleven batches; each batch was written and measured before the
+# Our own realistic copy, in twelve batches; each batch was written and measured before the
 # rules were adjusted to it (fresh-batch scores are in the rules README section).
 OWN_CASES: tuple[Case, ...] = (
     # --- absolute_term
@@ -1084,6 +1084,64 @@ OWN_CASES: tuple[Case, ...] = (
     _case("Good luck charm for exams", "superstition", lang="en"),
     _case("A bold, modern design", *OK, lang="en"),
     _case("Top pick for travelers", *OK, lang="en"),
+    # === batch 12 (English listings; before the twelfth round)
+    _case("PREMIUM QUALITY: Made from 100% food-grade silicone, BPA free", *OK, lang="en"),
+    _case("EASY TO CLEAN: Dishwasher safe, no hand washing needed", *OK, lang="en"),
+    _case(
+        "The ultimate solution for back pain — relieves sciatica in minutes",
+        "absolute_term",
+        "guarantee_claim",
+        "medical_claim",
+        lang="en",
+    ),
+    _case("Our magnesium spray treats restless leg syndrome", "medical_claim", lang="en"),
+    _case("Immune-boosting elderberry gummies for kids", "medical_claim", lang="en"),
+    _case("Proven to lower blood sugar naturally", "medical_claim", lang="en"),
+    _case("Anti-viral face mask kills 99% of viruses", "medical_claim", lang="en"),
+    _case("Relieves symptoms of anxiety and stress", "medical_claim", lang="en"),
+    _case("Supports restful sleep", *OK, lang="en"),
+    _case("Rich in antioxidants", *OK, lang="en"),
+    _case("#1 BEST SELLER on Amazon", "absolute_term", lang="en"),
+    _case("The world's most advanced robot vacuum", "absolute_term", lang="en"),
+    _case("Unrivaled comfort you can feel", "absolute_term", lang="en"),
+    _case(
+        "America's #1 doctor-recommended pain reliever brand",
+        "absolute_term",
+        "authority_endorsement",
+        lang="en",
+    ),
+    _case("Industry-first 3-in-1 design", "absolute_term", lang="en"),
+    _case("Best gift ever for dad", "absolute_term", lang="en"),
+    _case("Better than any other brand on the market", "comparative_disparagement", lang="en"),
+    _case("Don't waste money on cheap imitations", "comparative_disparagement", lang="en"),
+    _case("Compare with similar products in our store", *OK, lang="en"),
+    _case("100% satisfaction guaranteed or your money back", *OK, lang="en"),
+    _case("Guaranteed weight loss of 10 pounds in a week", "guarantee_claim", lang="en"),
+    _case("Works instantly, every single time", "guarantee_claim", lang="en"),
+    _case(
+        "Completely non-toxic and hypoallergenic", "cosmetics_claim", "guarantee_claim", lang="en"
+    ),
+    _case("Get rich with our proven trading system — zero risk", "guarantee_claim", lang="en"),
+    _case("Limited stock — order now before it's gone!", "false_scarcity", lang="en"),
+    _case("Flash sale ends in 2 hours", "false_scarcity", lang="en"),
+    _case("Lowest price we've ever offered", "price_fraud", lang="en"),
+    _case("Compare at $89.99 — yours for $19.99", "price_fraud", lang="en"),
+    _case("Sold at wholesale prices to the public", *OK, lang="en"),
+    _case("Contact me on WeChat for a better deal", "platform_diversion", lang="en"),
+    _case("Visit our website to buy direct and save", "platform_diversion", lang="en"),
+    _case("Questions? Message us through Amazon", *OK, lang="en"),
+    _case("Brings prosperity and wards off bad luck", "superstition", lang="en"),
+    _case("Feng shui bracelet for attracting money", "superstition", lang="en"),
+    _case("Handmade macrame wall hanging", *OK, lang="en"),
+    _case("Say goodbye to wrinkles forever", "cosmetics_claim", "guarantee_claim", lang="en"),
+    _case("Regrows thinning hair in 30 days", "cosmetics_claim", "guarantee_claim", lang="en"),
+    _case("Fades the look of dark spots over 8 weeks", *OK, lang="en"),
+    _case("Skin bleaching cream for dark skin", "cosmetics_claim", lang="en"),
+    _case("FDA-approved ingredients", "authority_endorsement", lang="en"),
+    _case("Recommended by 9 out of 10 dentists", "authority_endorsement", lang="en"),
+    _case("Trusted by professionals worldwide", *OK, lang="en"),
+    _case("Damn good coffee", *OK, lang="en"),
+    _case("Kick-ass performance at half the price", "vulgar", lang="en"),
 )
 
 
