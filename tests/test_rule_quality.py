@@ -117,7 +117,7 @@ def _case(
 
 OK: tuple[str, ...] = ()  # readability: _case(text, *OK) is a compliant text
 
-# Our own realistic copy, in twelve batches; each batch was written and measured before the
+# Our own realistic copy, in 13 batches; each batch was written and measured before the
 # rules were adjusted to it (fresh-batch scores are in the rules README section).
 OWN_CASES: tuple[Case, ...] = (
     # --- absolute_term
@@ -1142,6 +1142,73 @@ OWN_CASES: tuple[Case, ...] = (
     _case("Trusted by professionals worldwide", *OK, lang="en"),
     _case("Damn good coffee", *OK, lang="en"),
     _case("Kick-ass performance at half the price", "vulgar", lang="en"),
+    # === batch 13 (multi-sentence scripts, posts and detail fields; before the 13th round)
+    _case(
+        "家人们晚上好！今天给大家带来的是这款羊毛围巾，100%澳洲美利奴羊毛，柔软不扎脖子，冬天戴上特别暖和。直播间下单还送礼盒包装，喜欢的宝宝可以点击下方小黄车。",
+        *OK,
+    ),
+    _case(
+        "姐妹们，这个精华我自己用了三个月了，真的是我用过最好的精华，没有之一！今天直播间只要199，外面专柜要599，赶紧冲！",
+        "absolute_term",
+        "price_fraud",
+    ),
+    _case(
+        "来看这款空气炸锅，5.5升大容量，一次能做一整只鸡。不用油也能炸出金黄酥脆的效果，少油更健康。今天下单享受两年质保。",
+        *OK,
+    ),
+    _case(
+        "这款枕头我跟你们说，颈椎不好的一定要买，睡一晚上颈椎就不疼了，比去医院理疗还管用。",
+        "guarantee_claim",
+        "medical_claim",
+    ),
+    _case(
+        "宝宝们，这款奶粉是进口原罐，含有DHA和益生元，宝宝爱喝。今天直播间买二送一，数量有限先到先得。",
+        "false_scarcity",
+    ),
+    _case("这款面膜是全网销量冠军，所有明星都在用，敷完第二天皮肤嫩得能掐出水！", "absolute_term"),
+    _case(
+        "大家好，这款保温杯采用316不锈钢内胆，保温12小时，杯盖可拆洗。颜色有奶白、雾蓝和樱花粉三种。",
+        *OK,
+    ),
+    _case(
+        "这个洗衣液，去污能力绝对是行业天花板，一瓶顶别人家三瓶，用过的都说回不去了。",
+        "absolute_term",
+        "comparative_disparagement",
+    ),
+    _case(
+        "#好物分享 #护肤 这瓶水乳用了一个月，干皮的冬天救星！"
+        "质地滋润但不油腻，推荐给同样干皮的姐妹～",
+        *OK,
+    ),
+    _case(
+        "#减肥 #瘦身 跟着喝了这个代餐奶昔，一个月瘦了15斤，完全不用节食！链接私我～",
+        "guarantee_claim",
+        "medical_claim",
+        "platform_diversion",
+    ),
+    _case(
+        "#家居好物 这款香薰机超级安静，睡前开一会儿，整个房间都是淡淡的薰衣草香，助眠效果一级棒！",
+        "medical_claim",
+    ),
+    _case(
+        "#母婴 宝宝湿疹用这个面霜，三天就好了，比医院开的药膏还好用",
+        "guarantee_claim",
+        "medical_claim",
+    ),
+    _case("【产品名称】智能体脂秤【测量指标】体重、体脂率、BMI等13项数据【连接方式】蓝牙", *OK),
+    _case("【核心卖点】监测血压，心脏病早知道，守护全家健康", "medical_claim"),
+    _case("【面料】95%棉+5%氨纶【版型】修身【适用季节】春秋", *OK),
+    _case("【品牌故事】创立于1998年，专注羽绒服25年，服务超过千万家庭", *OK),
+    _case("【品质承诺】品质全国第一，假一赔十", "absolute_term"),
+    _case("【功效】祛湿排毒，健脾养胃，改善体质", "medical_claim"),
+    _case(
+        "这款吸奶器是医院专用同款，吸力强劲，妈妈们的首选", "absolute_term", "authority_endorsement"
+    ),
+    _case("今晚最后一场，明天就涨回原价了，要的抓紧", "false_scarcity", "price_fraud"),
+    _case("这一单我们是倒贴在卖，就当交个朋友", "price_fraud"),
+    _case("想要更多颜色的可以加我的微信号，朋友圈每天更新", "platform_diversion"),
+    _case("这件衣服穿上显瘦十斤，小肚子完全看不出来", *OK),
+    _case("搭配一双小白鞋，简单又好看", *OK),
 )
 
 
