@@ -117,7 +117,7 @@ def _case(
 
 OK: tuple[str, ...] = ()  # readability: _case(text, *OK) is a compliant text
 
-# Our own realistic copy, in 13 batches; each batch was written and measured before the
+# Our own realistic copy, in 14 batches; each batch was written and measured before the
 # rules were adjusted to it (fresh-batch scores are in the rules README section).
 OWN_CASES: tuple[Case, ...] = (
     # --- absolute_term
@@ -1209,6 +1209,57 @@ OWN_CASES: tuple[Case, ...] = (
     _case("想要更多颜色的可以加我的微信号，朋友圈每天更新", "platform_diversion"),
     _case("这件衣服穿上显瘦十斤，小肚子完全看不出来", *OK),
     _case("搭配一双小白鞋，简单又好看", *OK),
+    # === batch 14 (paraphrases; before the 14th round)
+    _case("我们家的酱油是酿造酱油中的NO.1", "absolute_term"),
+    _case("这款电饭煲煮出来的米饭是最香的", "absolute_term"),
+    _case("堪称行业教科书级别的设计", "absolute_term"),
+    _case("国内首个获得该认证的品牌", "absolute_term"),
+    _case("今年最流行的奶油色系", "absolute_term"),
+    _case("全新升级第二代，续航提升20%", *OK),
+    _case("我最喜欢它的低饱和配色", *OK),
+    _case("省级非遗传承人手作", *OK),
+    _case("航天科技同源材料", *OK),
+    _case("央视著名主持人推荐", "authority_endorsement"),
+    _case("国家卫生部门认可的消毒液", "authority_endorsement"),
+    _case("这款茶能帮助降低血糖，糖友必备", "medical_claim"),
+    _case("喝了以后胃病再也没犯过", "medical_claim"),
+    _case("蒲公英茶，清热去火消炎", "medical_claim"),
+    _case("鱼油富含Omega-3", *OK),
+    _case("精华液主打抗皱紧致，已完成功效评价", *OK),
+    _case("让你的皮肤重返婴儿般的状态，逆转肌龄", "cosmetics_claim"),
+    _case("白发转黑洗发水，纯植物配方", "cosmetics_claim"),
+    _case("祛斑效果杠杠的，斑点肉眼可见消失", "cosmetics_claim", "guarantee_claim"),
+    _case("这款防晒喷雾清爽不黏腻", *OK),
+    _case("无效不收费，先试后买", "guarantee_claim"),
+    _case("三十天内瘦不下来，我们全额退款", "guarantee_claim"),
+    _case("加盟我们，每个月稳定收入两万", "guarantee_claim"),
+    _case("7天无理由，运费险包邮", *OK),
+    _case("本次活动价格全网最优，不接受反驳", "absolute_term", "price_fraud"),
+    _case("原价1299，今天只要299，亏到姥姥家了", "price_fraud"),
+    _case("领券后到手价89元", *OK),
+    _case("再犹豫就抢不到了，下一批要等一个月", "false_scarcity"),
+    _case("秒杀只剩最后10秒", "false_scarcity"),
+    _case("现货速发，48小时内发货", *OK),
+    _case("开光朱砂手串，挡灾辟邪", "superstition"),
+    _case("这个摆件能给你带来好运气", "superstition"),
+    _case("中式屏风，古典雅致", *OK),
+    _case("矮胖子别买，穿了像个球", "discrimination"),
+    _case("屌爆了的音质", "vulgar"),
+    _case("成人情趣用品，隐私发货", *OK),
+    _case("赌场级扑克筹码套装", *OK),
+    _case("某多多上的都是假货，别贪便宜", "comparative_disparagement"),
+    _case("吊打各路网红产品", "comparative_disparagement"),
+    _case("我们不跟别人比，只做好自己", *OK),
+    _case("私信我拿内部价", "platform_diversion", "price_fraud"),
+    _case("评论区扣1，我拉你进福利群", "platform_diversion"),
+    _case("关注店铺领取五元无门槛券", *OK),
+    _case("The tastiest snack on earth", "absolute_term", lang="en"),
+    _case("A miracle cream for eczema", "medical_claim", lang="en"),
+    _case("Slows down aging at the cellular level", "cosmetics_claim", lang="en"),
+    _case("No risk — try it free for 30 days", "guarantee_claim", lang="en"),
+    _case("Half price today only", "false_scarcity", lang="en"),
+    _case("Text us on WhatsApp for 20% off", "platform_diversion", lang="en"),
+    _case("Soft-touch finish, scratch resistant", *OK, lang="en"),
 )
 
 
