@@ -117,7 +117,7 @@ def _case(
 
 OK: tuple[str, ...] = ()  # readability: _case(text, *OK) is a compliant text
 
-# Our own realistic copy, in 14 batches; each batch was written and measured before the
+# Our own realistic copy, in 15 batches; each batch was written and measured before the
 # rules were adjusted to it (fresh-batch scores are in the rules README section).
 OWN_CASES: tuple[Case, ...] = (
     # --- absolute_term
@@ -1260,6 +1260,57 @@ OWN_CASES: tuple[Case, ...] = (
     _case("Half price today only", "false_scarcity", lang="en"),
     _case("Text us on WhatsApp for 20% off", "platform_diversion", lang="en"),
     _case("Soft-touch finish, scratch resistant", *OK, lang="en"),
+    # === batch 15 (paraphrases; before the 15th round)
+    _case("坚持用一个疗程，黄褐斑一定会消失", "cosmetics_claim", "guarantee_claim"),
+    _case("敷完这个面膜，皮肤立马白一个度", "cosmetics_claim", "guarantee_claim"),
+    _case("这款身体乳能有效溶解脂肪，大象腿变筷子腿", "cosmetics_claim"),
+    _case("眼部精华，填平泪沟，消除眼纹", "cosmetics_claim"),
+    _case("头皮精华让毛囊重新激活，秃了也能长", "cosmetics_claim"),
+    _case("保湿乳液，适合混合肌日常使用", *OK),
+    _case("口红滋润不拔干，持久不掉色", *OK),
+    _case("我们承诺：用完不满意，全额退款", *OK),
+    _case("效果不好，我直接给你退", "guarantee_claim"),
+    _case("吃了这款增高片，孩子一年长高10厘米", "guarantee_claim", "medical_claim"),
+    _case("本课程通过率高达98%，不过免费重修", "guarantee_claim"),
+    _case("理财小白也能年赚二十万", "guarantee_claim"),
+    _case("一分钱不花也能让你瘦下来", *OK),
+    _case("别人家用的都是回收料，吃进肚子里多可怕", "comparative_disparagement"),
+    _case("那些几十块的羽绒服，里面全是鸭毛和棉絮", "comparative_disparagement"),
+    _case("不是所有的牛奶都叫特仑苏", *OK),
+    _case("大牌平替，品质不输专柜", *OK),
+    _case("有本事让别家也拿出检测报告", "comparative_disparagement"),
+    _case("这款连衣裙专为身材好的女生设计，胖的就别凑热闹了", "discrimination"),
+    _case("东北人太粗鲁了，这个礼盒很适合南方人", "discrimination"),
+    _case("老年人用的智能手机，大字体大音量", *OK),
+    _case("男生女生都能穿", *OK),
+    _case("这也太tm好看了吧", "vulgar"),
+    _case("穿上它，今晚让他欲罢不能", *OK),
+    _case("骚到骨子里的红色", "vulgar"),
+    _case("加个VX吧，方便以后联系", "platform_diversion"),
+    _case("这边不方便说，咱们微信聊", "platform_diversion"),
+    _case("小红书同名，搜一下就能找到我", "platform_diversion"),
+    _case("有任何问题随时在直播间留言", *OK),
+    _case("关注主播不迷路，每晚八点准时开播", *OK),
+    _case("每天前100名下单送小样", *OK),
+    _case("仅剩最后一天，错过真的要等明年了", "false_scarcity"),
+    _case("这个价格只有直播间有，外面绝对买不到", "absolute_term", "price_fraud"),
+    _case("买贵了退差价", *OK),
+    _case("这件羽绒服原价2999，现在不到三折", *OK),
+    _case("库存告罄前最后一次补货", "false_scarcity"),
+    _case("喝这个茶三个月，血压降到正常", "medical_claim"),
+    _case("这款床垫能治腰椎间盘突出", "medical_claim"),
+    _case("负离子发梳，减少静电，头发顺滑", *OK),
+    _case("益生菌调节肠道菌群，促进消化", "medical_claim"),
+    _case("每日一杯，精力充沛一整天", *OK),
+    _case("富含维生素C，帮助增强抵抗力", "medical_claim"),
+    _case("The #1 choice of professional chefs", "absolute_term", lang="en"),
+    _case("Nothing works better for acne", "absolute_term", "medical_claim", lang="en"),
+    _case("Instantly erases fine lines", "cosmetics_claim", "guarantee_claim", lang="en"),
+    _case("Clinically shown to improve memory", "medical_claim", lang="en"),
+    _case("Works better than prescription drugs", "medical_claim", lang="en"),
+    _case("Never pay full price again — our lowest price is guaranteed", "price_fraud", lang="en"),
+    _case("Only while stocks last", *OK, lang="en"),
+    _case("Message me privately for the real price", "platform_diversion", lang="en"),
 )
 
 
