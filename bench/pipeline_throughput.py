@@ -146,13 +146,15 @@ async def bare_loop(url: str, prompts: list[list[dict[str, str]]], concurrency: 
     return elapsed
 
 
-def run_generate(products: Path, outdir: Path, settings: Any) -> tuple[float, float, Any]:
+def run_generate(
+    products: Path, outdir: Path, settings: Any, workers: int | None = None
+) -> tuple[float, float, Any]:
     """(wall seconds, process CPU seconds, summary) of one library generate call."""
     from copygen.pipeline import generate
 
     cpu = time.process_time()
     started = time.perf_counter()
-    summary = generate(input_path=products, outdir=outdir, settings=settings)
+    summary = generate(input_path=products, outdir=outdir, settings=settings, workers=workers)
     return time.perf_counter() - started, time.process_time() - cpu, summary
 
 
@@ -201,6 +203,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--memory-rows", type=int, default=100_000)
     parser.add_argument("--quick", action="store_true", help="300 items, 10,000 rows")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="render/check processes (default: auto)"
+    )
     parser.add_argument("--memory-child", nargs=2, metavar=("PRODUCTS", "OUTDIR"))
     args = parser.parse_args()
     if args.memory_child:
@@ -236,13 +241,13 @@ def main() -> int:
             asyncio.run(bare_loop(url, prompts[:8], 8))
             warm = tmp / "warm.csv"
             write_products(warm, 3, platforms_column=True)
-            run_generate(warm, tmp / "warm_out", settings)
+            run_generate(warm, tmp / "warm_out", settings, args.workers)
 
             ideal = args.items * args.latency / args.concurrency
             cpu0 = time.process_time()
             bare = asyncio.run(bare_loop(url, prompts, args.concurrency))
             bare_cpu = time.process_time() - cpu0
-            wall, cpu, summary = run_generate(products, tmp / "out", settings)
+            wall, cpu, summary = run_generate(products, tmp / "out", settings, args.workers)
         finally:
             server.terminate()
             server.wait(10)

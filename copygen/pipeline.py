@@ -759,10 +759,11 @@ async def _run_loop(ctx: _Context, input_path: Path, completed: set[str]) -> boo
         for sig in installed:
             loop.remove_signal_handler(sig)
         try:
-            ctx.audit.close()  # writes and fsyncs whatever is still queued
+            ctx.audit.close()  # the last fsync of what was appended
         finally:
             ctx.audit = None
             # Connections belong to this event loop, which ends with the run.
+            await ctx.offload.aclose()
             await ctx.backend.aclose()
     return interrupted
 
@@ -787,13 +788,14 @@ def generate(
     or SIGTERM stops it cleanly (``summary.interrupted``). ``backend`` replaces
     the one the settings name (tests, benchmarks, embedding); it is closed at the
     end of the run, since its connections belong to the run's event loop.
-    ``workers``: processes that render and check for a remote backend (default:
-    one per spare CPU, at most 4; 0 = all in this process; see run_workers).
+    ``workers``: forked processes that render and check for a remote backend
+    (default none: all in this process; see copygen.run_workers — worth it where
+    spare cores exist, not on a 2-CPU machine that also runs the model server).
     """
     from copygen.audit import AuditLog
     from copygen.compliance.engine import Checker
     from copygen.prompts import PromptBuilder
-    from copygen.run_workers import Offload, default_workers
+    from copygen.run_workers import Offload
 
     input_path = Path(input_path)
     outdir = Path(outdir)
@@ -837,7 +839,7 @@ def generate(
     offload = Offload(
         builder=builder,
         checker=checker,
-        workers=(default_workers() if workers is None else workers) if backend.remote else 0,
+        workers=workers if backend.remote and workers is not None else 0,
     )
     try:
         with store.lock():

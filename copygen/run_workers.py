@@ -3,15 +3,17 @@
 Against a remote model the event loop of a generate run is busy with the HTTP
 client itself (the ``openai`` client costs a few ms of CPU per request), and every
 millisecond of prompt rendering (Jinja2) and compliance checking done on the same
-thread delays every request in flight. On a machine with more than one CPU these
-two CPU-bound steps run in worker processes instead; the loop only sends product
-data there and receives the prompt or the check result.
+thread delays every request in flight. With ``generate(..., workers=N)`` these two
+CPU-bound steps run in N worker processes instead; the loop only sends product
+data there and receives the prompt or the check result. It pays off where spare
+cores exist; on the 2-CPU benchmark machine, which also runs the model server,
+it did not (see bench/pipeline_throughput.py --workers), so it is off by default.
 
 Workers are forked from the ready process (the PromptBuilder and Checker, their
 compiled templates and rules, come along), all at once and before the run starts
 its threads. They ignore SIGINT (Ctrl-C stops the run through the parent) and
-exit when the parent goes away. Where ``fork`` is not available, or with one CPU,
-everything runs inline and behaves the same.
+exit when the parent goes away. With ``workers=0`` or where ``fork`` is not
+available, everything runs inline and behaves the same.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import multiprocessing
+import itertools
 import os
+import pickle
 import signal
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import socket
+import struct
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -36,18 +39,10 @@ if TYPE_CHECKING:
     from copygen.compliance.findings import CheckResult
     from copygen.prompts import PromptBuilder, RenderedPrompt
 
-__all__ = ["Offload", "default_workers", "product_from_wire", "product_to_wire"]
+__all__ = ["Offload", "product_from_wire", "product_to_wire"]
 
 # Set in the parent right before the fork; the children inherit it.
 _STATE: dict[str, Any] = {}
-
-
-def default_workers() -> int:
-    """One worker per spare CPU (the parent keeps one), at most 4; 0 on one CPU."""
-    cpus = os.cpu_count() or 1
-    with contextlib.suppress(AttributeError, OSError):
-        cpus = len(os.sched_getaffinity(0))
-    return max(0, min(4, cpus - 1))
 
 
 def product_to_wire(product: Product) -> dict[str, Any]:
@@ -72,7 +67,7 @@ def product_from_wire(data: Mapping[str, Any]) -> Product:
 def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Linux: be told (SIGTERM) when the parent dies, even by SIGKILL; a worker
-    # blocked on its task queue would otherwise wait forever.
+    # blocked reading its socket would otherwise wait forever.
     try:
         import ctypes
 
@@ -80,10 +75,6 @@ def _init_worker() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM))
     except (OSError, AttributeError):
         pass
-
-
-def _ping() -> int:
-    return os.getpid()
 
 
 def _guard(fn: Any, *args: Any, **kwargs: Any) -> tuple[str, Any]:
@@ -140,10 +131,51 @@ def _check(
     )
 
 
+_FUNCTIONS: dict[str, Callable[..., tuple[str, Any]]] = {
+    "render": _render,
+    "render_repair": _render_repair,
+    "check": _check,
+}
+_HEADER = struct.Struct("!QI")  # request id, payload length
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytes:
+    chunks: list[bytes] = []
+    while size:
+        chunk = sock.recv(min(size, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _worker_main(sock: socket.socket) -> None:
+    """Serve requests from the parent until it closes the socket (or dies)."""
+    _init_worker()
+    while True:
+        try:
+            request_id, size = _HEADER.unpack(_recv_exactly(sock, _HEADER.size))
+            name, args = pickle.loads(_recv_exactly(sock, size))
+        except (EOFError, OSError):
+            return
+        try:
+            result = _FUNCTIONS[name](*args)
+        except Exception as exc:  # a bug, not a user error: report it, keep serving
+            result = ("crash", f"{type(exc).__name__}: {exc}")
+        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            sock.sendall(_HEADER.pack(request_id, len(data)) + data)
+        except OSError:
+            return
+
+
 def _unwrap(result: tuple[str, Any]) -> Any:
     kind, value = result
     if kind == "ok":
         return value
+    if kind == "crash":
+        raise RuntimeError(f"render/check worker failed: {value}")
     cls, message, where = value
     raise cls(message, **where)
 
@@ -151,58 +183,114 @@ def _unwrap(result: tuple[str, Any]) -> Any:
 # --- in the parent --------------------------------------------------------------------------
 
 
+class _WorkerGone(Exception):
+    pass
+
+
+@dataclasses.dataclass
+class _Worker:
+    pid: int
+    sock: socket.socket
+    pending: dict[int, asyncio.Future[Any]] = dataclasses.field(default_factory=dict)
+    writer: asyncio.StreamWriter | None = None
+    reader_task: asyncio.Task[None] | None = None
+    alive: bool = True
+
+
 class Offload:
-    """``render``/``render_repair``/``check`` inline, or in forked workers."""
+    """``render``/``render_repair``/``check`` inline, or in forked worker processes.
+
+    Requests and replies are length-prefixed pickles over one socket pair per
+    worker, read and written by the event loop itself: no helper threads, so the
+    loop does not hand the GIL to anyone while it talks to the workers.
+    """
 
     def __init__(self, *, builder: PromptBuilder, checker: Checker, workers: int) -> None:
         self.builder = builder
         self.checker = checker
-        self.pool: ProcessPoolExecutor | None = None
-        self._workers = 0
-        if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
+        self._workers: list[_Worker] = []
+        self._ids = itertools.count(1)
+        self._connecting: asyncio.Future[None] | None = None
+        if workers <= 0 or not hasattr(os, "fork"):
             return
         # Load lazily initialised state (dictionaries, compiled rules) once, here,
         # so that every worker inherits it instead of building its own.
         checker.check({"text": "预热 warm-up"}, lang="zh")
         _STATE.update(builder=builder, checker=checker)
         try:
-            self.pool = ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_init_worker,
-            )
-            # With fork every worker starts at the first submit: do it now, while
-            # this process has no other threads whose locks a child could inherit.
-            self.pool.submit(_ping).result(timeout=60)
-            self._workers = workers
-        except Exception:
+            for _ in range(workers):
+                parent, child = socket.socketpair()
+                pid = os.fork()
+                if pid == 0:  # the worker
+                    code = 0
+                    try:
+                        parent.close()
+                        _worker_main(child)
+                    except BaseException:
+                        code = 1
+                    finally:
+                        os._exit(code)
+                child.close()
+                self._workers.append(_Worker(pid=pid, sock=parent))
+        except OSError:
             self.close()
         finally:
             _STATE.clear()
 
     @property
     def workers(self) -> int:
-        return 0 if self.pool is None else self._workers
+        return sum(1 for w in self._workers if w.alive)
 
-    async def _call(self, fn: Any, *args: Any) -> tuple[bool, Any]:
-        """(True, result) from a worker, or (False, None) when the pool is gone."""
-        pool = self.pool
-        if pool is None:
-            return False, None
-        loop = asyncio.get_running_loop()
+    async def _connect_all(self) -> None:
+        for worker in self._workers:
+            reader, writer = await asyncio.open_connection(sock=worker.sock)
+            worker.writer = writer
+            worker.reader_task = asyncio.create_task(self._read_replies(worker, reader))
+
+    async def _read_replies(self, worker: _Worker, reader: asyncio.StreamReader) -> None:
         try:
-            result = await loop.run_in_executor(pool, fn, *args)
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory): go on in this process.
-            self.pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
+            while True:
+                request_id, size = _HEADER.unpack(await reader.readexactly(_HEADER.size))
+                result = pickle.loads(await reader.readexactly(size))
+                future = worker.pending.pop(request_id, None)
+                if future is not None and not future.done():
+                    future.set_result(result)
+        except (asyncio.IncompleteReadError, ConnectionError, OSError):
+            pass
+        worker.alive = False  # died (killed, out of memory): its requests go inline
+        for future in worker.pending.values():
+            if not future.done():
+                future.set_exception(_WorkerGone())
+        worker.pending.clear()
+
+    async def _call(self, name: str, *args: Any) -> tuple[bool, Any]:
+        """(True, result) from a worker, or (False, None) when none is left."""
+        if not self._workers:
+            return False, None
+        if self._connecting is None:
+            # Once, in the running loop (the streams belong to it).
+            self._connecting = asyncio.ensure_future(self._connect_all())
+        await asyncio.shield(self._connecting)
+        alive = [w for w in self._workers if w.alive and w.writer is not None]
+        if not alive:
+            return False, None
+        worker = min(alive, key=lambda w: len(w.pending))
+        assert worker.writer is not None
+        request_id = next(self._ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        worker.pending[request_id] = future
+        data = pickle.dumps((name, args), protocol=pickle.HIGHEST_PROTOCOL)
+        worker.writer.write(_HEADER.pack(request_id, len(data)) + data)
+        try:
+            result = await future
+        except _WorkerGone:
             return False, None
         return True, _unwrap(result)
 
     async def render(
         self, product: Product, *, platform: str, lang: str, variant: int
     ) -> RenderedPrompt:
-        done, result = await self._call(_render, product_to_wire(product), platform, lang, variant)
+        done, result = await self._call("render", product_to_wire(product), platform, lang, variant)
         if done:
             return result
         return self.builder.render(product, platform=platform, lang=lang, variant=variant)
@@ -218,7 +306,7 @@ class Offload:
         findings: Sequence[Mapping[str, Any]],
     ) -> RenderedPrompt:
         done, result = await self._call(
-            _render_repair,
+            "render_repair",
             product_to_wire(product),
             platform,
             lang,
@@ -241,7 +329,7 @@ class Offload:
         self, fields: Mapping[str, Any], *, lang: str, platform: str, product: Product
     ) -> CheckResult:
         done, result = await self._call(
-            _check, dict(fields), lang, platform, product_to_wire(product)
+            "check", dict(fields), lang, platform, product_to_wire(product)
         )
         if done:
             return result
@@ -249,7 +337,25 @@ class Offload:
             dict(fields), lang=lang, category=product.category, platform=platform, product=product
         )
 
+    async def aclose(self) -> None:
+        """Close the connections (inside the loop that used them)."""
+        for worker in self._workers:
+            if worker.writer is not None:
+                worker.writer.close()
+                with contextlib.suppress(OSError, ConnectionError):
+                    await worker.writer.wait_closed()
+                worker.writer = None
+            if worker.reader_task is not None:
+                with contextlib.suppress(BaseException):
+                    await worker.reader_task
+                worker.reader_task = None
+
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        """End the workers: EOF on their socket, then reap them."""
+        for worker in self._workers:
+            with contextlib.suppress(OSError):
+                worker.sock.close()
+        for worker in self._workers:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(worker.pid, 0)
+        self._workers = []

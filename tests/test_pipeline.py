@@ -535,28 +535,30 @@ def test_a_dead_worker_falls_back_to_this_process() -> None:
     from copygen.compliance.engine import Checker
     from copygen.products import read_products
     from copygen.prompts import PromptBuilder
-    from copygen.run_workers import Offload, _ping
+    from copygen.run_workers import Offload
 
     settings = settings_for()
     checker = Checker.from_settings(settings)
     builder = PromptBuilder(settings=settings, ruleset=checker.ruleset)
     offload = Offload(builder=builder, checker=checker, workers=1)
     try:
-        assert offload.pool is not None and offload.workers == 1
+        assert offload.workers == 1
         product = next(
             iter(read_products(Path(__file__).resolve().parents[1] / "examples" / "products.csv"))
         )
-        worker_pid = offload.pool.submit(_ping).result(timeout=30)
+        worker_pid = offload._workers[0].pid
         assert worker_pid != os.getpid()
 
         async def use() -> tuple[Any, Any]:
             first = await offload.render(product, platform="social", lang="zh", variant=1)
             os.kill(worker_pid, signal.SIGKILL)
+            os.waitpid(worker_pid, 0)
             second = await offload.render(product, platform="social", lang="zh", variant=1)
+            await offload.aclose()
             return first, second
 
         first, second = asyncio.run(use())
         assert first == second
-        assert offload.pool is None  # inline from now on
+        assert offload.workers == 0  # inline from now on
     finally:
         offload.close()
