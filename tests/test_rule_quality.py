@@ -117,7 +117,7 @@ def _case(
 
 OK: tuple[str, ...] = ()  # readability: _case(text, *OK) is a compliant text
 
-# Our own realistic copy, in 15 batches; each batch was written and measured before the
+# Our own realistic copy, in 16 batches; each batch was written and measured before the
 # rules were adjusted to it (fresh-batch scores are in the rules README section).
 OWN_CASES: tuple[Case, ...] = (
     # --- absolute_term
@@ -1311,6 +1311,57 @@ OWN_CASES: tuple[Case, ...] = (
     _case("Never pay full price again — our lowest price is guaranteed", "price_fraud", lang="en"),
     _case("Only while stocks last", *OK, lang="en"),
     _case("Message me privately for the real price", "platform_diversion", lang="en"),
+    # === batch 16 (paraphrases; before the 16th round)
+    _case("吃了它，高血压的老毛病再也不用愁了", "medical_claim"),
+    _case("艾草足贴一贴，湿气病痛全带走", "medical_claim"),
+    _case("护膝内置磁石，关节炎患者的好帮手", "medical_claim"),
+    _case("降糖茶，控糖效果看得见", "medical_claim"),
+    _case("蓝莓叶黄素软糖，护眼必备", "medical_claim"),
+    _case("红枣枸杞茶，冬天暖暖的很舒服", *OK),
+    _case("富含膳食纤维，饱腹感强", *OK),
+    _case("这款面霜让你的肌肤年轻十岁", "cosmetics_claim"),
+    _case("去角质啫喱，一搓全是泥，皮肤立刻变嫩", "cosmetics_claim"),
+    _case("脱毛膏永久不长，告别毛孔粗大", "cosmetics_claim"),
+    _case("精华能修复敏感肌的皮肤屏障", *OK),
+    _case("用了就回不去的好用，回购十次了", *OK),
+    _case("涂上它，痘痘第二天就瘪了", "cosmetics_claim", "guarantee_claim"),
+    _case("承诺30天见效，不见效全额退款", "guarantee_claim"),
+    _case("拿证率百分之百，考不过学费全退", "guarantee_claim"),
+    _case("这套教材保你考上985", "guarantee_claim"),
+    _case("不伤手不伤衣物，绝对安全无残留", "guarantee_claim"),
+    _case("加入我们，轻松实现财务自由", "guarantee_claim"),
+    _case("支持专业检测，假一赔十", *OK),
+    _case("工厂清仓，价格低到不敢相信，全网找不到更低的", "price_fraud"),
+    _case("跳水价来了，错过拍大腿", "false_scarcity", "price_fraud"),
+    _case("今天这个价，品牌方知道了要骂我", "price_fraud"),
+    _case("官方补贴后到手价99元", *OK),
+    _case("库存仅有最后一箱", "false_scarcity"),
+    _case("活动倒计时，即将恢复原价", "false_scarcity", "price_fraud"),
+    _case("卖完这批就停产了，以后再也买不到", "false_scarcity"),
+    _case("冬季新款陆续上新中", *OK),
+    _case("这件衣服，穿上就是你们公司最靓的仔", *OK),
+    _case("别家的面膜精华液少得可怜，我们家一片顶三片", "comparative_disparagement"),
+    _case("网上那些便宜货都是三无产品", "comparative_disparagement"),
+    _case("跟某品牌比，我们的才是良心价", "comparative_disparagement"),
+    _case("开过光的转运珠，戴上好运连连", "superstition"),
+    _case("家里摆放这个聚宝盆，财源滚滚来", "superstition"),
+    _case("手工编织的平安结，送给家人", *OK),
+    _case("黑人牙膏家庭装", *OK),
+    _case("这个版型对梨形身材很友好", *OK),
+    _case("拒绝黄脸婆，做精致女人", "discrimination"),
+    _case("给老公买这个，他晚上会感谢你的", *OK),
+    _case("约吗？这款香水让你桃花不断", "superstition"),
+    _case("卧槽！这个价格我都想自己买", "vulgar"),
+    _case("二维码扫一扫，拉你进VIP群", "platform_diversion"),
+    _case("具体价格私聊", "platform_diversion"),
+    _case("橱窗第三个链接就是同款", *OK),
+    _case("国家级实验室检测认证", *OK),
+    _case("由营养学专家团队研发", *OK),
+    _case("A must-have for every home", *OK, lang="en"),
+    _case("The strongest glue in the world", "absolute_term", lang="en"),
+    _case("Cures dandruff permanently", "guarantee_claim", "medical_claim", lang="en"),
+    _case("Helps reverse heart disease naturally", "medical_claim", lang="en"),
+    _case("You'll never find a better deal anywhere", "price_fraud", lang="en"),
 )
 
 
