@@ -569,7 +569,7 @@ OWN_CASES: tuple[Case, ...] = (
     _case("防脱发护发素，专为产后脱发设计", "cosmetics_claim"),
     _case("淡斑精华，斑点肉眼可见变淡", "cosmetics_claim"),
     _case("美白牙膏，一周牙齿白三度", "guarantee_claim"),
-    _case("用完皮肤立刻嫩白，效果看得见", *OK),
+    _case("用完皮肤立刻嫩白，效果看得见", "cosmetics_claim"),
     _case("一次见效的除螨喷雾", "guarantee_claim"),
     _case("包你满意，不满意不要钱", "guarantee_claim"),
     _case("百分百正品，假一罚十", *OK),
