@@ -117,7 +117,7 @@ def _case(
 
 OK: tuple[str, ...] = ()  # readability: _case(text, *OK) is a compliant text
 
-# Our own realistic copy, in 16 batches; each batch was written and measured before the
+# Our own realistic copy, in 17 batches; each batch was written and measured before the
 # rules were adjusted to it (fresh-batch scores are in the rules README section).
 OWN_CASES: tuple[Case, ...] = (
     # --- absolute_term
@@ -1362,6 +1362,47 @@ OWN_CASES: tuple[Case, ...] = (
     _case("Cures dandruff permanently", "guarantee_claim", "medical_claim", lang="en"),
     _case("Helps reverse heart disease naturally", "medical_claim", lang="en"),
     _case("You'll never find a better deal anywhere", "price_fraud", lang="en"),
+    # === batch 17 (baby, electronics, home, food, apparel; before the 17th round)
+    _case("这款婴儿推车一秒收车，单手即可操作，重量仅5.8kg", *OK),
+    _case("宝宝奶瓶采用PPSU材质，耐高温可蒸煮消毒", *OK),
+    _case("益生菌滴剂，宝宝吃了不生病，抵抗力杠杠的", "medical_claim"),
+    _case("纸尿裤超薄透气，宝宝屁屁不红不闷，远离红屁屁", *OK),
+    _case("儿童安全座椅，国家3C认证，车祸中能保护宝宝100%安全", "guarantee_claim"),
+    _case("这款学习桌能矫正坐姿，预防驼背和近视", "medical_claim"),
+    _case("儿童牙膏含氟，有效预防蛀牙", *OK),
+    _case("孕妇枕，缓解孕期腰酸背痛", "medical_claim"),
+    _case("蓝牙耳机续航30小时，支持快充", *OK),
+    _case("这款路由器信号穿墙能力业界最强", "absolute_term"),
+    _case("手机电池用三年也不衰减", "guarantee_claim"),
+    _case("降噪效果不输三千块的大牌耳机", *OK),
+    _case("充电宝自带线，出门不用再带充电线", *OK),
+    _case("辐射为零，孕妇可放心使用", "guarantee_claim"),
+    _case("智能手环可以诊断心律失常", "medical_claim"),
+    _case("扫地机器人有自动回充功能", *OK),
+    _case("乳胶枕，能治疗打鼾，改善睡眠呼吸暂停", "medical_claim"),
+    _case("除螨仪，螨虫清除率99.9%，远离过敏性鼻炎", "medical_claim"),
+    _case("空气净化器，家有老人孩子更需要", *OK),
+    _case("全屋净水器，喝出健康，远离癌症", "medical_claim"),
+    _case("这款锅具不粘不糊，轻松清洗", *OK),
+    _case("竹纤维毛巾，天然抑菌，不滋生细菌", *OK),
+    _case("五常大米，颗粒饱满，入口香甜", *OK),
+    _case("这款黑芝麻糊，天天吃白发变黑发", "cosmetics_claim"),
+    _case("野生灵芝，百病克星", "medical_claim"),
+    _case("纯粮酿造白酒，喝了不上头，还能活血养生", "medical_claim"),
+    _case("苦荞茶，降三高首选", "absolute_term", "medical_claim"),
+    _case("坚果每天一小把，营养又健康", *OK),
+    _case("儿童奶粉，添加DHA，让宝宝更聪明", "medical_claim"),
+    _case("吃了我们的鸡蛋，孩子个子蹭蹭长", "medical_claim"),
+    _case("正宗阳澄湖大闸蟹，蟹黄饱满", *OK),
+    _case("这款米粉是专为糖尿病人设计的", "medical_claim"),
+    _case("精选新疆棉花，柔软亲肤", *OK),
+    _case("这款冲锋衣防风防水，户外必备", *OK),
+    _case("穿上这双增高鞋，立马高5厘米", *OK),
+    _case("发热内衣，自发热保暖，冬天不怕冷", *OK),
+    _case("这条裤子能瘦腿，穿一个月腿细一圈", "guarantee_claim"),
+    _case("塑身衣，穿上就能瘦10斤", "guarantee_claim"),
+    _case("防晒衣UPF50+，有效阻隔紫外线", *OK),
+    _case("真丝睡衣，穿上睡眠质量都变好了", *OK),
 )
 
 
