@@ -117,7 +117,7 @@ def _case(
 
 OK: tuple[str, ...] = ()  # readability: _case(text, *OK) is a compliant text
 
-# Our own realistic copy, in 17 batches; each batch was written and measured before the
+# Our own realistic copy, in 18 batches; each batch was written and measured before the
 # rules were adjusted to it (fresh-batch scores are in the rules README section).
 OWN_CASES: tuple[Case, ...] = (
     # --- absolute_term
@@ -1403,6 +1403,57 @@ OWN_CASES: tuple[Case, ...] = (
     _case("塑身衣，穿上就能瘦10斤", "guarantee_claim"),
     _case("防晒衣UPF50+，有效阻隔紫外线", *OK),
     _case("真丝睡衣，穿上睡眠质量都变好了", *OK),
+    # === batch 18 (mixed; before the 18th round)
+    _case("你们在别的直播间买的都是智商税", "comparative_disparagement"),
+    _case("敢跟任何一家比质量", "comparative_disparagement"),
+    _case("市面上同类产品我都测过，它是唯一不翻车的", "absolute_term"),
+    _case("没有比这更划算的了", "price_fraud"),
+    _case("这价格，闭着眼睛买都不亏", *OK),
+    _case("今天破价，直接打骨折", "price_fraud"),
+    _case("原价199，粉丝价99，仅限前50名", *OK),
+    _case("下播即恢复原价，不接受任何理由", "price_fraud"),
+    _case("仅剩三个名额，报满即止", "false_scarcity"),
+    _case("倒数三秒，准备好手速", "false_scarcity"),
+    _case("今年双十一最后一波福利", "false_scarcity"),
+    _case("这个系列每年只做一批", *OK),
+    _case("开运招财猫，摆在店里生意兴隆", "superstition"),
+    _case("八卦镜挂门口，挡煞化煞", "superstition"),
+    _case("生肖本命年红袜子，红红火火", *OK),
+    _case("国家级非遗技艺，匠心传承", *OK),
+    _case("外交部礼宾司指定用品", "authority_endorsement"),
+    _case("国家电网合作供应商", *OK),
+    _case("人民日报点赞的国货品牌", "authority_endorsement"),
+    _case("部队炊事班同款大锅", "authority_endorsement"),
+    _case("某三甲医院院长推荐的营养粉", "authority_endorsement"),
+    _case("这款面膜能够修复烂脸，专治皮炎湿疹", "medical_claim"),
+    _case("喝了一个星期，老胃病就好了", "medical_claim"),
+    _case("泡脚包治失眠，一觉睡到天亮", "medical_claim"),
+    _case("维生素软糖，每天两颗补充营养", *OK),
+    _case("清肺茶，吸烟人群必备，排出肺部垃圾", "medical_claim"),
+    _case("面霜添加了表皮生长因子EGF", "cosmetics_claim"),
+    _case("玻尿酸原液，补水保湿", *OK),
+    _case("用了这个发膜，头发再也不分叉了", *OK),
+    _case("精华能刺激胶原蛋白增生，逆转衰老", "cosmetics_claim"),
+    _case("这个减肥贴，贴肚子上就能瘦", "guarantee_claim", "medical_claim"),
+    _case("签约班，考不上研究生全额退费", "guarantee_claim"),
+    _case("零投入零风险，月入三万", "guarantee_claim"),
+    _case("装上这款净水器，全家健康有保障", "guarantee_claim"),
+    _case("官方正品，七天无理由退换", *OK),
+    _case("他妈的，谁用谁知道", "vulgar"),
+    _case("这款内衣让你胸大一个罩杯", "cosmetics_claim"),
+    _case("又土又丑的农村风，我们不卖", "discrimination"),
+    _case("加我V了解更多", "platform_diversion"),
+    _case("需要的话可以到我们官网下单，价格更优惠", "platform_diversion"),
+    _case("Top-selling item in our shop this month", *OK, lang="en"),
+    _case("The most trusted brand in baby care", "absolute_term", lang="en"),
+    _case("Relief from arthritis pain guaranteed", "guarantee_claim", "medical_claim", lang="en"),
+    _case("Supports healthy blood sugar levels", "medical_claim", lang="en"),
+    _case("Kills head lice and their eggs", "medical_claim", lang="en"),
+    _case("Clinically studied ingredients", "medical_claim", lang="en"),
+    _case("Results in just one use", "guarantee_claim", lang="en"),
+    _case("Lowest price on the internet, period", "price_fraud", lang="en"),
+    _case("Only today: buy one get one free", "false_scarcity", lang="en"),
+    _case("For orders, ping me on Telegram", "platform_diversion", lang="en"),
 )
 
 
