@@ -117,7 +117,7 @@ def _case(
 
 OK: tuple[str, ...] = ()  # readability: _case(text, *OK) is a compliant text
 
-# Our own realistic copy, in 18 batches; each batch was written and measured before the
+# Our own realistic copy, in 19 batches; each batch was written and measured before the
 # rules were adjusted to it (fresh-batch scores are in the rules README section).
 OWN_CASES: tuple[Case, ...] = (
     # --- absolute_term
@@ -1454,6 +1454,57 @@ OWN_CASES: tuple[Case, ...] = (
     _case("Lowest price on the internet, period", "price_fraud", lang="en"),
     _case("Only today: buy one get one free", "false_scarcity", lang="en"),
     _case("For orders, ping me on Telegram", "platform_diversion", lang="en"),
+    # === batch 19 (mixed; before the 19th round)
+    _case("这款洗碗机是懒人的终极神器", "absolute_term"),
+    _case("首屈一指的匠心工艺", "absolute_term"),
+    _case("荣登天猫热销榜榜首", "absolute_term"),
+    _case("中国人自己的顶级护肤品牌", "absolute_term"),
+    _case("业内公认最好的吸尘器", "absolute_term"),
+    _case("本店是这个类目的老店，开了十年", *OK),
+    _case("本季主打款，颜色很正", *OK),
+    _case("特别适合第一次养猫的新手", *OK),
+    _case("军工级品质，经久耐用", *OK),
+    _case("由北京协和医院专家团队监制", "authority_endorsement"),
+    _case("获得国家领导人亲切接见的企业", "authority_endorsement"),
+    _case("国家专利，质量有保证", *OK),
+    _case("这款阿胶糕，补血养颜，女人必备", "medical_claim"),
+    _case("红参饮，抗疲劳增强体质", "medical_claim"),
+    _case("喝了它再也不用吃降压药", "medical_claim"),
+    _case("本品可以替代降糖药", "medical_claim"),
+    _case("五谷杂粮粉，代餐饱腹", *OK),
+    _case("眼霜三天淡化黑眼圈", "guarantee_claim"),
+    _case("这款卸妆水还能治螨虫", "medical_claim"),
+    _case("防脱育发，头发越洗越多", "cosmetics_claim"),
+    _case("水光针同款效果的面膜", "cosmetics_claim"),
+    _case("晒后修护，舒缓泛红", *OK),
+    _case("不满意全额退款，无效不收一分钱", "guarantee_claim"),
+    _case("所有学员均已拿到心仪offer", "guarantee_claim"),
+    _case("吃一个月，血糖稳稳的", "medical_claim"),
+    _case("安全放心，无任何不良反应", "guarantee_claim"),
+    _case("今天只有这一次机会，明天价格翻倍", "false_scarcity", "price_fraud"),
+    _case("厂家清库存，最后一批赔钱走量", "price_fraud"),
+    _case("比线下便宜几百块", "price_fraud"),
+    _case("拼单价更划算", *OK),
+    _case("还有最后几分钟，抢到就是赚到", "false_scarcity", "guarantee_claim"),
+    _case("手慢则无，速抢", "false_scarcity"),
+    _case("镇宅之宝，保佑全家平安", "superstition"),
+    _case("招桃花的粉晶手链", "superstition"),
+    _case("中国红的新年礼盒", *OK),
+    _case("这种尺码只适合瘦子，胖子别想穿", "discrimination"),
+    _case("真特么好看", "vulgar"),
+    _case("澳门博彩同款骰子", "sensitive"),
+    _case("这家的比别家好太多了，别家的都不行", "comparative_disparagement"),
+    _case("其他牌子吹得天花乱坠，其实都是一样的货", "comparative_disparagement"),
+    _case("想要的加我私人号", "platform_diversion"),
+    _case("评论区留下你的微信，我来加你", "platform_diversion"),
+    _case("下单后联系客服开发票", *OK),
+    _case("Our product is the gold standard", "absolute_term", lang="en"),
+    _case("Reverses diabetes in 30 days", "guarantee_claim", "medical_claim", lang="en"),
+    _case("Zero calories, zero guilt", *OK, lang="en"),
+    _case("Hand-picked, small-batch coffee", *OK, lang="en"),
+    _case("Cheaper than anywhere else online", "price_fraud", lang="en"),
+    _case("Going fast! Order before midnight", "false_scarcity", lang="en"),
+    _case("DM us for the secret discount", "platform_diversion", lang="en"),
 )
 
 
