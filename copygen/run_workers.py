@@ -290,9 +290,12 @@ class Offload:
     async def render(
         self, product: Product, *, platform: str, lang: str, variant: int
     ) -> RenderedPrompt:
-        done, result = await self._call("render", product_to_wire(product), platform, lang, variant)
-        if done:
-            return result
+        if self._workers:
+            done, result = await self._call(
+                "render", product_to_wire(product), platform, lang, variant
+            )
+            if done:
+                return result
         return self.builder.render(product, platform=platform, lang=lang, variant=variant)
 
     async def render_repair(
@@ -305,17 +308,18 @@ class Offload:
         previous_fields: Mapping[str, Any],
         findings: Sequence[Mapping[str, Any]],
     ) -> RenderedPrompt:
-        done, result = await self._call(
-            "render_repair",
-            product_to_wire(product),
-            platform,
-            lang,
-            variant,
-            dict(previous_fields),
-            [dict(f) for f in findings],
-        )
-        if done:
-            return result
+        if self._workers:
+            done, result = await self._call(
+                "render_repair",
+                product_to_wire(product),
+                platform,
+                lang,
+                variant,
+                dict(previous_fields),
+                [dict(f) for f in findings],
+            )
+            if done:
+                return result
         return self.builder.render_repair(
             product,
             platform=platform,
@@ -328,11 +332,12 @@ class Offload:
     async def check(
         self, fields: Mapping[str, Any], *, lang: str, platform: str, product: Product
     ) -> CheckResult:
-        done, result = await self._call(
-            "check", dict(fields), lang, platform, product_to_wire(product)
-        )
-        if done:
-            return result
+        if self._workers:
+            done, result = await self._call(
+                "check", dict(fields), lang, platform, product_to_wire(product)
+            )
+            if done:
+                return result
         return self.checker.check(
             dict(fields), lang=lang, category=product.category, platform=platform, product=product
         )
