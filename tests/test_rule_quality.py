@@ -117,7 +117,7 @@ def _case(
 
 OK: tuple[str, ...] = ()  # readability: _case(text, *OK) is a compliant text
 
-# Our own realistic copy, in 19 batches; each batch was written and measured before the
+# Our own realistic copy, in 20 batches; each batch was written and measured before the
 # rules were adjusted to it (fresh-batch scores are in the rules README section).
 OWN_CASES: tuple[Case, ...] = (
     # --- absolute_term
@@ -1505,6 +1505,38 @@ OWN_CASES: tuple[Case, ...] = (
     _case("Cheaper than anywhere else online", "price_fraud", lang="en"),
     _case("Going fast! Order before midnight", "false_scarcity", lang="en"),
     _case("DM us for the secret discount", "platform_diversion", lang="en"),
+    # === batch 20 (short single claims; before the 20th round)
+    _case("精华液可以修复受损的DNA", "cosmetics_claim"),
+    _case("这款洗面奶能深入毛孔杀死螨虫和细菌", "cosmetics_claim"),
+    _case("面霜含有激素成分，见效超快", "cosmetics_claim"),
+    _case("祛痘凝胶，三天痘痘全消不留印", "cosmetics_claim", "guarantee_claim"),
+    _case("美白丸，吃出白皙好皮肤", "cosmetics_claim"),
+    _case("焕肤精华，一瓶让你告别粗糙暗沉", *OK),
+    _case("身体乳让鸡皮肤彻底消失", "cosmetics_claim", "guarantee_claim"),
+    _case("保证不过敏，敏感肌随便用", "cosmetics_claim", "guarantee_claim"),
+    _case("承诺三十天内见效", "guarantee_claim"),
+    _case("本产品经过权威机构认证，绝对有效", "guarantee_claim"),
+    _case("学会为止，不限次数重修", *OK),
+    _case("保证你的孩子成绩提高20分", "guarantee_claim"),
+    _case("这款燕窝吃了保证不会再感冒", "guarantee_claim", "medical_claim"),
+    _case("别家的充电宝虚标容量，我们实打实20000毫安", "comparative_disparagement"),
+    _case("不要被那些低价货骗了", "comparative_disparagement"),
+    _case("和那些贴牌货不是一个档次", "comparative_disparagement"),
+    _case("我们的价格可能不是最低的，但品质一定对得起价格", *OK),
+    _case("倒计时开始，过时不候", "false_scarcity"),
+    _case("今天不买，明天就没了", "false_scarcity"),
+    _case("最后两个小时，活动即将结束", "false_scarcity"),
+    _case("新品预售中，预计7天内发货", *OK),
+    _case("全场清仓，一件不留", *OK),
+    _case("这价格是全网独一份", "absolute_term"),
+    _case("我们是源头工厂，价格比市场价低一半", "price_fraud"),
+    _case("今天的价格是历史新低", "price_fraud"),
+    _case("到手价比平时便宜30元", *OK),
+    _case("一件也是批发价", "price_fraud"),
+    _case("全国独家代理", *OK),
+    _case("行业内唯一拥有三项专利的企业", "absolute_term"),
+    _case("这是全网评分最高的一款", "absolute_term"),
+    _case("荣获年度最佳产品奖（2023中国家电博览会）", *OK),
 )
 
 
