@@ -557,7 +557,7 @@ def _record(
 
 
 def _event(ctx: _Context, event: str, **data: Any) -> None:
-    """Queue an item's event for the writer thread (in order; see copygen.run_audit)."""
+    """Append an item's event now; it is fsynced in a group (see copygen.run_audit)."""
     assert ctx.audit is not None, "item events are written while the run loop runs"
     ctx.audit.append(event, **data)
 
