@@ -104,15 +104,29 @@ class ResponseCache:
             self._conn: sqlite3.Connection | None = sqlite3.connect(
                 str(self.path), timeout=timeout, isolation_level=None, check_same_thread=False
             )
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute(_SCHEMA)
+            self._setup(self._conn, deadline=time.monotonic() + timeout)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(
                 f"cannot open the response cache: {exc}",
                 file=self.path,
                 hint="delete the file, set cache_dir, or run with --no-cache",
             ) from None
+
+    @staticmethod
+    def _setup(conn: sqlite3.Connection, *, deadline: float) -> None:
+        # Switching to WAL needs a moment of exclusive access and SQLite answers
+        # "database is locked" at once, without its busy handler, when a second
+        # process opens the same new file at that moment: retry until the deadline.
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.02)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ResponseCache:
