@@ -33,7 +33,6 @@ from copygen.errors import BackendError
 from copygen.product import Product
 from copygen.results import ResultStore
 from copygen.run_manifest import (
-    RunManifest,
     file_sha256,
     fingerprint_for,
     prepare_outdir,
@@ -966,8 +965,3 @@ def _finish(
     numbers.fill(summary)
     summary.csv_path = paths.get("csv")
     summary.xlsx_path = paths.get("xlsx")
-
-
-def resume_manifest(outdir: str | Path) -> RunManifest | None:
-    """The manifest of an output folder, if any (for tools that inspect a folder)."""
-    return RunManifest.load(outdir)
