@@ -568,7 +568,8 @@ def load_settings(
         cli = {k: v for k, v in cli.items() if k != "backend"}
 
     for name, raw in cli.items():
-        values[name] = _parse(name, raw, "option", file=None, line=None)
+        flag = "--" + name.replace("_", "-")
+        values[name] = _parse(name, raw, f"option {flag}", file=None, line=None)
         sources[name] = "option"
 
     api_key_env = values.get("api_key_env", Settings.api_key_env)

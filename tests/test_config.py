@@ -146,3 +146,10 @@ def test_bad_price_names_its_line(tmp_path: Path) -> None:
         load_settings(config_path=config, env={}, cwd=tmp_path, home=tmp_path)
     assert info.value.row == 3
     assert "prices.m1" in str(info.value)
+
+
+def test_bad_flag_value_names_the_option(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="option --fail-on: expected one of"):
+        load_settings(cli={"fail_on": "sometimes"}, env={}, cwd=tmp_path, home=tmp_path)
+    with pytest.raises(ConfigError, match="option --max-repairs"):
+        load_settings(cli={"max_repairs": -1}, env={}, cwd=tmp_path, home=tmp_path)
