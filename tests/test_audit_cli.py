@@ -255,3 +255,36 @@ def test_show_into_a_closed_pipe_is_quiet(log_path: Path) -> None:
     err = show.stderr.read()
     assert show.wait(timeout=30) == 0
     assert b"Traceback" not in err
+
+
+def test_stats_undo_restores_the_previous_status() -> None:
+    base = {"run": "r1", "v": 1}
+    events = [
+        {
+            **base,
+            "event": "checked",
+            "item": "A:social:zh:v1",
+            "attempt": 1,
+            "status": "review",
+            "findings": [],
+        },
+        {
+            **base,
+            "event": "reviewed",
+            "item": "A:social:zh:v1",
+            "decision": "approved",
+            "before": {"status": "review"},
+            "after": {"status": "approved"},
+        },
+        {
+            **base,
+            "event": "reviewed",
+            "item": "A:social:zh:v1",
+            "decision": "undone",
+            "before": {"status": "approved"},
+            "after": {"status": "review"},
+        },
+    ]
+    stats = compute_stats(events)
+    assert stats.statuses == {"review": 1}
+    assert stats.reviews == {"approved": 1, "undone": 1}

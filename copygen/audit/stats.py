@@ -104,7 +104,12 @@ def compute_stats(events: Iterable[Mapping[str, Any]]) -> AuditStats:
             decision = str(ev.get("decision") or "?")
             reviews[decision] += 1
             if isinstance(item, str):
-                latest[item] = decision
+                # An undo puts the item back to the status it had before the decision.
+                after = ev.get("after")
+                if decision == "undone" and isinstance(after, Mapping) and after.get("status"):
+                    latest[item] = str(after["status"])
+                else:
+                    latest[item] = decision
         elif kind == "exported":
             stats.exports += 1
     for item in items - set(latest):
