@@ -303,3 +303,100 @@ def test_builtin_pattern_covers_hold_on_their_examples() -> None:
                 text = normalize(example.text).text
                 if re.search(pattern, text, re.IGNORECASE):
                     assert any(c in text for c in folded), (rule.id, pattern)
+
+
+OVERLAP_PACK = r"""
+pack: test.overlap
+rules:
+  - id: o.lowest
+    category: price_fraud
+    severity: block
+    law: 《明码标价和禁止价格欺诈规定》
+    message: {zh: 最低价, en: lowest price}
+    terms: [全网最低, 最低价]
+    examples: {match: [全网最低, 最低价], no_match: [最低温度, 全网]}
+  - id: o.wechat
+    category: platform_diversion
+    severity: block
+    law: 平台规则
+    message: {zh: 导流, en: diversion}
+    terms: [加微信]
+    examples: {match: [加微信, 加 微信], no_match: [微信, 加油]}
+  - id: o.wechat_mention
+    category: platform_diversion
+    severity: warn
+    law: 平台规则
+    message: {zh: 提及微信, en: mentions WeChat}
+    terms: [微信]
+    examples: {match: [微信, 微 信], no_match: [微博, 信用]}
+  - id: o.wechat_info
+    category: platform_diversion
+    severity: info
+    law: 平台规则
+    message: {zh: 信息, en: info}
+    terms: [信]
+    examples: {match: [信, 来信], no_match: [微, 加]}
+  - id: o.price_warn
+    category: price_fraud
+    severity: warn
+    law: 价格
+    message: {zh: 价格用语, en: price wording}
+    terms: [价]
+    examples: {match: [价, 原价], no_match: [介, 份]}
+"""
+
+
+@pytest.fixture(scope="module")
+def overlap_checker(tmp_path_factory: pytest.TempPathFactory) -> Checker:
+    path = tmp_path_factory.mktemp("packs") / "overlap.yaml"
+    path.write_text(OVERLAP_PACK, encoding="utf-8")
+    return Checker(rules=load_rules(paths=[path], builtin=False))
+
+
+def spans(result: CheckResult) -> list[tuple[str, str, int, int, str]]:
+    return [(f.field, f.rule, f.start, f.end, f.text) for f in result.findings]
+
+
+def test_overlapping_hits_of_one_rule_merge(overlap_checker: Checker) -> None:
+    text = "今天全网最低价！"
+    result = overlap_checker.check(text)
+    lowest = [f for f in result.findings if f.rule == "o.lowest"]
+    assert [(f.start, f.end, f.text) for f in lowest] == [(2, 7, "全网最低价")]
+    assert lowest[0].text == text[lowest[0].start : lowest[0].end]
+    # Separate occurrences stay separate findings.
+    apart = overlap_checker.check("全网最低，还是最低价")
+    assert [(f.start, f.end) for f in apart.findings if f.rule == "o.lowest"] == [(0, 4), (7, 10)]
+
+
+def test_warn_inside_a_block_of_its_category_is_dropped(overlap_checker: Checker) -> None:
+    result = overlap_checker.check("加微信领取")
+    assert spans(result) == [("text", "o.wechat", 0, 3, "加微信")]
+    # The price warn on 价 is inside the block 最低价: dropped; elsewhere it stays.
+    assert spans(overlap_checker.check("最低价，原价")) == [
+        ("text", "o.lowest", 0, 3, "最低价"),
+        ("text", "o.price_warn", 5, 6, "价"),
+    ]
+    # A mention apart from the block stays, and findings stay sorted by start.
+    assert spans(overlap_checker.check("微信好友 加微信，来信")) == [
+        ("text", "o.wechat_mention", 0, 2, "微信"),
+        ("text", "o.wechat", 5, 8, "加微信"),
+        ("text", "o.wechat_info", 10, 11, "信"),
+    ]
+    # A warn outranks an info of its category on the same place.
+    assert spans(overlap_checker.check("微信")) == [("text", "o.wechat_mention", 0, 2, "微信")]
+
+
+def test_outranking_stays_within_field_and_category(overlap_checker: Checker) -> None:
+    result = overlap_checker.check({"title": "加微信", "body": ["微信", "最低价加微信"]})
+    assert spans(result) == [
+        ("title", "o.wechat", 0, 3, "加微信"),
+        ("body[0]", "o.wechat_mention", 0, 2, "微信"),
+        ("body[1]", "o.lowest", 0, 3, "最低价"),
+        ("body[1]", "o.wechat", 3, 6, "加微信"),
+    ]
+
+
+def test_builtin_wechat_block_hides_the_mention() -> None:
+    result = check("加微信详聊")
+    assert [f.category for f in result.findings] == ["platform_diversion"]
+    assert result.findings[0].severity == "block"

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import ahocorasick
 
 from copygen.compliance import anchors, rules_cache
-from copygen.compliance.findings import CheckResult, Finding
+from copygen.compliance.findings import SEVERITY_RANK, CheckResult, Finding
 from copygen.compliance.normalize import Normalized, has_cjk, normalize
 from copygen.compliance.pii import DETECTOR_KINDS, find_pii
 from copygen.compliance.rules import CODE_DETECTORS, Rule, RuleSet, load_rules
@@ -316,6 +316,24 @@ class Checker:
         product: Any = None,
     ) -> CheckResult:
         """Check a text (field ``text``) or a mapping of fields (lists item by item)."""
+        return self._check(
+            text_or_fields, lang=lang, category=category, platform=platform, product=product
+        )
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _check(
+        self,
+        text_or_fields: str | Fields,
+        *,
+        lang: str | None = None,
+        category: str | None = None,
+        platform: str | None = None,
+        product: Any = None,
+        keep_outranked: bool = False,
+    ) -> CheckResult:
+        """``check``; ``keep_outranked`` keeps the warns that a block of the same category
+        overlaps (rule examples test each rule on its own)."""
         items = _field_items(text_or_fields)
         if category is None and product is not None:
             category = _product_category(product)
@@ -328,10 +346,10 @@ class Checker:
             self._code_checks(text_or_fields, items, applicable, locale, lang, platform, product)
         )
         order = {name: position for position, (name, _) in enumerate(items)}
+        if not keep_outranked:
+            findings = _drop_outranked(findings)
         findings.sort(key=lambda f: (order.get(f.field, len(order)), f.start, f.end, f.rule))
         return CheckResult.from_findings(findings)
-
-    # -- internals ----------------------------------------------------------------------
 
     def _locale(self, lang: str | None, items: Sequence[tuple[str, str]]) -> str:
         if self.locale:
@@ -423,15 +441,18 @@ class Checker:
         for hit in hits:
             start, end = (hit.start, hit.end) if hit.original else norm.span(hit.start, hit.end)
             spans.append((start, end, hit.rule))
-        # One finding per rule and place: drop hits inside another hit of the same rule.
-        spans.sort(key=lambda s: (s[0], -s[1], s[2]))
-        out: list[Finding] = []
-        kept: dict[int, list[tuple[int, int]]] = {}
+        # One finding per rule and place: hits of one rule that overlap (全网最低 and
+        # 最低价 in 全网最低价) become one finding spanning both.
+        spans.sort(key=lambda s: (s[2], s[0], -s[1]))
+        merged: list[tuple[int, int, int]] = []
         for start, end, index in spans:
-            previous = kept.setdefault(index, [])
-            if any(s <= start and end <= e for s, e in previous):
-                continue
-            previous.append((start, end))
+            if merged and merged[-1][2] == index and start < merged[-1][1]:
+                last_start, last_end, _ = merged[-1]
+                merged[-1] = (last_start, max(last_end, end), index)
+            else:
+                merged.append((start, end, index))
+        out: list[Finding] = []
+        for start, end, index in merged:
             rule = self._compiled.rules[index]
             out.append(
                 Finding(
@@ -549,6 +570,30 @@ class Checker:
             law=rule.law,
             suggestion=rule.suggestion_for(locale),
         )
+
+
+def _drop_outranked(findings: list[Finding]) -> list[Finding]:
+    """Drop a warn/info finding overlapped, in the same field, by a more severe finding
+    of the same category (加微信 is a block; the 微信 mention inside it adds nothing)."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault((finding.field, finding.category), []).append(finding)
+    dropped: set[int] = set()
+    for group in groups.values():
+        if len({f.severity for f in group}) < 2:
+            continue
+        for finding in group:
+            rank = SEVERITY_RANK[finding.severity]
+            if any(
+                SEVERITY_RANK[other.severity] > rank
+                and other.start < finding.end
+                and finding.start < other.end
+                for other in group
+            ):
+                dropped.add(id(finding))
+    if not dropped:
+        return findings
+    return [f for f in findings if id(f) not in dropped]
 
 
 def _scope_lang(lang: str | None) -> str | None:

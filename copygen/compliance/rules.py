@@ -105,7 +105,7 @@ CODE_DETECTORS: tuple[str, ...] = (
     "format_items",
 )
 # Bump when the code-defined rules or matching semantics change: it is part of the hash.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 
 
 @dataclass(frozen=True)
