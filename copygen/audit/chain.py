@@ -41,6 +41,27 @@ def canonical_json(obj: Mapping[str, Any]) -> str:
     )
 
 
+def sealed_line(record: Mapping[str, Any]) -> tuple[str, str]:
+    """``(hash, canonical JSON line without newline)`` of an event that has no ``hash`` yet.
+
+    Serialises once: the keys sorting before ``hash`` and those after it are
+    encoded separately and joined, which is byte for byte ``canonical_json`` of the
+    whole event without ``hash`` (what :func:`event_hash` hashes) and, with the hash
+    spliced in between, of the event with it (what is written and verified).
+    """
+    if "hash" in record:
+        raise ValueError("the event already has a hash")
+    low = canonical_json({k: v for k, v in record.items() if k < "hash"})
+    high = canonical_json({k: v for k, v in record.items() if k > "hash"})
+    # Both are "{...}": join their insides with "," (an empty one is left out).
+    low_in, high_in = low[1:-1], high[1:-1]
+    body = "{" + ",".join(part for part in (low_in, high_in) if part) + "}"
+    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    field = f'"hash":"{digest}"'
+    line = "{" + ",".join(part for part in (low_in, field, high_in) if part) + "}"
+    return digest, line
+
+
 def event_hash(event: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of the event's canonical JSON without its ``hash`` key."""
     body = {k: v for k, v in event.items() if k != "hash"}

@@ -38,9 +38,9 @@ from copygen.audit.chain import (
     EVENTS,
     FORMAT_VERSION,
     GENESIS,
-    canonical_json,
     event_hash,
     plain,
+    sealed_line,
 )
 from copygen.audit.scrub import Scrubber, env_secrets
 from copygen.errors import AuditError, AuditLockedError, CopygenError
@@ -368,8 +368,9 @@ class AuditLog:
                 **payload,
                 "prev": self._head,
             }
-            record["hash"] = event_hash(record)
-            line = (canonical_json(record) + "\n").encode("utf-8")
+            # One serialisation for both the hash and the line (see sealed_line).
+            record["hash"], text = sealed_line(record)
+            line = (text + "\n").encode("utf-8")
             try:
                 _write_all(self._fd, line)
                 self._unsynced += 1

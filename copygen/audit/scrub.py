@@ -17,6 +17,7 @@ Three layers, applied to every event's data before it is serialised:
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -55,13 +56,28 @@ _VALUE_PATTERNS = (
     (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}", re.IGNORECASE), r"\1 " + REDACTED),
     (re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), "sk-" + REDACTED),
 )
+# Cheap tests that a text may hold a match of the pattern of the same index in
+# _VALUE_PATTERNS (each is implied by a match, so skipping on a miss changes
+# nothing). The first spells out every character that IGNORECASE matching of
+# "bearer"/"basic" accepts: besides ASCII case, the long s (U+017F) for s, and the
+# dotted capital I (U+0130) and dotless i (U+0131) for i; a test checks this list
+# against the regex engine.
+_VALUE_GATES: tuple[Callable[[str], bool], ...] = (
+    lambda text: _BEARER_GATE.search(text) is not None,
+    lambda text: "sk-" in text,
+)
+_BEARER_GATE = re.compile("[Bb](?:[Ee][Aa][Rr][Ee][Rr]|[Aa][Ss\u017f][Ii\u0130\u0131][Cc])\\s")
 _MIN_SECRET_LEN = 8  # shorter values would redact ordinary words
+# Masked prompts remembered by text: the system prompt and retried prompts recur.
+_MASK_MEMO_SIZE = 64
 
 
+@functools.lru_cache(maxsize=4096)  # event keys recur on every event
 def _norm(key: str) -> str:
     return key.strip().lower().replace("-", "_").replace(" ", "_")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     name = _norm(key)
     # *_tokens (prompt_tokens, max_tokens) are counts, not credentials: only the
@@ -99,6 +115,7 @@ class Scrubber:
         # Longest first, so a secret that contains another is replaced whole.
         self._secrets = sorted(values, key=len, reverse=True)
         self._mask = mask
+        self._mask_memo: dict[str, str] = {}
 
     def __call__(self, data: Mapping[str, Any]) -> dict[str, Any]:
         result = self._mapping(data, headers=False)
@@ -143,17 +160,26 @@ class Scrubber:
 
     def mask(self, text: str) -> str:
         """Personal data masked (phones, e-mails, ID and bank card numbers)."""
+        memo = self._mask_memo
+        masked = memo.get(text)
+        if masked is not None:
+            return masked
         mask = self._mask
         if mask is None:
             from copygen.compliance.pii import mask_pii
 
             mask = self._mask = mask_pii
-        return mask(text)
+        masked = mask(text)
+        if len(memo) >= _MASK_MEMO_SIZE:
+            memo.clear()  # simple and safe with appends from several threads
+        memo[text] = masked
+        return masked
 
     def text(self, value: str) -> str:
         for secret in self._secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)
-        for pattern, replacement in _VALUE_PATTERNS:
-            value = pattern.sub(replacement, value)
+        for gate, (pattern, replacement) in zip(_VALUE_GATES, _VALUE_PATTERNS, strict=True):
+            if gate(value):
+                value = pattern.sub(replacement, value)
         return value
