@@ -62,11 +62,11 @@ _VALUE_PATTERNS = (
 # "bearer"/"basic" accepts: besides ASCII case, the long s (U+017F) for s, and the
 # dotted capital I (U+0130) and dotless i (U+0131) for i; a test checks this list
 # against the regex engine.
+_BEARER_GATE = re.compile("[Bb](?:[Ee][Aa][Rr][Ee][Rr]|[Aa][Ss\u017f][Ii\u0130\u0131][Cc])\\s")
 _VALUE_GATES: tuple[Callable[[str], bool], ...] = (
     lambda text: _BEARER_GATE.search(text) is not None,
     lambda text: "sk-" in text,
 )
-_BEARER_GATE = re.compile("[Bb](?:[Ee][Aa][Rr][Ee][Rr]|[Aa][Ss\u017f][Ii\u0130\u0131][Cc])\\s")
 _MIN_SECRET_LEN = 8  # shorter values would redact ordinary words
 # Masked prompts remembered by text: the system prompt and retried prompts recur.
 _MASK_MEMO_SIZE = 64
