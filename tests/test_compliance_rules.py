@@ -173,3 +173,91 @@ def test_personal_data_pack_and_code_rules_load() -> None:
     ruleset = load_rules(paths=[data_dir("rules") / "personal_data.yaml"], builtin=False)
     assert ruleset.get("pii.mobile_phone") is not None
     assert ruleset.get("facts.price_mismatch") is not None
+
+
+SPECIAL_USE_PACK = """\
+pack: t.special
+rules:
+  - id: t.whitening
+    category: cosmetics_claim
+    severity: warn
+    law: 《化妆品监督管理条例》第十六条
+    message: {zh: 美白属特殊用途化妆品功效, en: whitening is a special-use claim}
+    terms: [美白, 祛斑]
+    unless_product: [国妆特字, 国妆特进字, 特证]
+    examples:
+      match:
+        - 美白精华
+        - {text: 美白精华, product: {attributes: "备案号:国妆网备字2021000"}}
+      no_match:
+        - 白色包装
+        - {text: 美白精华, category: beauty, product: {attributes: "批准文号:国妆特字G20200001"}}
+  - id: t.health
+    category: medical_claim
+    severity: warn
+    law: 《广告法》第十八条
+    message: {zh: 保健功能宣称, en: health-function claim}
+    terms: [增强免疫力]
+    unless_product: [国食健字, 国食健注, 蓝帽子]
+    examples:
+      match: [增强免疫力, 帮助增强免疫力]
+      no_match:
+        - 免疫
+        - {text: 增强免疫力, product: {title: 蛋白粉, selling_points: "蓝帽子认证|国食健注G2019"}}
+  - id: t.cure
+    category: medical_claim
+    severity: block
+    law: 《广告法》第十七条
+    message: {zh: 治疗宣称, en: cure claim}
+    terms: [治愈]
+    examples:
+      match: [治愈湿疹, 彻底治愈]
+      no_match: [治疗仪器, 愈合]
+"""
+
+
+def test_unless_product_clears_warns_when_the_product_states_it(tmp_path: Path) -> None:
+    from copygen import Checker
+    from copygen.compliance.selftest import run_examples
+    from copygen.product import Product
+
+    ruleset = load_rules(paths=[write(tmp_path, SPECIAL_USE_PACK)], builtin=False)
+    rule = ruleset.get("t.whitening")
+    assert rule is not None and rule.unless_product == ("国妆特字", "国妆特进字", "特证")
+    assert rule.to_dict()["unless_product"] == ["国妆特字", "国妆特进字", "特证"]
+    assert rule.to_dict()["examples"]["no_match"][1]["product"] == {
+        "attributes": "批准文号:国妆特字G20200001"
+    }
+    assert run_examples(ruleset).ok
+    checker = Checker(rules=ruleset)
+    text = "美白祛斑，增强免疫力，治愈痘痘"
+
+    def rules_of(product: object) -> list[str]:
+        return [f.rule for f in checker.check(text, product=product).findings]
+
+    assert rules_of(None) == ["t.whitening", "t.whitening", "t.health", "t.cure"]
+    special = {"title": "焕白精华", "attributes": {"注册证号": "国妆特字 G2020 0001"}}
+    assert rules_of(special) == ["t.health", "t.cure"]  # the block always stays
+    assert rules_of({"title": "精华", "selling_points": "特证美白|温和"}) == ["t.health", "t.cure"]
+    health = Product(
+        sku="P1",
+        title="维生素C片",
+        attributes={"批准文号": "国食健注G20190001"},
+        selling_points=("蓝帽子",),
+    )
+    assert rules_of(health) == ["t.whitening", "t.whitening", "t.cure"]
+    # A registration mentioned only in the copy clears nothing.
+    assert [f.rule for f in checker.check(text + "，国妆特字").findings] == rules_of(None)
+
+
+def test_unless_product_is_only_for_warn_and_info(tmp_path: Path) -> None:
+    body = pack(GOOD_RULE.replace("    terms:", "    unless_product: [国妆特字]\n    terms:"))
+    err = error_of(tmp_path, body)
+    assert "t.one" in str(err) and "unless_product" in str(err) and err.row == 8
+    err = error_of(
+        tmp_path, body.replace("severity: block", "severity: warn").replace("[国妆特字]", "['  ']")
+    )
+    assert "unless_product" in str(err)
+    bad_example = SPECIAL_USE_PACK.replace("product: {title: 蛋白粉", "product: {colour: 蛋白粉")
+    err = error_of(tmp_path, bad_example)
+    assert "t.health" in str(err) and "colour" in str(err)

@@ -49,6 +49,8 @@ class _Compiled:
     patterns: list[tuple[int, str]]
     always: list[int]  # pattern indexes without an anchor: they always run
     detectors: dict[str, list[int]]  # detector name -> rule indexes
+    # rule index -> normalised ``unless_product`` entries, for the rules that have them
+    gated: dict[int, tuple[str, ...]] = field(default_factory=dict)
     scope_cache: dict[tuple[str | None, str | None, str | None], frozenset[int]] = field(
         default_factory=dict
     )
@@ -134,7 +136,10 @@ def _compile(ruleset: RuleSet, allow_terms: Sequence[str]) -> _Compiled:
     patterns: list[tuple[int, str]] = []
     always: list[int] = []
     detectors: dict[str, list[int]] = {}
+    gated: dict[int, tuple[str, ...]] = {}
     for index, rule in enumerate(ruleset.rules):
+        if rule.unless_product:
+            gated[index] = tuple(normalize(t).text for t in rule.unless_product)
         for term in rule.terms:
             add(term, _TERM, index)
         for text in rule.unless:
@@ -158,7 +163,7 @@ def _compile(ruleset: RuleSet, allow_terms: Sequence[str]) -> _Compiled:
         for key, entries in keys.items():
             automaton.add_word(key, (len(key), tuple(entries)))
         automaton.make_automaton()
-    return _Compiled(ruleset.rules, automaton, patterns, always, detectors)
+    return _Compiled(ruleset.rules, automaton, patterns, always, detectors, gated=gated)
 
 
 # --- word boundaries -------------------------------------------------------------------
@@ -322,6 +327,17 @@ class Checker:
 
     # -- internals ----------------------------------------------------------------------
 
+    def _cleared_by_product(self, applicable: frozenset[int], product: Any) -> frozenset[int]:
+        """Rules whose ``unless_product`` entry the product data states (a special-use
+        cosmetics registration 国妆特字 clears the whitening warn)."""
+        gated = [(i, entries) for i, entries in self._compiled.gated.items() if i in applicable]
+        if not gated:
+            return frozenset()
+        from copygen.compliance.facts import product_texts
+
+        facts = normalize("\n".join(product_texts(product))).text
+        return frozenset(i for i, entries in gated if any(e in facts for e in entries))
+
     def _check(
         self,
         text_or_fields: str | Fields,
@@ -339,6 +355,8 @@ class Checker:
             category = _product_category(product)
         locale = self._locale(lang, items)
         applicable = self._compiled.applicable(category, platform, _scope_lang(lang))
+        if product is not None and self._compiled.gated:
+            applicable = applicable - self._cleared_by_product(applicable, product)
         findings: list[Finding] = []
         for name, text in items:
             findings.extend(self._check_text(name, text, applicable, locale))

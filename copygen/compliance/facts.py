@@ -256,6 +256,11 @@ def _product_parts(product: Any) -> tuple[list[str], Decimal | None, Decimal | N
     )
 
 
+def product_texts(product: Any) -> list[str]:
+    """The product's fact texts: title, brand, selling points, ``key:value`` attributes."""
+    return _product_parts(product)[0]
+
+
 def product_facts(product: Any) -> _Facts:
     texts, price, promo = _product_parts(product)
     specs: list[Quantity] = []

@@ -18,6 +18,8 @@ Rules are data. A pack is a YAML file::
         boundary: word                  # auto (default) | word | none
         unless: [最好在, 最佳食用期]       # literal exceptions: a hit inside one is dropped
         unless_patterns: ['最好(在|是)']  # regex exceptions, same meaning
+        unless_product: [国妆特字, 特证]  # warn/info only: dropped when the product's
+                                        # title/selling points/attributes say one
         scope: {categories: [beauty], platforms: [livestream], langs: [zh]}
         examples:
           match: ["这是最好的面霜", {text: "...", category: beauty, platform: social, lang: zh}]
@@ -73,12 +75,17 @@ RULE_KEYS = frozenset(
         "boundary",
         "unless",
         "unless_patterns",
+        "unless_product",
         "scope",
         "examples",
     }
 )
 SCOPE_KEYS = frozenset({"categories", "platforms", "langs"})
-EXAMPLE_KEYS = frozenset({"text", "category", "platform", "lang"})
+EXAMPLE_KEYS = frozenset({"text", "category", "platform", "lang", "product"})
+# Product columns an example may give (``copygen check --product`` reads the same).
+PRODUCT_COLUMNS = frozenset(
+    {"sku", "title", "brand", "category", "attributes", "selling_points", "price", "promo_price"}
+)
 BOUNDARIES: tuple[str, ...] = ("auto", "word", "none")
 LOCALES: tuple[str, ...] = ("zh", "en")
 MIN_EXAMPLES = 2
@@ -147,6 +154,8 @@ class Example:
     platform: str | None = None
     lang: str | None = None
     line: int | None = None
+    # product columns the example is checked with ((column, value), ...)
+    product: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,6 +172,7 @@ class Rule:
     boundary: str = "auto"
     unless: tuple[str, ...] = ()
     unless_patterns: tuple[str, ...] = ()
+    unless_product: tuple[str, ...] = ()
     scope: Scope = field(default_factory=Scope)
     match_examples: tuple[Example, ...] = ()
     no_match_examples: tuple[Example, ...] = ()
@@ -191,6 +201,7 @@ class Rule:
             "boundary": self.boundary,
             "unless": list(self.unless),
             "unless_patterns": list(self.unless_patterns),
+            "unless_product": list(self.unless_product),
             "scope": self.scope.to_dict(),
             "examples": {
                 "match": [_example_dict(e) for e in self.match_examples],
@@ -201,8 +212,8 @@ class Rule:
         }
 
 
-def _example_dict(example: Example) -> str | dict[str, str]:
-    extra = {
+def _example_dict(example: Example) -> str | dict[str, Any]:
+    extra: dict[str, Any] = {
         k: v
         for k, v in (
             ("category", example.category),
@@ -211,6 +222,8 @@ def _example_dict(example: Example) -> str | dict[str, str]:
         )
         if v is not None
     }
+    if example.product:
+        extra["product"] = dict(example.product)
     return {"text": example.text, **extra} if extra else example.text
 
 
@@ -497,8 +510,18 @@ def _example(ctx: _Ctx, node: yaml.Node, kind: str) -> Example:
         platform = _choice(ctx, parts["platform"], "example platform", PLATFORM_NAMES)
     if "lang" in parts:
         lang = _scalar_str(ctx, parts["lang"], "example lang").strip()
+    product: list[tuple[str, str]] = []
+    if "product" in parts:
+        columns = _mapping(ctx, parts["product"], "example product", PRODUCT_COLUMNS)
+        for column, value_node in columns.items():
+            product.append((column, _scalar_str(ctx, value_node, f"example product.{column}")))
     return Example(
-        _scalar_str(ctx, parts["text"], "example text"), category, platform, lang, line=line
+        _scalar_str(ctx, parts["text"], "example text"),
+        category,
+        platform,
+        lang,
+        line=line,
+        product=tuple(product),
     )
 
 
@@ -554,6 +577,19 @@ def _rule(ctx: _Ctx, node: yaml.Node, pack: str, default_scope: Scope) -> Rule:
         for value, item in _str_list(ctx, parts["unless_patterns"], "unless_patterns"):
             _compile(ctx, value, item, "unless pattern")
             unless_patterns.append(value)
+    unless_product: list[str] = []
+    if "unless_product" in parts:
+        for value, item in _str_list(ctx, parts["unless_product"], "unless_product"):
+            if not normalize(value).text:
+                raise ctx.error(
+                    item, f"unless_product entry {value!r} is empty after normalisation"
+                )
+            unless_product.append(value)
+        if severity == "block":
+            # Product data may soften a claim to nothing, never unblock a banned one.
+            raise ctx.error(
+                parts["unless_product"], "unless_product is only for warn and info rules"
+            )
     scope = _scope(ctx, parts["scope"]) if "scope" in parts else default_scope
     match, no_match = _examples(ctx, parts["examples"])
     return Rule(
@@ -569,6 +605,7 @@ def _rule(ctx: _Ctx, node: yaml.Node, pack: str, default_scope: Scope) -> Rule:
         boundary=boundary,
         unless=tuple(unless),
         unless_patterns=tuple(unless_patterns),
+        unless_product=tuple(unless_product),
         scope=scope,
         match_examples=match,
         no_match_examples=no_match,

@@ -82,6 +82,7 @@ def _run_one(checker: object, rule: Rule, kind: str, example: Example) -> Exampl
         lang=example.lang,
         category=example.category,
         platform=example.platform,
+        product=dict(example.product) if example.product else None,
         keep_outranked=True,
     )
     flagged = tuple(f.text for f in result.findings if f.rule == rule.id)
