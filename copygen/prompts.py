@@ -132,6 +132,12 @@ class _Compiled:
 class _Cache:
     compiled: dict[str, _Compiled] = field(default_factory=dict)
     guidance: dict[tuple[str, str, str], list[dict[str, str]]] = field(default_factory=dict)
+    # Read-only views that depend only on (platform, lang) or on the guidance key:
+    # built once, shared by every render. They are immutable all the way down
+    # (MappingProxyType, tuples, str, numbers), so no render can change what
+    # another one sees; a mutable container around them is made fresh per render.
+    views: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    guidance_views: dict[tuple[str, str, str], tuple[Any, ...]] = field(default_factory=dict)
 
 
 def _kind(name: str) -> str:
@@ -209,7 +215,11 @@ def product_block(product: Product) -> str:
     ``</`` inside values is written ``<\\/`` (the same JSON string), so no value
     can close the block early.
     """
-    text = json.dumps(product_data(product), ensure_ascii=False, indent=2)
+    return _product_block_of(product_data(product))
+
+
+def _product_block_of(data: Mapping[str, Any]) -> str:
+    text = json.dumps(data, ensure_ascii=False, indent=2)
     text = text.replace("</", "<\\/")
     return f"{PRODUCT_OPEN}\n{text}\n{PRODUCT_CLOSE}"
 
@@ -471,32 +481,51 @@ class PromptBuilder:
         """Every variable a template can use (see templates/README.md)."""
         spec = _platform(platform)
         lang = normalise_lang(lang)
-        voice = self.settings.brand_voice
-        label = self.settings.label_for(spec.name)
-        template_lang = "zh" if lang.startswith("zh") else "en"
+        shared = self._shared_views(spec, lang)
+        product_plain = product_data(product)
         return {
             "product": _readonly(product_data_full(product)),
-            "product_block": product_block(product),
-            "product_json": json.dumps(product_data(product), ensure_ascii=False),
-            "platform": _readonly(_spec_context(spec, lang)),
-            "example_json": json.dumps(example_fields(spec, lang), ensure_ascii=False, indent=2),
+            "product_block": _product_block_of(product_plain),
+            "product_json": json.dumps(product_plain, ensure_ascii=False),
+            "platform": shared["platform"],
+            "example_json": shared["example_json"],
             "lang": lang,
-            "lang_name": language_name(lang),
-            "template_lang": template_lang,
-            "other_language": not lang.startswith(template_lang),
+            "lang_name": shared["lang_name"],
+            "template_lang": shared["template_lang"],
+            "other_language": shared["other_language"],
             "variant": variant,
             "variants": max(self.settings.variants, variant),
             "audience": product.audience,
             # Shifts the angle by audience (千人千面): two audiences get different
             # angles for the same variant; stable across runs, unlike hash().
             "audience_seed": zlib.crc32(product.audience.encode("utf-8")) % 997,
+            "brand_voice": shared["brand_voice"],
+            "guidance": list(
+                self._guidance_views(category=product.category, platform=spec.name, lang=lang)
+            ),
+            "aigc_label": shared["aigc_label"],
+            "row": product.row,
+            "source": product.source,
+        }
+
+    def _shared_views(self, spec: PlatformSpec, lang: str) -> dict[str, Any]:
+        """The context values that depend only on the platform and language."""
+        key = (spec.name, lang)
+        cached = self._cache.views.get(key)
+        if cached is not None:
+            return cached
+        voice = self.settings.brand_voice
+        label = self.settings.label_for(spec.name)
+        template_lang = "zh" if lang.startswith("zh") else "en"
+        views: dict[str, Any] = {
+            "platform": _readonly(_spec_context(spec, lang)),
+            "example_json": json.dumps(example_fields(spec, lang), ensure_ascii=False, indent=2),
+            "lang_name": language_name(lang),
+            "template_lang": template_lang,
+            "other_language": not lang.startswith(template_lang),
             "brand_voice": _readonly(
                 {"tone": voice.tone, "use": list(voice.use), "avoid": list(voice.avoid)}
             ),
-            "guidance": [
-                _readonly(g)
-                for g in self.guidance(category=product.category, platform=spec.name, lang=lang)
-            ],
             "aigc_label": _readonly(
                 {
                     "enabled": label.enabled,
@@ -504,9 +533,17 @@ class PromptBuilder:
                     "text": label.text(lang),
                 }
             ),
-            "row": product.row,
-            "source": product.source,
         }
+        self._cache.views[key] = views
+        return views
+
+    def _guidance_views(self, *, category: str, platform: str, lang: str) -> tuple[Any, ...]:
+        key = (category, platform, lang)
+        cached = self._cache.guidance_views.get(key)
+        if cached is None:
+            items = self.guidance(category=category, platform=platform, lang=lang)
+            cached = self._cache.guidance_views[key] = tuple(_readonly(g) for g in items)
+        return cached
 
     # --- rendering ----------------------------------------------------------------------
 
