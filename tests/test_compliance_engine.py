@@ -400,3 +400,50 @@ def test_builtin_wechat_block_hides_the_mention() -> None:
     result = check("加微信详聊")
     assert [f.category for f in result.findings] == ["platform_diversion"]
     assert result.findings[0].severity == "block"
+
+
+ASTRAL_PACK = r"""
+pack: test.astral
+rules:
+  - id: a.pill
+    category: medical_claim
+    severity: block
+    law: 《广告法》第十七条
+    message: {zh: 药效, en: drug effect}
+    terms: [💊治病, 最好, 𠀀字]
+    examples: {match: [💊治病, 最好], no_match: [治病, 💊]}
+"""
+
+
+@pytest.fixture(scope="module")
+def astral_checker(tmp_path_factory: pytest.TempPathFactory) -> Checker:
+    path = tmp_path_factory.mktemp("packs") / "astral.yaml"
+    path.write_text(ASTRAL_PACK, encoding="utf-8")
+    return Checker(rules=load_rules(paths=[path], builtin=False))
+
+
+def test_characters_outside_the_bmp_keep_offsets(astral_checker: Checker) -> None:
+    # The automaton scans UTF-16 code units: astral characters take two of them.
+    text = "😀𠀀最好，💊治病😀𠀀字"
+    result = astral_checker.check(text)
+    assert [(f.start, f.end, f.text) for f in result.findings] == [
+        (2, 4, "最好"),
+        (5, 8, "💊治病"),
+        (9, 11, "𠀀字"),
+    ]
+    assert [f.text for f in astral_checker.check("\ud800最好\udfff💊治病").findings] == [
+        "最好",
+        "💊治病",
+    ]
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(alphabet="最好💊治病𠀀字😀\u4e00\ud800a", max_size=30))
+def test_astral_texts_keep_exact_spans(astral_checker: Checker, text: str) -> None:
+    found = astral_checker.check(text).findings
+    for finding in found:
+        assert finding.text == text[finding.start : finding.end]
+    expected = sum(text.count(term) for term in ("最好", "💊治病", "𠀀字"))
+    assert len(found) == expected
