@@ -93,3 +93,29 @@ def test_builders_with_other_settings_do_not_share() -> None:
     a = quiet.context(_product(), platform="social", lang="zh", variant=1)
     b = warm.context(_product(), platform="social", lang="zh", variant=1)
     assert a["brand_voice"]["tone"] == "克制" and b["brand_voice"]["tone"] == "亲切"
+
+
+def test_fast_attribute_lookup_on_data_matches_the_sandbox() -> None:
+    from types import MappingProxyType
+
+    from jinja2 import StrictUndefined, Undefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from copygen.prompts import _data_sandbox_class
+
+    plain = SandboxedEnvironment(undefined=StrictUndefined)
+    fast = _data_sandbox_class(SandboxedEnvironment)(undefined=StrictUndefined)
+    data = MappingProxyType({"title": "T", "items": "shadowed", "n": 1, "__class__": "x"})
+    names = ["title", "n", "missing", "items", "keys", "get", "__class__", "__init__", "_x"]
+    for name in names:
+        want, got = plain.getattr(data, name), fast.getattr(data, name)
+        if isinstance(want, Undefined):
+            assert isinstance(got, Undefined) and type(got) is type(want)
+            assert got._undefined_name == want._undefined_name
+            assert got._undefined_obj is want._undefined_obj
+        elif callable(want):
+            assert got == want  # bound methods of the same proxy compare equal
+        else:
+            assert got == want
+    # Other objects take the sandbox's own path.
+    assert isinstance(fast.getattr("s", "__class__"), Undefined)
