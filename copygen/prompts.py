@@ -698,7 +698,7 @@ def _data_sandbox_class(base: type[Any]) -> type[Any]:
     and every other object still goes through the sandbox's own checks.
     """
 
-    class DataSandbox(base):  # type: ignore[misc, valid-type]
+    class DataSandbox(base):
         def getattr(self, obj: Any, attribute: str) -> Any:
             if (
                 type(obj) is types.MappingProxyType
