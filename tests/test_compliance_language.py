@@ -243,6 +243,7 @@ def test_few_han_characters_are_chinese_never_korean(text: str) -> None:
         ("スキンケアセット限定版プレゼント", "zh", "ja"),
         ("이 크림은 건조한 피부에 좋습니다", "zh", "ko"),
         ("这款面霜很好用，适合干皮，温和不刺激", "ja", "zh"),
+        ("全新升级配方，深层补水保湿，让肌肤水润一整天", "ko", "zh"),
         ("Cette crème hydrate la peau en profondeur et laisse un fini velouté", "en", "fr"),
         (
             "Diese Creme spendet intensive Feuchtigkeit für trockene Haut und ist ohne Parfum",
@@ -261,6 +262,7 @@ def test_clear_mismatches_are_flagged(text: str, lang: str, found: str) -> None:
     ("text", "lang"),
     [
         ("敏感肌用化粧水", "ja"),  # kanji-only Japanese looks Chinese: too short to say
+        ("敏感肌専用保湿化粧水限定販売中新発売品", "ja"),  # no simplified characters
         ("资生堂アネッサ防晒霜，清爽不油腻", "zh"),  # a katakana brand in Chinese copy
         ("宝宝の早餐，营养又美味", "zh"),  # の borrowed by Chinese copy
         ("#skincare #glowup #ootd", "zh"),

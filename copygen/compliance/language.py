@@ -46,6 +46,13 @@ def _set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
+# Common simplified-only characters (Japanese writes 這/為/対/時/見/… differently):
+# Han text with several of them is Chinese, not kanji-only Japanese.
+_SIMPLIFIED_ONLY = frozenset(
+    "这们个说为发对让买卖时现东车开问过见头业两么乐书产亲从优传儿兴养军农决减创别动华单员园围图场块坏处备够妈实审导层岁师带帮应张强归录总态惯护报"
+    "择换摄摆显晒术标样树桥检欧汇测浓润滤烟热爱环电疗确种积笔级组细织经结绝统给络续维绿编缩网罗职联肤肠肾胀脸获营虑补规视计订认议记论设证评识诉词"
+    "试话该语读请谁调谢货购贴资赶输较辆邮闭闻阅陈顾频额饰馆驾鸭齿适价众关战满灵灾无杀权极欢气汉沟泽码盐离稳简类粮紧脑艺节药蓝虽观觉质费赛趋转轮软轻载边达运还进远连选递遗钟钱铁银销锅错键镜长门间队阳阴际陆险随难页顶项顺须领题颜风飞饭饮马验鱼鸡齐龙团"
+)
 _LATIN_LANGS = _set(
     "en fr de es it pt nl sv da no nb nn fi pl cs sk ro hu tr id ms vi tl ca hr sl et lv lt "
     "af sq sw so cy ga is eu gl"
@@ -302,10 +309,14 @@ def mismatch(text: str, expected: str) -> str | None:
     if script in ("zh", "ja", "ko"):
         if want_script == script:
             return None
-        # Kanji-only Japanese (敏感肌用化粧水) and hanja look like Chinese: only a
-        # longer Han text without any kana/Hangul is called Chinese there.
-        if script == "zh" and want in ("ja", "ko") and counts.han < 10:
-            return None
+        # Kanji-only Japanese (敏感肌用化粧水) looks like Chinese: only a longer Han text
+        # without kana that writes simplified characters is called Chinese there.
+        if script == "zh" and want in ("ja", "ko"):
+            if counts.han < 10:
+                return None
+            simplified = sum(1 for char in text if char in _SIMPLIFIED_ONLY)
+            if want == "ja" and simplified < 2:
+                return None
         return script
     if script == "latin":
         if want_script == "latin":
