@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from copygen.compliance.rules import load_rules
 from copygen.config import BrandVoice, Settings
 from copygen.errors import TemplateError
 from copygen.platforms import PLATFORM_SPECS
 from copygen.product import Product
-from copygen.prompts import PromptBuilder, _readonly, _spec_context, example_fields
+from copygen.prompts import PromptBuilder, _readonly, _spec_context, example_fields, json_indented
 
 
 def _product(**overrides: Any) -> Product:
@@ -119,3 +121,39 @@ def test_fast_attribute_lookup_on_data_matches_the_sandbox() -> None:
             assert got == want
     # Other objects take the sandbox's own path.
     assert isinstance(fast.getattr("s", "__class__"), Undefined)
+
+
+_JSON_SCALARS = (
+    st.text(max_size=12)
+    | st.integers()
+    | st.booleans()
+    | st.none()
+    | st.floats(allow_nan=True, allow_infinity=True)
+)
+_JSON_DATA = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON_DATA)
+def test_json_indented_is_json_dumps(value: Any) -> None:
+    assert json_indented(value) == json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def test_json_indented_falls_back_for_other_data() -> None:
+    from types import MappingProxyType
+
+    assert json_indented({1: "a", "b": [2.5]}) == json.dumps(
+        {1: "a", "b": [2.5]}, ensure_ascii=False, indent=2
+    )
+    with pytest.raises(TypeError):
+        json_indented({"a": MappingProxyType({})})
+    with pytest.raises(TypeError):
+        json_indented({"a": object()})
