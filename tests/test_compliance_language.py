@@ -299,3 +299,20 @@ def test_checker_judges_the_whole_item() -> None:
     found = checker.check(japanese, lang="zh").findings
     assert [(f.rule, f.field) for f in found] == [("language.mismatch", "body")]
     assert "ja" in found[0].message
+
+
+def test_langdetect_loads_only_where_statistics_are_needed() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from copygen.compliance.language import mismatch\n"
+        "assert mismatch('这款面霜很好用，适合干皮', 'en') == 'zh'\n"
+        "assert mismatch('This lightweight cream is great for dry skin and keeps your face "
+        "soft all day', 'en') is None\n"
+        "assert mismatch('Ideal for sensitive skin', 'en') is None\n"
+        "print('langdetect' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -276,14 +276,16 @@ def _latin_mismatch(text: str, counts: _Counts, want: str) -> str | None:
     enough text, with langdetect confident and the function words agreeing."""
     if counts.latin < LATIN_MIN_LETTERS or len(counts.words) < LATIN_MIN_WORDS:
         return None
+    votes = _function_votes(counts.words)
+    wanted = votes.get(want, 0)
+    if wanted and wanted >= max(votes.values()):
+        return None  # no language outvotes the requested one: nothing could be flagged
     guess = _langdetect(text)
     if guess is None:
         return None
     found, probability = guess
     if found == want or probability < MIN_PROBABILITY or found not in _LATIN_LANGS:
         return None
-    votes = _function_votes(counts.words)
-    wanted = votes.get(want, 0)
     if found in votes:
         return found if votes[found] >= 2 and votes[found] > wanted else None
     # A language without a function-word list: trust langdetect only when the text
