@@ -8,12 +8,16 @@ into one automaton. Checking a text is then:
 2. one automaton pass collects term hits, exception spans, allowlist spans and the
    anchors seen;
 3. a regex runs only when one of its anchors was seen (or it has none);
-4. hits of rules out of scope are dropped, then hits failing the word boundary,
-   hits inside an ``unless`` exception, and hits inside an allowlisted name;
-5. spans are mapped back, so ``finding.text == original[start:end]``.
+4. hits of rules out of scope (or cleared by the product's ``unless_product`` data)
+   are dropped, then hits failing the word boundary, hits inside an ``unless``
+   exception, and hits inside an allowlisted name;
+5. spans are mapped back, so ``finding.text == original[start:end]``; overlapping
+   hits of one rule become one finding spanning them.
 
 Detectors implemented in code (personal data, facts, language, format) add their
-findings afterwards.
+findings afterwards. Last, a warn/info finding overlapped in the same field by a
+more severe finding of the same category is dropped (加微信 blocks; the 微信 mention
+inside it adds nothing).
 """
 
 from __future__ import annotations
