@@ -7,7 +7,8 @@ Prints:
 1. the shared labelled texts (``../shared/data/cn_labelled_adcopy_testcases.jsonl``):
    text-level precision/recall (flagged = blocked or review, and blocked only) and
    per-category precision/recall, then every text it gets wrong;
-2. our own realistic cases (``tests/test_rule_quality.py``: ``OWN_CASES``), same table;
+2. our own realistic cases (``tests/test_rule_quality.py``: ``OWN_CASES``) and every saved
+   held-out batch (``tests/data/heldout_*.jsonl``), same table;
 3. AdvertiseGen (``../shared/data/advertisegen_sample.jsonl``, 3,000 human-written
    clothing ads): the blocked and review rates and, per rule, how often it fires with
    up to N sample contexts (``--show N``, default 3);
@@ -149,6 +150,12 @@ def main() -> None:
     own = q.score(checker, q.OWN_CASES)
     print(q.format_score(f"own realistic cases ({len(q.OWN_CASES)} texts)", own))
     _mistakes(q, own)
+    for path in sorted(q.HELDOUT_DIR.glob("heldout_*.jsonl")):
+        cases = q.heldout_cases(path)
+        print()
+        held = q.score(checker, cases)
+        print(q.format_score(f"held-out batch {path.name} ({len(cases)} texts)", held))
+        _mistakes(q, held)
     print()
     _advertisegen(q, checker, args.show)
     if args.reference:

@@ -15,6 +15,12 @@ full tables):
    fresh batch.
 3. ``../shared/data/advertisegen_sample.jsonl`` — 3,000 human-written clothing ads,
    mostly fine: the share the checker blocks must stay low.
+4. ``tests/data/heldout_*.jsonl`` — fresh batches of realistic copy (live-stream lines,
+   小红书 posts, detail pages, English listings), each written in one go *before* the
+   rules were tuned on it, half violating (plain, paraphrased and implied claims) and half
+   compliant but tricky. Each line: ``{text, lang, category, violating, categories}``
+   (``category`` is the product category). Once measured, a batch becomes a regression
+   set; ``HELDOUT_FLOORS`` keeps what the packs reach on it.
 
 A text counts as *flagged* when the packs give it a ``block`` or ``warn`` finding
 (status ``blocked`` or ``review``: a ``warn`` asks a person to look, which is what a
@@ -36,6 +42,7 @@ import pytest
 from copygen.compliance.engine import Checker
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+HELDOUT_DIR = Path(__file__).resolve().parent / "data"
 LABELLED = DATA / "cn_labelled_adcopy_testcases.jsonl"
 ADGEN = DATA / "advertisegen_sample.jsonl"
 
@@ -1661,6 +1668,20 @@ def labelled_cases() -> list[Case]:
     return cases
 
 
+def heldout_cases(path: Path) -> list[Case]:
+    """One saved held-out batch (``tests/data/heldout_*.jsonl``) as cases."""
+    cases: list[Case] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        expected = frozenset(row["categories"])
+        assert bool(expected) == row["violating"], f"{path.name}:{number}: verdict/categories"
+        assert expected <= set(CONTENT_CATEGORIES), f"{path.name}:{number}: {sorted(expected)}"
+        cases.append(Case(row["text"], expected, row.get("lang"), row.get("category")))
+    return cases
+
+
 def advertisegen_texts() -> list[str]:
     return [
         json.loads(line)["summary"]
@@ -1729,6 +1750,49 @@ def test_advertisegen_block_rate(checker: Checker) -> None:
     )
     assert blocked < 0.02
     assert blocked + review < 0.07
+
+
+# Floors on the saved held-out batches: measured values, minus a small margin. Batch 1
+# (304 texts) was written before the paraphrase rounds and then tuned on; batch 2 (175)
+# was written after round 2 and measured untouched first (P 0.91 / R 0.64 — see the rules
+# README section), then tuned on in round 3. Per-category precision sits lower than
+# recall mainly because time-bound effect claims ("两天全消", "a month, no more ...")
+# also raise guarantee_claim, which these batches did not always label.
+HELDOUT_FLOORS: dict[str, dict[str, float]] = {
+    "heldout_fresh.jsonl": {"text": 0.95, "precision": 0.75, "recall": 0.9, "support": 4},
+    "heldout_fresh2.jsonl": {"text": 0.95, "precision": 0.6, "recall": 0.85, "support": 4},
+}
+
+
+@pytest.mark.parametrize("name", sorted(HELDOUT_FLOORS))
+def test_heldout_batches(checker: Checker, name: str) -> None:
+    path = HELDOUT_DIR / name
+    floors = HELDOUT_FLOORS[name]
+    result = score(checker, heldout_cases(path))
+    print("\n" + format_score(f"held-out batch {name}", result))
+    for case, _status, got in result.mistakes:
+        print(f"  mistake: {case.text[:40]!r} expected={sorted(case.expected)} got={sorted(got)}")
+    assert result.text.precision >= floors["text"], f"text precision {result.text.precision:.3f}"
+    assert result.text.recall >= floors["text"], f"text recall {result.text.recall:.3f}"
+    for category, counts in result.per_category.items():
+        if counts.support < floors["support"]:
+            continue
+        assert counts.precision >= floors["precision"], f"{category}: P {counts.precision:.2f}"
+        assert counts.recall >= floors["recall"], f"{category}: R {counts.recall:.2f}"
+
+
+def test_heldout_batches_are_balanced() -> None:
+    names = sorted(p.name for p in HELDOUT_DIR.glob("heldout_*.jsonl"))
+    assert names == sorted(HELDOUT_FLOORS), "a saved batch has no floors (or floors no batch)"
+    for name in names:
+        cases = heldout_cases(HELDOUT_DIR / name)
+        covered = {category for case in cases for category in case.expected}
+        assert covered == set(CONTENT_CATEGORIES), (
+            f"{name}: {sorted(set(CONTENT_CATEGORIES) - covered)}"
+        )
+        compliant = sum(1 for case in cases if not case.expected)
+        assert len(cases) // 3 <= compliant <= 2 * len(cases) // 3, name
+        assert {case.lang for case in cases} == {"zh", "en"}, name
 
 
 # Evasions the engine normalises: each must still hit a rule of the given category.
