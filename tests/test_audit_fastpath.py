@@ -30,7 +30,7 @@ _VALUES = st.recursive(
 def test_sealed_line_is_the_canonical_json_with_its_hash(record: dict[str, Any]) -> None:
     digest, line = sealed_line(record)
     assert digest == event_hash(record)
-    assert line == canonical_json({**record, "hash": digest})
+    assert line == (canonical_json({**record, "hash": digest}) + "\n").encode("utf-8")
 
 
 def test_sealed_line_refuses_an_event_with_a_hash() -> None:

@@ -41,25 +41,25 @@ def canonical_json(obj: Mapping[str, Any]) -> str:
     )
 
 
-def sealed_line(record: Mapping[str, Any]) -> tuple[str, str]:
-    """``(hash, canonical JSON line without newline)`` of an event that has no ``hash`` yet.
+def sealed_line(record: Mapping[str, Any]) -> tuple[str, bytes]:
+    """``(hash, UTF-8 line with newline)`` of an event that has no ``hash`` yet.
 
-    Serialises once: the keys sorting before ``hash`` and those after it are
-    encoded separately and joined, which is byte for byte ``canonical_json`` of the
-    whole event without ``hash`` (what :func:`event_hash` hashes) and, with the hash
-    spliced in between, of the event with it (what is written and verified).
+    Serialises and encodes once: the keys sorting before ``hash`` and those after
+    it are encoded separately; their joined insides are byte for byte
+    ``canonical_json`` of the event without ``hash`` (what :func:`event_hash`
+    hashes) and, with the hash spliced in between, of the event with it (what is
+    written, and what ``verify`` recomputes).
     """
     if "hash" in record:
         raise ValueError("the event already has a hash")
     low = canonical_json({k: v for k, v in record.items() if k < "hash"})
     high = canonical_json({k: v for k, v in record.items() if k > "hash"})
-    # Both are "{...}": join their insides with "," (an empty one is left out).
-    low_in, high_in = low[1:-1], high[1:-1]
-    body = "{" + ",".join(part for part in (low_in, high_in) if part) + "}"
-    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
-    field = f'"hash":"{digest}"'
-    line = "{" + ",".join(part for part in (low_in, field, high_in) if part) + "}"
-    return digest, line
+    # Both are "{...}": their insides, joined with "," (an empty one left out).
+    parts = [part[1:-1].encode("utf-8") for part in (low, high) if part != "{}"]
+    digest = hashlib.sha256(b"{" + b",".join(parts) + b"}").hexdigest()
+    field = b'"hash":"' + digest.encode("ascii") + b'"'
+    ordered = [*parts[:1], field, *parts[1:]] if low != "{}" else [field, *parts]
+    return digest, b"{" + b",".join(ordered) + b"}\n"
 
 
 def event_hash(event: Mapping[str, Any]) -> str:

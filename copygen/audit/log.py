@@ -369,8 +369,7 @@ class AuditLog:
                 "prev": self._head,
             }
             # One serialisation for both the hash and the line (see sealed_line).
-            record["hash"], text = sealed_line(record)
-            line = (text + "\n").encode("utf-8")
+            record["hash"], line = sealed_line(record)
             try:
                 _write_all(self._fd, line)
                 self._unsynced += 1

@@ -176,6 +176,8 @@ class Scrubber:
         return masked
 
     def text(self, value: str) -> str:
+        if len(value) < _MIN_SECRET_LEN:
+            return value  # shorter than any secret and any key shape
         for secret in self._secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)
