@@ -1,4 +1,5 @@
-"""generate keeps long-lived objects out of full GC passes while it runs, and only then."""
+"""generate eases the garbage collector while it runs (frozen heap, fewer young passes),
+and only then."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from copygen.audit import verify
 from copygen.backends.base import Backend, Completion, RequestContext, Usage
 from copygen.config import Settings, load_settings
-from copygen.pipeline import generate
+from copygen.pipeline import RUN_GC_THRESHOLD, generate
 from copygen.testing.fake_openai import sample_fields
 
 CSV = "sku,title,category,price\nA-1,保湿面霜 50g,美妆,99\nB-2,全麦吐司 400g,食品,19.9\n"
@@ -27,6 +28,7 @@ class FreezeWatcher(Backend):
 
     def __init__(self) -> None:
         self.seen: list[int] = []
+        self.thresholds: list[tuple[int, int, int]] = []
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Backend:
@@ -49,6 +51,7 @@ class FreezeWatcher(Backend):
     ) -> Completion:
         assert context is not None
         self.seen.append(gc.get_freeze_count())
+        self.thresholds.append(gc.get_threshold())
         text = json.dumps(sample_fields(context.platform, context.lang), ensure_ascii=False)
         return Completion(text=text, usage=Usage(10, 5), latency_ms=1.0, model="m")
 
@@ -76,9 +79,23 @@ def _run(tmp_path: Path, name: str) -> FreezeWatcher:
 
 
 def test_heap_is_frozen_during_the_run_and_handed_back(tmp_path: Path, unfrozen: None) -> None:
+    before = gc.get_threshold()
     backend = _run(tmp_path, "out")
     assert backend.seen and all(count > 0 for count in backend.seen)
     assert gc.get_freeze_count() == 0
+    assert all(t[0] >= RUN_GC_THRESHOLD and t[1:] == before[1:] for t in backend.thresholds)
+    assert gc.get_threshold() == before
+
+
+def test_a_higher_threshold_of_the_caller_stands(tmp_path: Path, unfrozen: None) -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(RUN_GC_THRESHOLD * 3, 5, 5)
+        backend = _run(tmp_path, "out")
+        assert all(t == (RUN_GC_THRESHOLD * 3, 5, 5) for t in backend.thresholds)
+        assert gc.get_threshold() == (RUN_GC_THRESHOLD * 3, 5, 5)
+    finally:
+        gc.set_threshold(*before)
 
 
 def test_a_callers_own_freeze_is_left_alone(tmp_path: Path, unfrozen: None) -> None:
