@@ -97,6 +97,8 @@ def register(app: typer.Typer) -> None:
             lines.append(f"  boundary:   {rule.boundary}")
         if rule.unless or rule.unless_patterns:
             lines.append(f"  unless:     {', '.join([*rule.unless, *rule.unless_patterns])}")
+        if rule.unless_product:
+            lines.append(f"  unless the product data states: {', '.join(rule.unless_product)}")
         if data["scope"]:
             lines.append(f"  scope:      {json.dumps(data['scope'], ensure_ascii=False)}")
         for kind in ("match", "no_match"):
