@@ -137,11 +137,11 @@ def _number_windows(text: str) -> list[tuple[int, int]]:
     one character after the region (never part of a match) so that the patterns'
     one-character lookaheads see what really follows.
     """
-    regions = [(m.start(), m.end()) for m in _REGION.finditer(text)]
     gate = False
     windows: list[tuple[int, int]] = []
     size = len(text)
-    for start, end in regions:
+    for region in _REGION.finditer(text):
+        start, end = region.span()
         if end - start < 5:
             continue
         if not gate and _DIGITS.search(text, start, end) is not None:
@@ -202,9 +202,10 @@ def find_pii(text: str) -> list[PiiMatch]:
     """Personal data in ``text``, in order, without overlaps (the stronger kind wins)."""
     if not isinstance(text, str) or not text:
         return []
-    ranked = sorted(
-        _candidates(text), key=lambda m: (_PRIORITY[m.kind], -(m.end - m.start), m.start)
-    )
+    candidates = _candidates(text)
+    if len(candidates) < 2:
+        return candidates  # nothing to rank or to overlap
+    ranked = sorted(candidates, key=lambda m: (_PRIORITY[m.kind], -(m.end - m.start), m.start))
     kept: list[PiiMatch] = []
     for match in ranked:
         if all(match.end <= k.start or match.start >= k.end for k in kept):
