@@ -1755,12 +1755,14 @@ def test_advertisegen_block_rate(checker: Checker) -> None:
 # Floors on the saved held-out batches: measured values, minus a small margin. Batch 1
 # (304 texts) was written before the paraphrase rounds and then tuned on; batch 2 (175)
 # was written after round 2 and measured untouched first (P 0.91 / R 0.64 — see the rules
-# README section), then tuned on in round 3. Per-category precision sits lower than
-# recall mainly because time-bound effect claims ("两天全消", "a month, no more ...")
-# also raise guarantee_claim, which these batches did not always label.
+# README section), then tuned on in round 3; batch 3 (126) was written after round 3 and
+# measured untouched (P 0.93 / R 0.56), then tuned on in round 4. Per-category precision
+# sits lower than recall mainly because time-bound effect claims ("两天全消", "a month, no
+# more ...") also raise guarantee_claim, which these batches did not always label.
 HELDOUT_FLOORS: dict[str, dict[str, float]] = {
     "heldout_fresh.jsonl": {"text": 0.95, "precision": 0.75, "recall": 0.9, "support": 4},
     "heldout_fresh2.jsonl": {"text": 0.95, "precision": 0.6, "recall": 0.85, "support": 4},
+    "heldout_fresh3.jsonl": {"text": 0.95, "precision": 0.7, "recall": 0.9, "support": 4},
 }
 
 
