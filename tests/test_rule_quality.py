@@ -1758,7 +1758,8 @@ def test_advertisegen_block_rate(checker: Checker) -> None:
 # README section), then tuned on in round 3; batch 3 (126) was written after round 3 and
 # measured untouched (P 0.93 / R 0.56), then tuned on in round 4; batch 4 (98) was written
 # after round 4 and measured untouched (P 0.91 / R 0.57), then tuned on in round 5;
-# batch 5 (89, deliberately harder) after round 5: untouched P 0.91 / R 0.41, then round 6.
+# batch 5 (89, deliberately harder) after round 5: untouched P 0.91 / R 0.41, then round 6;
+# batch 6 (81) after round 6: untouched P 0.97 / R 0.69, then round 7.
 # Per-category precision
 # sits lower than recall mainly because time-bound effect claims ("两天全消", "a month, no
 # more ...") also raise guarantee_claim, which these batches did not always label.
@@ -1768,6 +1769,7 @@ HELDOUT_FLOORS: dict[str, dict[str, float]] = {
     "heldout_fresh3.jsonl": {"text": 0.95, "precision": 0.7, "recall": 0.9, "support": 4},
     "heldout_fresh4.jsonl": {"text": 0.95, "precision": 0.6, "recall": 0.75, "support": 4},
     "heldout_fresh5.jsonl": {"text": 0.95, "precision": 0.7, "recall": 0.7, "support": 4},
+    "heldout_fresh6.jsonl": {"text": 0.95, "precision": 0.7, "recall": 0.7, "support": 4},
 }
 
 
