@@ -1329,7 +1329,7 @@ OWN_CASES: tuple[Case, ...] = (
     _case("这款面霜让你的肌肤年轻十岁", "cosmetics_claim"),
     _case("去角质啫喱，一搓全是泥，皮肤立刻变嫩", "cosmetics_claim"),
     _case("脱毛膏永久不长，告别毛孔粗大", "cosmetics_claim"),
-    _case("精华能修复敏感肌的皮肤屏障", *OK),
+    _case("精华能修复敏感肌的皮肤屏障", "cosmetics_claim"),
     _case("用了就回不去的好用，回购十次了", *OK),
     _case("涂上它，痘痘第二天就瘪了", "cosmetics_claim", "guarantee_claim"),
     _case("承诺30天见效，不见效全额退款", "guarantee_claim"),
@@ -1363,7 +1363,7 @@ OWN_CASES: tuple[Case, ...] = (
     _case("具体价格私聊", "platform_diversion"),
     _case("橱窗第三个链接就是同款", *OK),
     _case("国家级实验室检测认证", *OK),
-    _case("由营养学专家团队研发", *OK),
+    _case("由营养学专家团队研发", "authority_endorsement"),
     _case("A must-have for every home", *OK, lang="en"),
     _case("The strongest glue in the world", "absolute_term", lang="en"),
     _case("Cures dandruff permanently", "guarantee_claim", "medical_claim", lang="en"),
@@ -1432,7 +1432,7 @@ OWN_CASES: tuple[Case, ...] = (
     _case("人民日报点赞的国货品牌", "authority_endorsement"),
     _case("部队炊事班同款大锅", "authority_endorsement"),
     _case("某三甲医院院长推荐的营养粉", "authority_endorsement"),
-    _case("这款面膜能够修复烂脸，专治皮炎湿疹", "medical_claim"),
+    _case("这款面膜能够修复烂脸，专治皮炎湿疹", "medical_claim", "cosmetics_claim"),
     _case("喝了一个星期，老胃病就好了", "medical_claim"),
     _case("泡脚包治失眠，一觉睡到天亮", "medical_claim"),
     _case("维生素软糖，每天两颗补充营养", *OK),
@@ -1479,7 +1479,7 @@ OWN_CASES: tuple[Case, ...] = (
     _case("喝了它再也不用吃降压药", "medical_claim"),
     _case("本品可以替代降糖药", "medical_claim"),
     _case("五谷杂粮粉，代餐饱腹", *OK),
-    _case("眼霜三天淡化黑眼圈", "guarantee_claim"),
+    _case("眼霜三天淡化黑眼圈", "guarantee_claim", "cosmetics_claim"),
     _case("这款卸妆水还能治螨虫", "medical_claim"),
     _case("防脱育发，头发越洗越多", "cosmetics_claim"),
     _case("水光针同款效果的面膜", "cosmetics_claim"),
@@ -1518,7 +1518,7 @@ OWN_CASES: tuple[Case, ...] = (
     _case("面霜含有激素成分，见效超快", "cosmetics_claim"),
     _case("祛痘凝胶，三天痘痘全消不留印", "cosmetics_claim", "guarantee_claim"),
     _case("美白丸，吃出白皙好皮肤", "cosmetics_claim"),
-    _case("焕肤精华，一瓶让你告别粗糙暗沉", *OK),
+    _case("焕肤精华，一瓶让你告别粗糙暗沉", "cosmetics_claim"),
     _case("身体乳让鸡皮肤彻底消失", "cosmetics_claim", "guarantee_claim"),
     _case("保证不过敏，敏感肌随便用", "cosmetics_claim", "guarantee_claim"),
     _case("承诺三十天内见效", "guarantee_claim"),
@@ -1760,6 +1760,8 @@ def test_advertisegen_block_rate(checker: Checker) -> None:
 # after round 4 and measured untouched (P 0.91 / R 0.57), then tuned on in round 5;
 # batch 5 (89, deliberately harder) after round 5: untouched P 0.91 / R 0.41, then round 6;
 # batch 6 (81) after round 6: untouched P 0.97 / R 0.69, then round 7.
+# batch 7 (126, weighted to the weak categories) after round 7: untouched P 1.00 / R 0.75
+# (authority 0.85, disparagement 0.60, cosmetics 0.40, discrimination 0.56), then round 8.
 # Per-category precision
 # sits lower than recall mainly because time-bound effect claims ("两天全消", "a month, no
 # more ...") also raise guarantee_claim, which these batches did not always label.
@@ -1770,6 +1772,7 @@ HELDOUT_FLOORS: dict[str, dict[str, float]] = {
     "heldout_fresh4.jsonl": {"text": 0.95, "precision": 0.6, "recall": 0.75, "support": 4},
     "heldout_fresh5.jsonl": {"text": 0.95, "precision": 0.7, "recall": 0.7, "support": 4},
     "heldout_fresh6.jsonl": {"text": 0.95, "precision": 0.7, "recall": 0.7, "support": 4},
+    "heldout_fresh7.jsonl": {"text": 0.95, "precision": 0.85, "recall": 0.85, "support": 4},
 }
 
 
