@@ -286,7 +286,7 @@ def _group_file(target: Path, group: str) -> Path:
 
 
 def _write_jsonl(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
-    from copygen.tabular import atomic_writer
+    from copygen.fileio import atomic_writer
 
     with atomic_writer(path, "w", encoding="utf-8", newline="\n") as handle:
         for record in records:

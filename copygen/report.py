@@ -795,7 +795,7 @@ def write_report(
     record behind the numbers is intact.
     """
     from copygen.export import resolve_audit_path
-    from copygen.tabular import atomic_writer
+    from copygen.fileio import atomic_writer
 
     folder = Path(outdir)
     items = load_items(folder)

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
 from copygen.errors import ConfigError, InputError
+from copygen.fileio import atomic_writer
 
 __all__ = [
     "RESULTS_FILE",
@@ -41,18 +40,6 @@ LOCK_FILE = ".results.lock"
 #: Every status an item can have: the checker's three, ``error`` for items the
 #: backend could not produce, and the reviewer's two decisions.
 STATUSES: tuple[str, ...] = ("pass", "review", "blocked", "error", "approved", "rejected")
-
-
-@cache
-def default_file_mode() -> int:
-    """0o666 minus the umask: what ``open()`` would give a new file.
-
-    ``tempfile.mkstemp`` creates files readable by the owner only; a rewritten
-    results file must keep the permissions a normally written one has.
-    """
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def dumps_record(item: Mapping[str, Any]) -> str:
@@ -241,23 +228,14 @@ class ResultStore:
         """
         self.close()
         self.outdir.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{RESULTS_FILE}.", suffix=".tmp", dir=self.outdir)
         kept = 0
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for record in self.iter_records():
-                    new = transform(record)
-                    if new is None:
-                        continue
-                    out.write((dumps_record(new) + "\n").encode("utf-8"))
-                    kept += 1
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp_name, default_file_mode())
-            os.replace(tmp_name, self.path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        with atomic_writer(self.path, "wb") as out:
+            for record in self.iter_records():
+                new = transform(record)
+                if new is None:
+                    continue
+                out.write((dumps_record(new) + "\n").encode("utf-8"))
+                kept += 1
         return kept
 
     def update(self, changes: Mapping[str, Mapping[str, Any]]) -> int:

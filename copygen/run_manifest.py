@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,8 +24,8 @@ from typing import Any
 
 from copygen.config import Settings
 from copygen.errors import ConfigError, InputError
+from copygen.fileio import atomic_writer
 from copygen.resources import data_dir
-from copygen.results import default_file_mode
 
 __all__ = [
     "MANIFEST_FILE",
@@ -173,18 +172,9 @@ class RunManifest:
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".run.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.to_dict(), handle, ensure_ascii=False, indent=2)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, default_file_mode())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_writer(self.path, "w", encoding="utf-8") as handle:
+            json.dump(self.to_dict(), handle, ensure_ascii=False, indent=2)
+            handle.write("\n")
 
     def run_started(self, run_id: str) -> None:
         self.runs.append({"run": run_id, "started": _now(), "finished": None, "outcome": None})

@@ -15,14 +15,13 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import re
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from copygen.fileio import atomic_writer
 
 __all__ = [
     "LIST_SEPARATOR",
@@ -98,32 +97,6 @@ def _row_values(header: Sequence[str], row: Row) -> list[Any]:
     if len(values) != len(header):
         raise ValueError(f"row has {len(values)} cells but the header has {len(header)}")
     return values
-
-
-@contextmanager
-def atomic_writer(path: str | Path, mode: str, **open_kwargs: Any) -> Iterator[IO[Any]]:
-    """A file handle whose content replaces ``path`` only when the block succeeds.
-
-    Writes to a temp file in the same folder, fsyncs it and ``os.replace``-s it
-    over ``path``; on any error the temp file is removed and ``path`` is untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    # mkstemp makes the file private (0600); a file meant for others gets the usual
-    # mode, or keeps the one of the file it replaces.
-    with suppress(OSError):
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-    try:
-        with os.fdopen(fd, mode, **open_kwargs) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Row]) -> int:
