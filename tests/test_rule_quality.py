@@ -1763,7 +1763,7 @@ def test_advertisegen_block_rate(checker: Checker) -> None:
 # batch 7 (126, weighted to the weak categories) after round 7: untouched P 1.00 / R 0.75
 # (authority 0.85, disparagement 0.60, cosmetics 0.40, discrimination 0.56), then round 8.
 # batch 8 (67) after round 8, measured untouched: P 0.96 / R 0.58 (disparagement 0.00,
-# cosmetics 0.50, discrimination 0.40, sensitive 0.25); its floors are those untouched values.
+# cosmetics 0.50, discrimination 0.40, sensitive 0.25), then round 8c (P 0.98 / R 0.95).
 # Per-category precision
 # sits lower than recall mainly because time-bound effect claims ("两天全消", "a month, no
 # more ...") also raise guarantee_claim, which these batches did not always label.
@@ -1775,7 +1775,7 @@ HELDOUT_FLOORS: dict[str, dict[str, float]] = {
     "heldout_fresh5.jsonl": {"text": 0.95, "precision": 0.7, "recall": 0.7, "support": 4},
     "heldout_fresh6.jsonl": {"text": 0.95, "precision": 0.7, "recall": 0.7, "support": 4},
     "heldout_fresh7.jsonl": {"text": 0.95, "precision": 0.85, "recall": 0.85, "support": 4},
-    "heldout_fresh8.jsonl": {"text": 0.55, "precision": 0.8, "recall": 0.45, "support": 6},
+    "heldout_fresh8.jsonl": {"text": 0.9, "precision": 0.8, "recall": 0.75, "support": 4},
 }
 
 
