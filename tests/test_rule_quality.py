@@ -1766,7 +1766,9 @@ def test_advertisegen_block_rate(checker: Checker) -> None:
 # cosmetics 0.50, discrimination 0.40, sensitive 0.25), then round 8c (P 0.98 / R 0.95).
 # batch 9 (54) after round 8c, measured untouched: P 1.00 / R 0.41 (authority 0.20,
 # disparagement 0.00, cosmetics 0.00, discrimination 0.00), then round 8d; batch 10 (51) after
-# round 8d, untouched: P 0.94 / R 0.52 (discrimination 0.00, sensitive 0.00), then round 8e.
+# round 8d, untouched: P 0.94 / R 0.52 (discrimination 0.00, sensitive 0.00), then round 8e;
+# batch 11 (50, longer conversational copy) after round 8e, untouched: P 0.92 / R 0.33, then
+# round 8f. Fresh-copy recall stays well below the tuned numbers: treat those as the estimate.
 # Per-category precision
 # sits lower than recall mainly because time-bound effect claims ("两天全消", "a month, no
 # more ...") also raise guarantee_claim, which these batches did not always label.
@@ -1781,6 +1783,7 @@ HELDOUT_FLOORS: dict[str, dict[str, float]] = {
     "heldout_fresh8.jsonl": {"text": 0.9, "precision": 0.8, "recall": 0.75, "support": 4},
     "heldout_fresh9.jsonl": {"text": 0.9, "precision": 0.7, "recall": 0.75, "support": 4},
     "heldout_fresh10.jsonl": {"text": 0.9, "precision": 0.8, "recall": 0.75, "support": 4},
+    "heldout_fresh11.jsonl": {"text": 0.9, "precision": 0.75, "recall": 0.7, "support": 4},
 }
 
 
