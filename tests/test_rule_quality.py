@@ -1768,7 +1768,8 @@ def test_advertisegen_block_rate(checker: Checker) -> None:
 # disparagement 0.00, cosmetics 0.00, discrimination 0.00), then round 8d; batch 10 (51) after
 # round 8d, untouched: P 0.94 / R 0.52 (discrimination 0.00, sensitive 0.00), then round 8e;
 # batch 11 (50, longer conversational copy) after round 8e, untouched: P 0.92 / R 0.33, then
-# round 8f. Fresh-copy recall stays well below the tuned numbers: treat those as the estimate.
+# round 8f; batch 12 (46) after round 8f, untouched: P 1.00 / R 0.45, then round 8g.
+# Fresh-copy recall stays well below the tuned numbers: treat the untouched ones as the estimate.
 # Per-category precision
 # sits lower than recall mainly because time-bound effect claims ("两天全消", "a month, no
 # more ...") also raise guarantee_claim, which these batches did not always label.
@@ -1784,6 +1785,7 @@ HELDOUT_FLOORS: dict[str, dict[str, float]] = {
     "heldout_fresh9.jsonl": {"text": 0.9, "precision": 0.7, "recall": 0.75, "support": 4},
     "heldout_fresh10.jsonl": {"text": 0.9, "precision": 0.8, "recall": 0.75, "support": 4},
     "heldout_fresh11.jsonl": {"text": 0.9, "precision": 0.75, "recall": 0.7, "support": 4},
+    "heldout_fresh12.jsonl": {"text": 0.9, "precision": 0.7, "recall": 0.75, "support": 3},
 }
 
 
