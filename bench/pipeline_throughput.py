@@ -5,7 +5,7 @@ Runs, in one go and on this machine:
 (a) the ideal: items x latency / concurrency;
 (b) a bare loop of ``AsyncOpenAI`` chat calls under an asyncio semaphore, nothing
     else — the ceiling the client library sets here;
-(c) ``copygen.pipeline.generate`` (library call, cache off, fresh output folder):
+(c) ``copygen.generate.run.generate`` (library call, cache off, fresh output folder):
     render, mask, call, parse, check, audit log, results.jsonl/csv;
 
 all against the local fake OpenAI server in a subprocess (fixed latency per reply).
@@ -113,8 +113,8 @@ def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
 
 def rendered_messages(products: Path, settings: Any) -> list[list[dict[str, str]]]:
     """The prompts copygen would send (rendered up front, outside any timing)."""
-    from copygen.pipeline import _iter_work
-    from copygen.prompts import PromptBuilder
+    from copygen.generate.run import _iter_work
+    from copygen.writing.prompts import PromptBuilder
 
     builder = PromptBuilder(settings=settings)
     out = []
@@ -157,7 +157,7 @@ def run_generate(
     products: Path, outdir: Path, settings: Any, workers: int | None = None
 ) -> tuple[float, float, Any]:
     """(wall seconds, process CPU seconds, summary) of one library generate call."""
-    from copygen.pipeline import generate
+    from copygen.generate.run import generate
 
     cpu = time.process_time()
     started = time.perf_counter()
@@ -168,7 +168,7 @@ def run_generate(
 def memory_child(products: str, outdir: str) -> None:
     """Run offline generate over ``products`` and print JSON numbers (a child process)."""
     from copygen.config import load_settings
-    from copygen.pipeline import generate
+    from copygen.generate.run import generate
 
     settings = load_settings(cli={"backend": "offline", "platforms": "social"})
     cpu = time.process_time()

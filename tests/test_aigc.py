@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from copygen.aigc import (
+from copygen.compliance.aigc import (
     aigc_record,
     apply_label,
     content_id_for,

@@ -8,7 +8,7 @@ import pytest
 
 from copygen import Checker
 from copygen.compliance.facts import check_facts
-from copygen.product import Product
+from copygen.inputs.product import Product
 
 PHONE = {
     "sku": "p1",

@@ -219,7 +219,7 @@ rules:
 def test_unless_product_clears_warns_when_the_product_states_it(tmp_path: Path) -> None:
     from copygen import Checker
     from copygen.compliance.selftest import run_examples
-    from copygen.product import Product
+    from copygen.inputs.product import Product
 
     ruleset = load_rules(paths=[write(tmp_path, SPECIAL_USE_PACK)], builtin=False)
     rule = ruleset.get("t.whitening")

@@ -17,7 +17,7 @@ from copygen.audit import AuditLog, read_events, verify
 from copygen.cli.main import app
 from copygen.config import load_settings
 from copygen.errors import InputError
-from copygen.export import export, publishable_record, resolve_audit_path, table_row
+from copygen.review.export import export, publishable_record, resolve_audit_path, table_row
 
 runner = CliRunner()
 
@@ -110,7 +110,7 @@ def test_configured_label_applies_to_unlabelled_platform(tmp_path: Path) -> None
 
 
 def test_missing_implicit_label_is_rebuilt(tmp_path: Path) -> None:
-    from copygen.aigc import content_id_for
+    from copygen.compliance.aigc import content_id_for
 
     item = build_items()[0]
     del item["aigc"]

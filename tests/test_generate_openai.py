@@ -27,7 +27,7 @@ from copygen.audit import read_events, verify
 from copygen.cli.main import app
 from copygen.config import Settings, load_settings, with_overrides
 from copygen.errors import ExitCode
-from copygen.pipeline import generate
+from copygen.generate.run import generate
 from copygen.testing.fake_openai import (
     Behavior,
     FakeOpenAIServer,

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from copygen.errors import ConfigError
-from copygen.lexicons import (
+from copygen.inputs.product import CATEGORIES, Product
+from copygen.platforms import PLATFORM_NAMES
+from copygen.writing.lexicons import (
     ATTRIBUTE_KINDS,
     KIND_SLOTS,
     LANGS,
@@ -24,8 +26,6 @@ from copygen.lexicons import (
     parse_lexicon_file,
     placeholders,
 )
-from copygen.platforms import PLATFORM_NAMES
-from copygen.product import CATEGORIES, Product
 
 
 @pytest.fixture(autouse=True)

@@ -19,8 +19,8 @@ from copygen.backends.base import Completion, RequestContext
 from copygen.backends.offline import OfflineBackend, format_price, item_seed, short_name
 from copygen.config import Settings
 from copygen.errors import BackendError
+from copygen.inputs.product import Product
 from copygen.platforms import PLATFORM_NAMES, PLATFORM_SPECS
-from copygen.product import Product
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "products.csv"
@@ -42,7 +42,7 @@ def backend(checker: Any) -> OfflineBackend:
 
 @pytest.fixture(scope="module")
 def examples() -> list[Product]:
-    from copygen.products import read_products
+    from copygen.inputs.product_files import read_products
 
     rows = list(read_products(EXAMPLES))
     assert len(rows) >= 12
@@ -169,7 +169,7 @@ def test_same_output_in_processes_with_different_hash_seeds() -> None:
 
     script = (
         "import json, sys\n"
-        "from copygen.products import read_products\n"
+        "from copygen.inputs.product_files import read_products\n"
         "from copygen.backends.offline import OfflineBackend\n"
         "b = OfflineBackend(self_check=False)\n"
         "rows = list(read_products(sys.argv[1]))[:3]\n"

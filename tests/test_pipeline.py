@@ -20,8 +20,8 @@ from copygen.audit import read_events, verify
 from copygen.backends.base import Backend, Completion, RequestContext, Usage
 from copygen.config import Price, Settings, load_settings, with_overrides
 from copygen.errors import BackendError, ConfigError, ExitCode
-from copygen.pipeline import generate
-from copygen.results import ResultStore
+from copygen.generate.run import generate
+from copygen.generate.store import ResultStore
 from copygen.testing.fake_openai import sample_fields
 
 Reply = Callable[[Sequence[Mapping[str, str]], RequestContext], "str | Exception"]
@@ -501,8 +501,8 @@ def test_workers_and_inline_give_the_same_records(
 
 
 def test_product_wire_round_trip() -> None:
-    from copygen.products import read_products
-    from copygen.run_workers import product_from_wire, product_to_wire
+    from copygen.generate.workers import product_from_wire, product_to_wire
+    from copygen.inputs.product_files import read_products
 
     for product in read_products(Path(__file__).resolve().parents[1] / "examples" / "products.csv"):
         assert product_from_wire(product_to_wire(product)) == product
@@ -533,9 +533,9 @@ def test_a_dead_worker_falls_back_to_this_process() -> None:
     import signal
 
     from copygen.compliance.engine import Checker
-    from copygen.products import read_products
-    from copygen.prompts import PromptBuilder
-    from copygen.run_workers import Offload
+    from copygen.generate.workers import Offload
+    from copygen.inputs.product_files import read_products
+    from copygen.writing.prompts import PromptBuilder
 
     settings = settings_for()
     checker = Checker.from_settings(settings)

@@ -14,7 +14,7 @@ import pytest
 from copygen.audit import verify
 from copygen.backends.base import Backend, Completion, RequestContext, Usage
 from copygen.config import Settings, load_settings
-from copygen.pipeline import RUN_GC_THRESHOLD, generate
+from copygen.generate.run import RUN_GC_THRESHOLD, generate
 from copygen.testing.fake_openai import sample_fields
 
 CSV = "sku,title,category,price\nA-1,保湿面霜 50g,美妆,99\nB-2,全麦吐司 400g,食品,19.9\n"

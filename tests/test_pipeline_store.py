@@ -11,15 +11,15 @@ import pytest
 
 from copygen.config import Price, load_settings, with_overrides
 from copygen.errors import ConfigError, ExitCode, InputError
-from copygen.results import ResultStore
-from copygen.run_manifest import (
+from copygen.generate.manifest import (
     MANIFEST_FILE,
     RunManifest,
     fingerprint_for,
     prepare_outdir,
     templates_hash,
 )
-from copygen.run_summary import RunSummary, percentile, summarise, summary_lines
+from copygen.generate.store import ResultStore
+from copygen.generate.summary import RunSummary, percentile, summarise, summary_lines
 
 
 def rec(item_id: str, status: str = "pass", **extra: Any) -> dict[str, Any]:
@@ -259,7 +259,7 @@ def test_unknown_price_makes_cost_unknown(tmp_path: Path) -> None:
 
 def test_cost_of() -> None:
     from copygen.backends.base import Usage
-    from copygen.run_summary import cost_of
+    from copygen.generate.summary import cost_of
 
     assert cost_of(Usage(1_000_000, 500_000), Price(2.0, 8.0, "CNY")) == pytest.approx(6.0)
     assert cost_of(Usage(10, 10), None) is None
@@ -271,7 +271,7 @@ def test_cost_of() -> None:
 def test_plain_progress_lines() -> None:
     import io
 
-    from copygen.run_progress import PlainProgress, make_progress
+    from copygen.generate.progress import PlainProgress, make_progress
 
     stream = io.StringIO()
     progress = PlainProgress(stream, interval=0.0)
@@ -291,7 +291,7 @@ def test_rich_progress_on_a_terminal() -> None:
 
     from rich.console import Console
 
-    from copygen.run_progress import RichProgress
+    from copygen.generate.progress import RichProgress
 
     out = io.StringIO()
     progress = RichProgress(Console(file=out, force_terminal=True, width=120))
@@ -308,7 +308,7 @@ def test_summary_table_renders(tmp_path: Path) -> None:
 
     from rich.console import Console
 
-    from copygen.run_summary import render_summary
+    from copygen.generate.summary import render_summary
 
     summary = summarise(
         [rec("a"), rec("b", "blocked")], RunSummary(outdir=tmp_path, planned=2, new=2)
@@ -327,7 +327,7 @@ def test_audit_writer_group_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     import os
 
     from copygen.audit import AuditLog, read_events, verify
-    from copygen.run_audit import AuditWriter
+    from copygen.generate.events import AuditWriter
 
     synced: list[int] = []
     real_fsync = os.fsync

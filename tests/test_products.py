@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from copygen.errors import ExitCode, InputError
-from copygen.products import canonical_column, detect_encoding, product_at, read_products
+from copygen.inputs.product_files import (
+    canonical_column,
+    detect_encoding,
+    product_at,
+    read_products,
+)
 
 ZH_HEADER = "货号,商品名称,类目,品牌,卖点,属性,价格,到手价,目标人群,平台,语言,产地"
 ZH_ROWS = [

@@ -15,9 +15,10 @@ import pytest
 from copygen.compliance.rules import load_rules
 from copygen.config import AigcLabel, BrandVoice, Settings
 from copygen.errors import TemplateError
+from copygen.inputs.product import Product
 from copygen.platforms import PLATFORM_NAMES, PLATFORM_SPECS
-from copygen.product import Product
-from copygen.prompts import (
+from copygen.resources import data_dir
+from copygen.writing.prompts import (
     PRODUCT_CLOSE,
     PRODUCT_OPEN,
     PromptBuilder,
@@ -25,7 +26,6 @@ from copygen.prompts import (
     product_data,
     resolve_lang,
 )
-from copygen.resources import data_dir
 
 LANGS = ("zh", "en")
 

@@ -15,9 +15,15 @@ from hypothesis import strategies as st
 from copygen.compliance.rules import load_rules
 from copygen.config import BrandVoice, Settings
 from copygen.errors import TemplateError
+from copygen.inputs.product import Product
 from copygen.platforms import PLATFORM_SPECS
-from copygen.product import Product
-from copygen.prompts import PromptBuilder, _readonly, _spec_context, example_fields, json_indented
+from copygen.writing.prompts import (
+    PromptBuilder,
+    _readonly,
+    _spec_context,
+    example_fields,
+    json_indented,
+)
 
 
 def _product(**overrides: Any) -> Product:
@@ -103,7 +109,7 @@ def test_fast_attribute_lookup_on_data_matches_the_sandbox() -> None:
     from jinja2 import StrictUndefined, Undefined
     from jinja2.sandbox import SandboxedEnvironment
 
-    from copygen.prompts import _data_sandbox_class
+    from copygen.writing.prompts import _data_sandbox_class
 
     plain = SandboxedEnvironment(undefined=StrictUndefined)
     fast = _data_sandbox_class(SandboxedEnvironment)(undefined=StrictUndefined)

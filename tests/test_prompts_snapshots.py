@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from copygen.config import BrandVoice, Settings
+from copygen.inputs.product import Product
 from copygen.platforms import PLATFORM_NAMES
-from copygen.product import Product
-from copygen.prompts import PromptBuilder, RenderedPrompt
+from copygen.writing.prompts import PromptBuilder, RenderedPrompt
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE = os.environ.get("COPYGEN_UPDATE_SNAPSHOTS", "").strip() in ("1", "true", "yes")

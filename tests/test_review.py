@@ -17,7 +17,7 @@ from copygen.audit import read_events, verify
 from copygen.cli.main import app
 from copygen.config import load_settings
 from copygen.errors import InputError
-from copygen.review import (
+from copygen.review.session import (
     Decision,
     QueueFilter,
     ReviewSession,
@@ -259,7 +259,7 @@ def test_edit_is_checked_again_and_recorded(outdir: Path, settings: Any) -> None
     assert record["findings"] == []
     assert record["review"]["edited"] is True and record["review"]["forced"] is False
     assert record["review"]["original_content_id"] == original["aigc"]["content_id"]
-    from copygen.aigc import content_id_for
+    from copygen.compliance.aigc import content_id_for
 
     assert record["aigc"]["content_id"] == content_id_for(DETAIL, clean)
     event = reviewed_events(outdir)[0]

@@ -1,4 +1,4 @@
-"""Formula-safe CSV and XLSX output (copygen.tabular)."""
+"""Formula-safe CSV and XLSX output (copygen.files.tables)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from copygen.tabular import safe_cell, write_csv, write_xlsx, write_xlsx_sheets
+from copygen.files.tables import safe_cell, write_csv, write_xlsx, write_xlsx_sheets
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ def examples() -> Path:
 
 def example_rows() -> list[tuple[int, str]]:
     """(row, lang) of every example row."""
-    from copygen.products import read_products
+    from copygen.inputs.product_files import read_products
 
     return [(p.row or 0, p.lang or "zh") for p in read_products(examples())]
 
@@ -123,8 +123,8 @@ def test_render_every_example_row() -> None:
 
 def test_render_json_matches_the_library() -> None:
     from copygen.config import load_settings
-    from copygen.products import product_at
-    from copygen.prompts import PromptBuilder
+    from copygen.inputs.product_files import product_at
+    from copygen.writing.prompts import PromptBuilder
 
     path = examples()
     code, out, _ = run(

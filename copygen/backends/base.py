@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from copygen.config import Settings
-    from copygen.product import Product
+    from copygen.inputs.product import Product
 
 Message = Mapping[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
 

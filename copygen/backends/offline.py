@@ -34,13 +34,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from copygen.backends.base import Backend, Completion, Message, RequestContext, Usage
 from copygen.errors import BackendError
-from copygen.lexicons import Lexicon, lexicon_lang, load_lexicon, placeholders
 from copygen.platforms import PLATFORM_SPECS, PlatformSpec
+from copygen.writing.lexicons import Lexicon, lexicon_lang, load_lexicon, placeholders
 
 if TYPE_CHECKING:
     from copygen.compliance.engine import Checker
     from copygen.config import Settings
-    from copygen.product import Product
+    from copygen.inputs.product import Product
 
 #: how many compose -> check rounds before giving up and returning the last draft
 MAX_ROUNDS = 6

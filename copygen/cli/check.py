@@ -160,7 +160,7 @@ def _category(
 ) -> str | None:
     if value is None:
         return None
-    from copygen.product import CATEGORIES, normalise_category
+    from copygen.inputs.product import CATEGORIES, normalise_category
 
     canonical = normalise_category(value)
     if canonical == "other" and value.strip().lower() not in ("other", "其他", "其它"):

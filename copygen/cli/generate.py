@@ -1,4 +1,4 @@
-"""``copygen generate INPUT -o OUTDIR``: the batch command (thin; see copygen.pipeline)."""
+"""``copygen generate INPUT -o OUTDIR``: the batch command (thin; see copygen.generate.run)."""
 
 from __future__ import annotations
 
@@ -70,8 +70,8 @@ def register(app: typer.Typer) -> None:
         """
         import sys
 
-        from copygen.pipeline import generate
-        from copygen.run_progress import make_progress
+        from copygen.generate.progress import make_progress
+        from copygen.generate.run import generate
 
         settings = settings_from(
             ctx,
@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
 def _print_summary(summary: object) -> None:
     import sys
 
-    from copygen.run_summary import RunSummary, render_summary, summary_lines
+    from copygen.generate.summary import RunSummary, render_summary, summary_lines
 
     assert isinstance(summary, RunSummary)
     if sys.stdout.isatty():

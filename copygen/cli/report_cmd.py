@@ -21,7 +21,7 @@ def report(
 ) -> None:
     """Write a self-contained HTML report: pass rate, counts, cost, latency, flagged items."""
     from copygen.cli.common import settings_from
-    from copygen.report import write_report
+    from copygen.review.report import write_report
 
     settings = settings_from(ctx, config=config)
     target = output if output is not None else outdir / "report.html"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from copygen.review import QueueFilter, ReviewSession
+    from copygen.review.session import QueueFilter, ReviewSession
 
 _STATUSES = ("pass", "review", "blocked", "error", "approved", "rejected")
 
@@ -56,7 +56,7 @@ def review(
     """Review flagged items; every decision is logged and written to results.jsonl."""
     from copygen.cli.common import settings_from
     from copygen.errors import InputError
-    from copygen.review import (
+    from copygen.review.session import (
         REVIEW_STATUSES,
         Decision,
         QueueFilter,
@@ -123,7 +123,7 @@ def review(
 def _interactive(session: ReviewSession, filters: QueueFilter) -> None:
     from rich.console import Console
 
-    from copygen.review import Keys, run_interactive
+    from copygen.review.session import Keys, run_interactive
 
     console = Console(highlight=False)
     queue = session.queue(filters)

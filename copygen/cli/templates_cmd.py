@@ -13,8 +13,8 @@ from copygen.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from copygen.config import Settings
-    from copygen.product import Product
-    from copygen.prompts import RenderedPrompt
+    from copygen.inputs.product import Product
+    from copygen.writing.prompts import RenderedPrompt
 
 _TEMPLATES_HELP = "Your templates folder; same names override the built-in ones."
 
@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         templates: Path | None = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
     ) -> None:
         """List the templates in use: name, kind, built-in or custom, and file."""
-        from copygen.prompts import PromptBuilder
+        from copygen.writing.prompts import PromptBuilder
 
         builder = PromptBuilder(settings=settings_from(ctx, templates=_opt(templates)))
         infos = builder.list_templates()
@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
         templates: Path | None = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
     ) -> None:
         """Print a template's source."""
-        from copygen.prompts import PromptBuilder
+        from copygen.writing.prompts import PromptBuilder
 
         settings = settings_from(ctx, templates=_opt(templates), lang=lang)
         builder = PromptBuilder(settings=settings)
@@ -102,9 +102,9 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Print the exact messages that would be sent for one row; calls no backend."""
+        from copygen.inputs.product_files import product_at
         from copygen.platforms import PLATFORM_NAMES
-        from copygen.products import product_at
-        from copygen.prompts import PromptBuilder, normalise_lang, resolve_lang
+        from copygen.writing.prompts import PromptBuilder, normalise_lang, resolve_lang
 
         if output_format not in ("text", "json"):
             raise ConfigError(f"--format must be text or json, got {output_format!r}")
@@ -172,7 +172,7 @@ def _repair_preview(
     """Check a draft as the pipeline would and render the repair request for it."""
     from copygen.compliance.engine import Checker
     from copygen.platforms import PLATFORM_NAMES
-    from copygen.prompts import PromptBuilder
+    from copygen.writing.prompts import PromptBuilder
 
     if platform not in PLATFORM_NAMES:
         raise ConfigError(

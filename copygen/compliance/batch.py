@@ -210,7 +210,7 @@ def read_product(path: Path) -> dict[str, Any]:
 
 def validate_product(data: Mapping[str, Any], source: str, row: int | None = None) -> None:
     """Prices and attributes must parse; other columns are free."""
-    from copygen.product import FieldValueError, parse_attributes, parse_price
+    from copygen.inputs.product import FieldValueError, parse_attributes, parse_price
 
     try:
         parse_price(data.get("price"), "price")

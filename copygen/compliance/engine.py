@@ -665,7 +665,7 @@ def _product_category(product: Any) -> str | None:
         value = product.get("category")
     if not value:
         return None
-    from copygen.product import normalise_category
+    from copygen.inputs.product import normalise_category
 
     return normalise_category(str(value))
 

@@ -236,12 +236,12 @@ class _Facts:
 
 
 def _product_parts(product: Any) -> tuple[list[str], Decimal | None, Decimal | None]:
-    from copygen.product import Product, parse_attributes, parse_price, split_list
+    from copygen.inputs.product import Product, parse_attributes, parse_price, split_list
 
     if isinstance(product, Product):
         return product.fact_texts(), product.price, product.promo_price
     if not isinstance(product, Mapping):
-        raise TypeError("product must be a copygen.product.Product or a mapping of its columns")
+        raise TypeError("product must be a Product or a mapping of its columns")
     texts: list[str] = []
     for key in ("title", "brand"):
         if product.get(key):

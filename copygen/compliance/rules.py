@@ -57,8 +57,8 @@ import yaml
 from copygen.compliance.findings import CATEGORIES, SEVERITIES
 from copygen.compliance.normalize import normalize
 from copygen.errors import RuleError
+from copygen.inputs.product import CATEGORIES as PRODUCT_CATEGORIES
 from copygen.platforms import PLATFORM_NAMES
-from copygen.product import CATEGORIES as PRODUCT_CATEGORIES
 
 PACK_KEYS = frozenset({"pack", "description", "scope", "rules"})
 RULE_KEYS = frozenset(

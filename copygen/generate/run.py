@@ -32,25 +32,25 @@ from copygen import __version__
 from copygen.backends.base import Backend, Completion, RequestContext, Usage
 from copygen.config import Settings
 from copygen.errors import BackendError
-from copygen.product import Product
-from copygen.results import ResultStore
-from copygen.run_manifest import (
+from copygen.generate.manifest import (
     file_sha256,
     fingerprint_for,
     prepare_outdir,
     templates_hash,
 )
-from copygen.run_progress import NullProgress, ProgressReporter
-from copygen.run_summary import RunSummary, SummaryBuilder, cost_of
+from copygen.generate.progress import NullProgress, ProgressReporter
+from copygen.generate.store import ResultStore
+from copygen.generate.summary import RunSummary, SummaryBuilder, cost_of
+from copygen.inputs.product import Product
 
 if TYPE_CHECKING:
     from copygen.audit import AuditLog
     from copygen.backends.cache import ResponseCache
     from copygen.compliance.engine import Checker
     from copygen.compliance.findings import CheckResult, Finding
-    from copygen.prompts import PromptBuilder, RenderedPrompt
-    from copygen.run_audit import AuditWriter
-    from copygen.run_workers import Offload
+    from copygen.generate.events import AuditWriter
+    from copygen.generate.workers import Offload
+    from copygen.writing.prompts import PromptBuilder, RenderedPrompt
 
 __all__ = ["AUDIT_FILE", "WorkItem", "generate", "item_id_for", "plan_items"]
 
@@ -96,7 +96,7 @@ def plan_items(
 
     ``mask``: mask the row's personal data once, for every item's prompts.
     """
-    from copygen.prompts import resolve_lang
+    from copygen.writing.prompts import resolve_lang
 
     platforms = list(settings.platforms)
     if product.platforms:
@@ -137,7 +137,7 @@ def _iter_work(
     mask: bool = False,
 ) -> Iterator[WorkItem]:
     """Every item of the input, in file order, each id once (later duplicates skipped)."""
-    from copygen.products import read_products
+    from copygen.inputs.product_files import read_products
 
     seen: set[str] = set()
     for product in read_products(input_path, on_warning=on_warning):
@@ -513,7 +513,7 @@ def _record(
     template: Mapping[str, str],
     error: str | None,
 ) -> dict[str, Any]:
-    from copygen.aigc import aigc_record, content_id_for
+    from copygen.compliance.aigc import aigc_record, content_id_for
 
     fields = final.fields if final is not None else None
     status = final.result.status if final is not None else "error"
@@ -558,7 +558,7 @@ def _record(
 
 
 def _event(ctx: _Context, event: str, **data: Any) -> None:
-    """Append an item's event now; it is fsynced in a group (see copygen.run_audit)."""
+    """Append an item's event now; it is fsynced in a group (see copygen.generate.events)."""
     assert ctx.audit is not None, "item events are written while the run loop runs"
     ctx.audit.append(event, **data)
 
@@ -731,7 +731,7 @@ async def _feed(
 
 async def _run_loop(ctx: _Context, input_path: Path, completed: set[str]) -> bool:
     """Run every item; True when interrupted by SIGINT/SIGTERM."""
-    from copygen.run_audit import AuditWriter
+    from copygen.generate.events import AuditWriter
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -790,13 +790,13 @@ def generate(
     the one the settings name (tests, benchmarks, embedding); it is closed at the
     end of the run, since its connections belong to the run's event loop.
     ``workers``: forked processes that render and check for a remote backend
-    (default none: all in this process; see copygen.run_workers — worth it where
+    (default none: all in this process; see copygen.generate.workers — worth it where
     spare cores exist, not on a 2-CPU machine that also runs the model server).
     """
     from copygen.audit import AuditLog
     from copygen.compliance.engine import Checker
-    from copygen.prompts import PromptBuilder
-    from copygen.run_workers import Offload
+    from copygen.generate.workers import Offload
+    from copygen.writing.prompts import PromptBuilder
 
     input_path = Path(input_path)
     outdir = Path(outdir)
@@ -992,7 +992,7 @@ def _finish(
     store: ResultStore, summary: RunSummary, settings: Settings, *, xlsx: bool, remote: bool
 ) -> None:
     """Rebuild results.csv (and .xlsx) from results.jsonl and fill in the summary."""
-    from copygen.result_tables import write_tables
+    from copygen.generate.tables import write_tables
 
     numbers = SummaryBuilder(priced=remote)
     paths = write_tables(store, settings=settings, xlsx=xlsx, observe=numbers.add)

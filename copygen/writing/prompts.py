@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from copygen.compliance.rules import RuleSet
     from copygen.config import Settings
-    from copygen.product import Product
+    from copygen.inputs.product import Product
 
 TEMPLATE_SUFFIX = ".j2"
 PRODUCT_OPEN = "<product_data>"

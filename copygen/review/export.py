@@ -191,7 +191,7 @@ def _visible_label(item: Mapping[str, Any], settings: Settings) -> AigcLabel | N
 
 def publishable_record(item: Mapping[str, Any], *, settings: Settings) -> dict[str, Any]:
     """What an exported item holds: its labelled fields and both AI-content labels."""
-    from copygen.aigc import apply_label, content_id_for, label_record
+    from copygen.compliance.aigc import apply_label, content_id_for, label_record
 
     platform = str(item.get("platform"))
     lang = str(item.get("lang") or "zh")
@@ -286,7 +286,7 @@ def _group_file(target: Path, group: str) -> Path:
 
 
 def _write_jsonl(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
-    from copygen.fileio import atomic_writer
+    from copygen.files.atomic import atomic_writer
 
     with atomic_writer(path, "w", encoding="utf-8", newline="\n") as handle:
         for record in records:
@@ -294,7 +294,7 @@ def _write_jsonl(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
 
 
 def _write_one(path: Path, fmt: str, records: Sequence[Mapping[str, Any]]) -> None:
-    from copygen.tabular import write_csv, write_xlsx
+    from copygen.files.tables import write_csv, write_xlsx
 
     if fmt == "jsonl":
         _write_jsonl(path, records)
@@ -312,7 +312,7 @@ def write_export(
 ) -> list[ExportedFile]:
     """Write publishable records to ``to`` (format from its suffix); no audit here."""
     from copygen.audit import sha256_file
-    from copygen.tabular import write_xlsx_sheets
+    from copygen.files.tables import write_xlsx_sheets
 
     target = Path(to)
     fmt = export_format(target)
@@ -357,7 +357,7 @@ def export(
 
     Raises InputError (exit 2) for a missing folder, an unknown format or grouping.
     """
-    from copygen.report import load_items
+    from copygen.review.report import load_items
 
     target = Path(to)
     export_format(target)  # fail on a bad name before anything is opened

@@ -89,7 +89,7 @@ class ReportData:
     """The numbers of a batch, computed once and shown in the report.
 
     Counts, pass rate, tokens, cost and latency come from
-    :func:`copygen.run_summary.summarise`, so the report and the end-of-run summary
+    :func:`copygen.generate.summary.summarise`, so the report and the end-of-run summary
     of ``copygen generate`` never disagree.
     """
 
@@ -144,7 +144,7 @@ class ReportData:
 
 def summarize(items: Iterable[Mapping[str, Any]], *, title: str = "copygen report") -> ReportData:
     """Every number the report shows, from result items (results.jsonl records)."""
-    from copygen.run_summary import RunSummary, summarise
+    from copygen.generate.summary import RunSummary, summarise
 
     records = [dict(raw) for raw in items]
     # Offline items cost nothing; only items from a paid backend can make the cost unknown.
@@ -221,7 +221,7 @@ def _platform_key(name: str) -> tuple[int, str]:
 def load_items(outdir: str | Path) -> list[dict[str, Any]]:
     """The result records of an output folder (InputError when it has none)."""
     from copygen.errors import InputError
-    from copygen.results import ResultStore
+    from copygen.generate.store import ResultStore
 
     folder = Path(outdir)
     if not folder.is_dir():
@@ -790,12 +790,12 @@ def write_report(
 ) -> ReportData:
     """Read an output folder's results and write the HTML report to ``output``.
 
-    The folder's audit log (see :func:`copygen.export.resolve_audit_path`) is
+    The folder's audit log (see :func:`copygen.review.export.resolve_audit_path`) is
     verified and its state shown in the header, so a reader knows whether the
     record behind the numbers is intact.
     """
-    from copygen.export import resolve_audit_path
-    from copygen.fileio import atomic_writer
+    from copygen.files.atomic import atomic_writer
+    from copygen.review.export import resolve_audit_path
 
     folder = Path(outdir)
     items = load_items(folder)

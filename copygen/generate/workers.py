@@ -32,12 +32,12 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from copygen.errors import CopygenError
-from copygen.product import Product
+from copygen.inputs.product import Product
 
 if TYPE_CHECKING:
     from copygen.compliance.engine import Checker
     from copygen.compliance.findings import CheckResult
-    from copygen.prompts import PromptBuilder, RenderedPrompt
+    from copygen.writing.prompts import PromptBuilder, RenderedPrompt
 
 __all__ = ["Offload", "product_from_wire", "product_to_wire"]
 

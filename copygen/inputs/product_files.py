@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from copygen.errors import InputError
-from copygen.product import FieldValueError, Product
+from copygen.inputs.product import FieldValueError, Product
 
 WarningHandler = Callable[[str], None]
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from copygen.config import Settings
 from copygen.errors import ConfigError, InputError
-from copygen.fileio import atomic_writer
+from copygen.files.atomic import atomic_writer
 from copygen.resources import data_dir
 
 __all__ = [

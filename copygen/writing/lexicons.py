@@ -34,8 +34,8 @@ from typing import Any
 import yaml
 
 from copygen.errors import ConfigError
+from copygen.inputs.product import CATEGORIES
 from copygen.platforms import PLATFORM_NAMES
-from copygen.product import CATEGORIES
 
 LANGS: tuple[str, ...] = ("zh", "en")
 COMMON = "common"

@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from copygen.fileio import atomic_writer
+from copygen.files.atomic import atomic_writer
 
 __all__ = [
     "LIST_SEPARATOR",

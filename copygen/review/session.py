@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from copygen.audit import AuditLog
     from copygen.compliance.engine import Checker
     from copygen.config import Settings
-    from copygen.results import ResultStore
+    from copygen.generate.store import ResultStore
 
 __all__ = [
     "DECIDABLE_STATUSES",
@@ -356,9 +356,9 @@ class ReviewSession:
         reviewer: str | None = None,
         audit_path: str | Path | None = None,
     ) -> ReviewSession:
-        from copygen.export import resolve_audit_path
-        from copygen.report import load_items
-        from copygen.results import ResultStore
+        from copygen.generate.store import ResultStore
+        from copygen.review.export import resolve_audit_path
+        from copygen.review.report import load_items
 
         folder = Path(outdir)
         load_items(folder)  # a clear error for a wrong folder before locking anything
@@ -387,7 +387,7 @@ class ReviewSession:
 
     def start(self) -> AuditLog:
         """Open the audit log for this session (once); AuditLockedError if it is busy."""
-        from copygen.export import audit_session
+        from copygen.review.export import audit_session
 
         if self._log is None:
             if self._stack is None:
@@ -481,7 +481,7 @@ class ReviewSession:
         check: tuple[str, list[dict[str, Any]]] | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Write the audit event for one validated decision; return (patch, event)."""
-        from copygen.aigc import content_id_for
+        from copygen.compliance.aigc import content_id_for
 
         item = self.items[decision.item_id]
         edited = decision.fields is not None and dict(decision.fields) != item.get("fields")

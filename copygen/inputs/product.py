@@ -1,7 +1,7 @@
 """The product row: the one shape every part of copygen passes around.
 
 Reading files (CSV/XLSX/JSONL, encodings, column aliases) lives in
-``copygen.products``; this module holds the value object and the parsing of a
+``copygen.inputs.product_files``; this module holds the value object and the parsing of a
 single row's fields, which ``copygen check --product FILE.json`` needs too.
 """
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from copygen.errors import ConfigError, InputError
-from copygen.fileio import atomic_writer
+from copygen.files.atomic import atomic_writer
 
 __all__ = [
     "RESULTS_FILE",

@@ -5,7 +5,7 @@ always matches the records, including items a previous run completed. Copy field
 get one column each (lists one item per line, hashtags joined with `` / ``), the
 visible AI-content label is applied where the platform's label is enabled, the
 findings are summarised in one cell, and every cell is formula-safe
-(:mod:`copygen.tabular`).
+(:mod:`copygen.files.tables`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from copygen.config import Settings
+from copygen.generate.store import ResultStore
 from copygen.platforms import PLATFORM_SPECS
-from copygen.results import ResultStore
 
 __all__ = ["CSV_FILE", "XLSX_FILE", "flatten_record", "table_header", "write_tables"]
 
@@ -78,7 +78,7 @@ def summarise_findings(findings: Sequence[Mapping[str, Any]]) -> str:
 
 def flatten_record(record: Mapping[str, Any], *, settings: Settings) -> dict[str, Any]:
     """A result record as one table row, with the visible AI label applied."""
-    from copygen.aigc import apply_label
+    from copygen.compliance.aigc import apply_label
 
     platform = str(record.get("platform"))
     lang = str(record.get("lang") or "zh")
@@ -126,7 +126,7 @@ def write_tables(
     compute its own numbers without another pass over the file. Columns follow the
     settings' platforms (a folder holds one batch, so those are its platforms).
     """
-    from copygen.tabular import write_csv, write_xlsx
+    from copygen.files.tables import write_csv, write_xlsx
 
     header = table_header(settings.platforms)
 
