@@ -113,12 +113,12 @@ def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
 
 def rendered_messages(products: Path, settings: Any) -> list[list[dict[str, str]]]:
     """The prompts copygen would send (rendered up front, outside any timing)."""
-    from copygen.generate.run import _iter_work
+    from copygen.generate.plan import iter_work
     from copygen.writing.prompts import PromptBuilder
 
     builder = PromptBuilder(settings=settings)
     out = []
-    for work in _iter_work(products, settings, on_warning=None):
+    for work in iter_work(products, settings, on_warning=None):
         rendered = builder.render(
             work.product, platform=work.platform, lang=work.lang, variant=work.variant
         )

@@ -167,8 +167,7 @@ EDITS: dict[tuple[str, str], tuple[str, str, str]] = {
 def build(outdir: Path) -> dict[str, Any]:
     """Generate, review and export into ``outdir``; return what each step produced."""
     from copygen.generate.run import generate
-    from copygen.review.export import export
-    from copygen.review.session import Decision, ReviewSession
+    from copygen.review import Decision, ReviewSession, export
     from copygen.testing.fake_openai import FakeOpenAIServer
 
     outdir.mkdir(parents=True, exist_ok=True)
@@ -229,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="keep the output folder here")
     parser.add_argument("--png", type=Path, default=REPO / "docs" / "report.png")
     args = parser.parse_args(argv)
-    from copygen.review.report import write_report
+    from copygen.review import write_report
 
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp) / "demo"

@@ -17,7 +17,7 @@ from copygen.audit import AuditLog, read_events, verify
 from copygen.cli.main import app
 from copygen.config import load_settings
 from copygen.errors import InputError
-from copygen.review.export import export, publishable_record, resolve_audit_path, table_row
+from copygen.review import export, publishable_record, resolve_audit_path, table_row
 
 runner = CliRunner()
 

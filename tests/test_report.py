@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from copygen.cli.main import app
 from copygen.errors import InputError
-from copygen.review.report import render_html, summarize, write_report
+from copygen.review import render_html, summarize, write_report
 
 runner = CliRunner()
 

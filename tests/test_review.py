@@ -17,7 +17,7 @@ from copygen.audit import read_events, verify
 from copygen.cli.main import app
 from copygen.config import load_settings
 from copygen.errors import InputError
-from copygen.review.session import (
+from copygen.review import (
     Decision,
     QueueFilter,
     ReviewSession,

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from copygen.audit import read_events, verify
 from copygen.cli.main import app
-from copygen.review.report import summarize, write_report
+from copygen.review import summarize, write_report
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()

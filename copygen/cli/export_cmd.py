@@ -25,7 +25,7 @@ def export(
 ) -> None:
     """Export items that passed or were approved; the AI-content labels always stay."""
     from copygen.cli.common import settings_from
-    from copygen.review.export import export as run_export
+    from copygen.review.exporting import export as run_export
 
     settings = settings_from(ctx, config=config)
     result = run_export(

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from copygen.review.session import QueueFilter, ReviewSession
+    from copygen.review.decisions import QueueFilter
+    from copygen.review.session import ReviewSession
 
 _STATUSES = ("pass", "review", "blocked", "error", "approved", "rejected")
 
@@ -56,14 +57,14 @@ def review(
     """Review flagged items; every decision is logged and written to results.jsonl."""
     from copygen.cli.common import settings_from
     from copygen.errors import InputError
-    from copygen.review.session import (
+    from copygen.review.decisions import (
         REVIEW_STATUSES,
         Decision,
         QueueFilter,
-        ReviewSession,
         parse_decision,
         read_decisions_csv,
     )
+    from copygen.review.session import ReviewSession
 
     statuses = _split(status) or REVIEW_STATUSES
     unknown = [s for s in statuses if s not in _STATUSES]
@@ -123,7 +124,7 @@ def review(
 def _interactive(session: ReviewSession, filters: QueueFilter) -> None:
     from rich.console import Console
 
-    from copygen.review.session import Keys, run_interactive
+    from copygen.review.interactive import Keys, run_interactive
 
     console = Console(highlight=False)
     queue = session.queue(filters)

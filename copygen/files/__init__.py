@@ -1,1 +1,5 @@
-"""TODO"""
+"""Writing files safely, for every stage.
+
+- ``atomic``: atomic replacement of a file (write beside it, fsync, rename)
+- ``tables``: CSV and XLSX writers with every cell guarded against formula injection
+"""

@@ -1,5 +1,7 @@
 """Audit events of a running batch: appended in order, fsynced in groups off the loop.
 
+:class:`ItemEvents` builds each item's events; :class:`AuditWriter` writes them.
+
 Every event must be on disk before the result line it accounts for, but an
 ``fsync`` per event on the event loop would stall every request in flight. So
 events are appended (written to the OS) right away on the loop's thread, with the
@@ -22,12 +24,17 @@ import asyncio
 import contextlib
 import os
 import threading
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from copygen.audit import AuditLog
+    from copygen.backends.base import Completion
+    from copygen.compliance.findings import CheckResult
+    from copygen.generate.plan import WorkItem
+    from copygen.writing.prompts import RenderedPrompt
 
-__all__ = ["AuditWriter"]
+__all__ = ["AuditWriter", "ItemEvents", "item_data"]
 
 
 class AuditWriter:
@@ -116,3 +123,104 @@ class AuditWriter:
                 self._synced = target
             if ready:
                 self._settle(ready, self._error)
+
+
+class ItemEvents:
+    """The ``generated``, ``checked`` and ``repaired`` events of the items of one run.
+
+    Holds what every event of the run repeats (backend, model, parameters), so an
+    item's steps name only what is theirs.
+    """
+
+    def __init__(
+        self,
+        writer: AuditWriter,
+        *,
+        backend: str,
+        model: str | None,
+        base_url: str | None,
+        params: Mapping[str, Any],
+        currency: str | None,
+        rules_hash: str,
+    ) -> None:
+        self.writer = writer
+        self.backend = backend
+        self.model = model
+        self.base_url = base_url
+        self.params = params
+        self.currency = currency
+        self.rules_hash = rules_hash
+
+    def generated(
+        self,
+        work: WorkItem,
+        *,
+        attempt: int,
+        retry: int,
+        rendered: RenderedPrompt,
+        messages: Sequence[Mapping[str, str]],
+        completion: Completion | None = None,
+        latency_ms: float = 0.0,
+        cost: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        """One call to the backend (first draft or repair)."""
+        self.writer.append(
+            "generated",
+            **item_data(work),
+            attempt=attempt,
+            retry=retry,
+            template=rendered.template,
+            template_hash=rendered.template_hash,
+            messages=[dict(m) for m in messages],
+            backend=self.backend,
+            model=self.model,
+            base_url=self.base_url,
+            params=self.params,
+            response=completion.text if completion is not None else None,
+            finish_reason=completion.finish_reason if completion is not None else None,
+            usage=completion.usage.to_dict() if completion is not None else None,
+            cost=cost,
+            currency=self.currency,
+            latency_ms=round(latency_ms, 1),
+            cached=completion.cached if completion is not None else False,
+            error=error,
+        )
+
+    def checked(
+        self, work: WorkItem, *, attempt: int, result: CheckResult, fields: Mapping[str, Any]
+    ) -> None:
+        self.writer.append(
+            "checked",
+            item=work.id,
+            attempt=attempt,
+            rules_hash=self.rules_hash,
+            status=result.status,
+            findings=[f.to_dict() for f in result.findings],
+            fields=dict(fields),
+        )
+
+    def repaired(
+        self, work: WorkItem, *, attempt: int, before: CheckResult, after: CheckResult
+    ) -> None:
+        old = {f.rule for f in before.findings}
+        new = {f.rule for f in after.findings}
+        self.writer.append(
+            "repaired",
+            item=work.id,
+            attempt=attempt,
+            from_attempt=attempt - 1,
+            findings_fixed=sorted(old - new),
+            findings_remaining=sorted(new),
+            status=after.status,
+        )
+
+
+def item_data(work: WorkItem) -> dict[str, Any]:
+    return {
+        "item": work.id,
+        "sku": work.product.sku,
+        "platform": work.platform,
+        "lang": work.lang,
+        "variant": work.variant,
+    }

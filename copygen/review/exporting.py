@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copygen.errors import InputError
 from copygen.platforms import PLATFORM_SPECS
+from copygen.review.outdir import audit_session, load_items, resolve_audit_path
 
 if TYPE_CHECKING:
-    from copygen.audit import AuditLog
     from copygen.config import AigcLabel, Settings
 
 __all__ = [
@@ -31,18 +30,15 @@ __all__ = [
     "GROUP_BY",
     "ExportResult",
     "ExportedFile",
-    "audit_session",
     "export",
     "export_format",
     "publishable_record",
-    "resolve_audit_path",
     "table_row",
 ]
 
 EXPORTABLE_STATUSES: tuple[str, ...] = ("pass", "approved")
 FORMATS: dict[str, str] = {".jsonl": "jsonl", ".csv": "csv", ".xlsx": "xlsx"}
 GROUP_BY: tuple[str, ...] = ("platform", "sku")
-AUDIT_FILE = "audit.jsonl"
 
 LEADING_COLUMNS: tuple[str, ...] = ("id", "sku", "platform", "lang", "variant", "status")
 TRAILING_COLUMNS: tuple[str, ...] = (
@@ -97,66 +93,6 @@ class ExportResult:
             "skipped": self.skipped,
             "audit": str(self.audit_path) if self.audit_path else None,
         }
-
-
-# --- the audit log of an output folder ----------------------------------------------------
-
-
-def resolve_audit_path(
-    outdir: str | Path,
-    *,
-    settings: Settings | None = None,
-    explicit: str | Path | None = None,
-) -> Path:
-    """The audit log that belongs to an output folder.
-
-    In order: the path given on the command line; the one the run manifest
-    (``OUTDIR/run.json``) recorded, when ``generate --audit`` sent the log
-    elsewhere; ``audit`` of the settings; ``OUTDIR/audit.jsonl``.
-    """
-    if explicit is not None:
-        return Path(explicit)
-    folder = Path(outdir)
-    manifest = folder / "run.json"
-    if manifest.is_file():
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        recorded = data.get("audit") if isinstance(data, dict) else None
-        runs = data.get("runs") if isinstance(data, dict) else None
-        if not recorded and isinstance(runs, list):
-            for entry in reversed(runs):
-                if isinstance(entry, dict) and entry.get("audit"):
-                    recorded = entry["audit"]
-                    break
-        if isinstance(recorded, str) and recorded:
-            path = Path(recorded)
-            return path if path.is_absolute() else folder / path
-    if settings is not None and settings.audit is not None:
-        return Path(settings.audit)
-    return folder / AUDIT_FILE
-
-
-@contextmanager
-def audit_session(path: Path, *, command: str, outdir: Path, **details: Any) -> Iterator[AuditLog]:
-    """The audit log opened (and locked) for one review or export session.
-
-    The session is bracketed by ``run_started`` (command, version, outdir) and
-    ``run_finished``, so its events are easy to find and its head is recorded.
-    """
-    from copygen import __version__
-    from copygen.audit import AuditLog
-
-    with AuditLog.open(path) as log:
-        log.append("run_started", command=command, version=__version__, outdir=str(outdir))
-        outcome = "interrupted"
-        try:
-            yield log
-            outcome = "completed"
-        finally:
-            if not log.closed:
-                log.append("run_finished", command=command, outcome=outcome, **details)
 
 
 # --- records -------------------------------------------------------------------------------
@@ -357,8 +293,6 @@ def export(
 
     Raises InputError (exit 2) for a missing folder, an unknown format or grouping.
     """
-    from copygen.review.report import load_items
-
     target = Path(to)
     export_format(target)  # fail on a bad name before anything is opened
     if group_by is not None and group_by not in GROUP_BY:

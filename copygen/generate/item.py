@@ -1,0 +1,338 @@
+"""One item, from its row to its record.
+
+    render -> complete (response cache first) -> parse -> check -> repair while
+    flagged -> record
+
+:class:`ItemRunner` holds what every item of a run shares (backend, cache,
+checker, audit events); :meth:`ItemRunner.process` takes one item through the
+steps above and returns its ``results.jsonl`` record. Backend and parse failures
+end in a record with status ``error``, never in an exception. Retries with
+backoff, rate limits and timeouts belong to the backend; this module retries
+only a reply it cannot parse.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from copygen.backends.base import Backend, Completion, RequestContext, Usage
+from copygen.config import Settings
+from copygen.errors import BackendError
+from copygen.generate.masking import mask_messages, placeholder_findings
+from copygen.generate.plan import WorkItem
+from copygen.generate.summary import cost_of
+
+if TYPE_CHECKING:
+    from copygen.backends.cache import ResponseCache
+    from copygen.compliance.findings import CheckResult
+    from copygen.generate.events import ItemEvents
+    from copygen.generate.workers import Offload
+    from copygen.writing.prompts import RenderedPrompt
+
+__all__ = ["PARSE_RETRIES", "ItemRunner"]
+
+#: A reply that cannot be parsed is asked for again this many times, bypassing the cache.
+PARSE_RETRIES = 2
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class _Attempt:
+    """One draft (first or repair) and what the checker said."""
+
+    number: int
+    fields: dict[str, Any]
+    result: CheckResult
+    rendered: RenderedPrompt
+
+
+@dataclass
+class _ItemCost:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = 0.0
+    latency_ms: float = 0.0
+    calls: int = 0
+    cached_calls: int = 0
+
+    def add(self, completion: Completion, latency_ms: float, cost: float | None) -> None:
+        self.calls += 1
+        self.latency_ms += latency_ms
+        if completion.cached:
+            self.cached_calls += 1
+            return  # a cached reply cost nothing this time
+        self.prompt_tokens += completion.usage.prompt_tokens
+        self.completion_tokens += completion.usage.completion_tokens
+        if cost is None:
+            self.cost = None
+        elif self.cost is not None:
+            self.cost += cost
+
+
+class _ItemFailed(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class ItemRunner:
+    """What the items of one run share, and the steps that take one item through."""
+
+    settings: Settings
+    backend: Backend
+    offload: Offload
+    cache: ResponseCache | None
+    events: ItemEvents
+    params: dict[str, Any]
+    model: str | None
+    base_url: str | None
+    max_repairs: int
+    rules_hash: str
+    run_id: str
+
+    @property
+    def remote(self) -> bool:
+        return bool(self.backend.remote)
+
+    async def process(self, work: WorkItem) -> dict[str, Any]:
+        """Produce one item's record (never raises for backend or parse failures)."""
+        totals = _ItemCost()
+        prompt_product = work.prompt_product or work.product
+        rendered = await self.offload.render(
+            prompt_product, platform=work.platform, lang=work.lang, variant=work.variant
+        )
+        try:
+            fields, placeholders = await self._draft(work, rendered, attempt=1, totals=totals)
+        except _ItemFailed as failed:
+            return self._record(work, None, rendered, totals, attempts=1, error=failed.reason)
+        result = await self._check(work, fields, placeholders)
+        self.events.checked(work, attempt=1, result=result, fields=fields)
+        final = await self._repair(work, _Attempt(1, fields, result, rendered), totals)
+        return self._record(work, final, final.rendered, totals, attempts=final.number, error=None)
+
+    async def _repair(self, work: WorkItem, draft: _Attempt, totals: _ItemCost) -> _Attempt:
+        """Send the findings back and check the new draft, while flagged and allowed."""
+        final = draft
+        prompt_product = work.prompt_product or work.product
+        while final.result.status in ("review", "blocked") and final.number <= self.max_repairs:
+            number = final.number + 1
+            findings = tuple(f.to_dict() for f in final.result.findings)
+            repair_prompt = await self.offload.render_repair(
+                prompt_product,
+                platform=work.platform,
+                lang=work.lang,
+                variant=work.variant,
+                previous_fields=final.fields,
+                findings=findings,
+            )
+            try:
+                fields, placeholders = await self._draft(
+                    work,
+                    repair_prompt,
+                    attempt=number,
+                    totals=totals,
+                    findings=findings,
+                    previous_fields=final.fields,
+                )
+            except _ItemFailed:
+                # The repair failed; the previous (flagged) draft stands and goes to review.
+                break
+            result = await self._check(work, fields, placeholders)
+            self.events.checked(work, attempt=number, result=result, fields=fields)
+            self.events.repaired(work, attempt=number, before=final.result, after=result)
+            final = _Attempt(number, fields, result, repair_prompt)
+        return final
+
+    async def _draft(
+        self,
+        work: WorkItem,
+        rendered: RenderedPrompt,
+        *,
+        attempt: int,
+        totals: _ItemCost,
+        findings: tuple[Mapping[str, Any], ...] = (),
+        previous_fields: Mapping[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], frozenset[str]]:
+        """One draft's fields: cache or backend, parsed; parse failures asked again.
+
+        Logs a ``generated`` event (with its attempt number) for every call.
+        Raises _ItemFailed when the backend fails or no reply parses.
+        """
+        from copygen.backends.parsing import ReplyParseError, parse_fields
+
+        sent: list[dict[str, str]] = [dict(m) for m in rendered.messages]
+        placeholders = work.placeholders
+        if self.remote and attempt > 1:
+            # A repair prompt carries the model's own draft and the flagged texts, not
+            # only the (already masked) row: scan the whole prompt.
+            sent, extra = mask_messages(sent)
+            placeholders = placeholders | extra
+        request = RequestContext(
+            item_id=work.id,
+            platform=work.platform,
+            lang=work.lang,
+            variant=work.variant,
+            product=work.product,
+            attempt=attempt,
+            findings=findings,
+            previous_fields=previous_fields,
+            seed=self.settings.seed,
+        )
+        key = self._cache_key(work, sent)
+        last_reason = ""
+        for retry in range(PARSE_RETRIES + 1):
+            cached = None
+            if key is not None and self.cache is not None and retry == 0:
+                cached = self.cache.get(key)
+            completion, latency_ms, cost = await self._complete(
+                work, rendered, sent, request, cached, attempt=attempt, retry=retry
+            )
+            totals.add(completion, latency_ms, cost)
+            fields: dict[str, Any] | None = None
+            error: str | None = None
+            try:
+                fields = dict(parse_fields(completion.text, work.platform))
+            except ReplyParseError as exc:
+                error = last_reason = f"unusable reply: {exc.message}"
+            self.events.generated(
+                work,
+                attempt=attempt,
+                retry=retry,
+                rendered=rendered,
+                messages=sent,
+                completion=completion,
+                latency_ms=latency_ms,
+                cost=cost,
+                error=error,
+            )
+            if fields is not None:
+                if key is not None and self.cache is not None and not completion.cached:
+                    self.cache.put(key, completion)
+                return fields, placeholders
+        raise _ItemFailed(f"{last_reason} (after {PARSE_RETRIES + 1} tries)")
+
+    def _cache_key(self, work: WorkItem, sent: list[dict[str, str]]) -> str | None:
+        if self.cache is None:
+            return None
+        from copygen.backends.cache import cache_key
+
+        # The variant is part of the key even when a template does not mention it:
+        # variants must be different texts, not one cached reply three times.
+        return cache_key(
+            base_url=self.base_url,
+            model=self.model,
+            messages=sent,
+            params=self.params,
+            extra={"variant": work.variant},
+        )
+
+    async def _complete(
+        self,
+        work: WorkItem,
+        rendered: RenderedPrompt,
+        sent: list[dict[str, str]],
+        request: RequestContext,
+        cached: Completion | None,
+        *,
+        attempt: int,
+        retry: int,
+    ) -> tuple[Completion, float, float | None]:
+        """The reply (cached or asked for), its latency in ms and its cost.
+
+        A backend failure is logged as a ``generated`` event and raised as _ItemFailed.
+        """
+        if cached is not None:
+            return cached, 0.0, 0.0
+        started = time.perf_counter()
+        try:
+            completion = await self.backend.complete(sent, self.params, context=request)
+        except BackendError as exc:
+            self.events.generated(
+                work,
+                attempt=attempt,
+                retry=retry,
+                rendered=rendered,
+                messages=sent,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                error=exc.message,
+            )
+            raise _ItemFailed(exc.message) from None
+        latency_ms = completion.latency_ms or (time.perf_counter() - started) * 1000
+        if completion.cached or not self.remote:
+            return completion, latency_ms, 0.0
+        return completion, latency_ms, cost_of(completion.usage, self._price())
+
+    def _price(self) -> Any:
+        return self.settings.price_for(self.model)
+
+    async def _check(
+        self, work: WorkItem, fields: Mapping[str, Any], placeholders: frozenset[str]
+    ) -> CheckResult:
+        from copygen.compliance.findings import CheckResult
+
+        result = await self.offload.check(
+            fields, lang=work.lang, platform=work.platform, product=work.product
+        )
+        extra = placeholder_findings(fields, placeholders, work.lang)
+        if extra:
+            result = CheckResult.from_findings([*result.findings, *extra])
+        return result
+
+    def _record(
+        self,
+        work: WorkItem,
+        final: _Attempt | None,
+        rendered: RenderedPrompt,
+        totals: _ItemCost,
+        *,
+        attempts: int,
+        error: str | None,
+    ) -> dict[str, Any]:
+        """The item's ``results.jsonl`` record; ``rendered``: the prompt of the kept draft."""
+        from copygen.compliance.aigc import aigc_record, content_id_for
+
+        fields = final.fields if final is not None else None
+        status = final.result.status if final is not None else "error"
+        aigc = aigc_record(
+            provider=self.settings.aigc_provider,
+            model=self.model or self.backend.name,
+            content_id=content_id_for(work.id, fields or {}),
+            label=self.settings.label_for(work.platform),
+            lang=work.lang,
+        )
+        price = self._price()
+        return {
+            "id": work.id,
+            "sku": work.product.sku,
+            "platform": work.platform,
+            "lang": work.lang,
+            "variant": work.variant,
+            "fields": fields,
+            "status": status,
+            "findings": [f.to_dict() for f in final.result.findings] if final is not None else [],
+            "attempts": attempts,
+            "backend": self.backend.name,
+            "model": self.model,
+            "usage": Usage(totals.prompt_tokens, totals.completion_tokens).to_dict(),
+            "cost": totals.cost if self.remote else 0.0,
+            "currency": price.currency if price is not None else None,
+            "latency_ms": round(totals.latency_ms, 1),
+            "cached": totals.calls > 0 and totals.cached_calls == totals.calls,
+            "aigc": aigc,
+            "product": work.product.to_dict(),
+            "row": work.product.row,
+            "template": {"name": rendered.template, "hash": rendered.template_hash},
+            "rules_hash": self.rules_hash,
+            "error": error,
+            "review": None,
+            "run": self.run_id,
+            "ts": _now(),
+        }

@@ -1,0 +1,120 @@
+"""The plan of a run: which items a product file yields, one per row x platform x variant.
+
+An item's id is ``{sku}:{platform}:{lang}:v{n}``; it is how results, audit
+events, resume and review name one text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from copygen.config import Settings
+from copygen.generate.masking import mask_product
+from copygen.inputs.product import Product
+
+__all__ = ["WarningHandler", "WorkItem", "count_plan", "item_id_for", "iter_work", "plan_items"]
+
+WarningHandler = Callable[[str], None]
+
+
+def item_id_for(sku: str, platform: str, lang: str, variant: int) -> str:
+    return f"{sku}:{platform}:{lang}:v{variant}"
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    id: str
+    product: Product  # the row as read: the facts the copy is checked against
+    platform: str
+    lang: str
+    variant: int
+    #: The row with personal data masked, rendered into prompts for remote backends
+    #: (None: prompts use ``product``), and the placeholders the masking wrote.
+    prompt_product: Product | None = None
+    placeholders: frozenset[str] = frozenset()
+
+
+def plan_items(
+    product: Product,
+    settings: Settings,
+    *,
+    on_warning: WarningHandler | None = None,
+    mask: bool = False,
+) -> list[WorkItem]:
+    """The items of one row: its platforms (narrowed by the row's column) x variants.
+
+    ``mask``: mask the row's personal data once, for every item's prompts.
+    """
+    from copygen.writing.prompts import resolve_lang
+
+    platforms = list(settings.platforms)
+    if product.platforms:
+        wanted = set(product.platforms)
+        platforms = [p for p in platforms if p in wanted]
+        if not platforms and on_warning is not None:
+            where = f"row {product.row}: " if product.row is not None else ""
+            on_warning(
+                f"{where}sku {product.sku}: platforms column ({', '.join(product.platforms)}) "
+                f"names none of the selected platforms ({', '.join(settings.platforms)}); "
+                "row skipped"
+            )
+    lang = resolve_lang(product, settings)
+    prompt_product: Product | None = None
+    placeholders: frozenset[str] = frozenset()
+    if mask and platforms:
+        prompt_product, placeholders = mask_product(product)
+    return [
+        WorkItem(
+            item_id_for(product.sku, platform, lang, variant),
+            product,
+            platform,
+            lang,
+            variant,
+            prompt_product,
+            placeholders,
+        )
+        for platform in platforms
+        for variant in range(1, settings.variants + 1)
+    ]
+
+
+def iter_work(
+    input_path: Path,
+    settings: Settings,
+    *,
+    on_warning: WarningHandler | None,
+    mask: bool = False,
+) -> Iterator[WorkItem]:
+    """Every item of the input, in file order, each id once (later duplicates skipped)."""
+    from copygen.inputs.product_files import read_products
+
+    seen: set[str] = set()
+    for product in read_products(input_path, on_warning=on_warning):
+        for work in plan_items(product, settings, on_warning=on_warning, mask=mask):
+            if work.id in seen:
+                if on_warning is not None and work.variant == 1:
+                    on_warning(
+                        f"row {product.row}: item {work.id} already planned from an earlier "
+                        "row with the same sku; skipped"
+                    )
+                continue
+            seen.add(work.id)
+            yield work
+
+
+def count_plan(
+    input_path: Path, settings: Settings, completed: set[str], on_warning: WarningHandler | None
+) -> tuple[int, int]:
+    """(items planned, of which already completed); reads the whole input once.
+
+    Reading it before the first request also means a broken row fails the run
+    (exit 2) before anything is paid for.
+    """
+    planned = done = 0
+    for work in iter_work(input_path, settings, on_warning=on_warning):
+        planned += 1
+        if work.id in completed:
+            done += 1
+    return planned, done

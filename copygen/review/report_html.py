@@ -1,0 +1,612 @@
+"""The batch report: one self-contained HTML file a manager can open anywhere.
+
+Everything is inline (CSS, a little JavaScript, SVG charts), nothing is fetched, so
+the file works offline, as an e-mail attachment and in mail clients that strip
+scripts: every number and every flagged text is plain HTML, and the script only
+adds the filter bar. Copy text is untrusted (it came from a model), so every value
+is escaped before it reaches the page.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from copygen.review.report_data import (
+    CATEGORY_LABELS,
+    PLATFORM_LABELS,
+    SEVERITY_RANK,
+    STATUS_LABELS,
+    STATUS_ORDER,
+)
+
+if TYPE_CHECKING:
+    from copygen.review.report_data import ReportData
+
+__all__ = ["render_html"]
+
+STATUS_COLORS: dict[str, str] = {
+    "pass": "#2e7d32",
+    "approved": "#00897b",
+    "review": "#e08e0b",
+    "blocked": "#c62828",
+    "rejected": "#6a1b9a",
+    "error": "#757575",
+}
+SEVERITY_COLORS: dict[str, str] = {"block": "#c62828", "warn": "#e08e0b", "info": "#1e88e5"}
+
+
+def _worst(findings: Iterable[Mapping[str, Any]]) -> str | None:
+    worst = max((SEVERITY_RANK.get(str(f.get("severity")), 0) for f in findings), default=0)
+    for name, rank in SEVERITY_RANK.items():
+        if rank == worst:
+            return name
+    return None
+
+
+# --- HTML ---------------------------------------------------------------------------------
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _fmt_pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _fmt_ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
+
+
+def _fmt_money(value: float | None, currency: str | None, *, digits: int = 4) -> str:
+    if value is None:
+        return "unknown"
+    text = f"{value:,.{digits}f}"
+    return f"{text} {currency}" if currency else text
+
+
+def _label_width(labels: Iterable[str]) -> int:
+    """Room for the longest label at 13px (CJK glyphs are about twice as wide as Latin)."""
+    widest = max(
+        (sum(13.5 if ord(ch) >= 0x2E80 else 7.4 for ch in label) for label in labels), default=0
+    )
+    return int(min(300, max(110, widest + 18)))
+
+
+def _bar_chart(rows: Sequence[tuple[str, int, str]]) -> str:
+    """Horizontal bars as inline SVG: (label, value, colour) per row."""
+    if not rows:
+        return '<p class="empty">—</p>'
+    label_width = _label_width(label for label, _, _ in rows)
+    bar_h, gap, width = 22, 8, 520
+    right = 40
+    span = width - label_width - right
+    peak = max(v for _, v, _ in rows) or 1
+    height = len(rows) * (bar_h + gap) - gap + 4
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" '
+        f'preserveAspectRatio="xMinYMin meet" role="img" xmlns="http://www.w3.org/2000/svg">'
+    ]
+    for i, (label, value, colour) in enumerate(rows):
+        y = i * (bar_h + gap) + 2
+        w = max(2.0, span * value / peak) if value else 0.0
+        parts.append(
+            f'<text x="{label_width - 10}" y="{y + bar_h / 2}" text-anchor="end" '
+            f'dominant-baseline="central" class="lbl">{_e(label)}</text>'
+            f'<rect x="{label_width}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="3" '
+            f'fill="{_e(colour)}"><title>{_e(label)}: {value}</title></rect>'
+            f'<text x="{label_width + w + 6:.1f}" y="{y + bar_h / 2}" '
+            f'dominant-baseline="central" class="val">{value}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _stacked_chart(rows: Sequence[tuple[str, Mapping[str, int]]]) -> str:
+    """One bar per row, split by status, as inline SVG."""
+    if not rows:
+        return '<p class="empty">—</p>'
+    bar_h, gap, width, right = 22, 8, 520, 40
+    label_width = _label_width(label for label, _ in rows)
+    span = width - label_width - right
+    peak = max(sum(parts.values()) for _, parts in rows) or 1
+    height = len(rows) * (bar_h + gap) - gap + 4
+    out = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" '
+        f'preserveAspectRatio="xMinYMin meet" role="img" xmlns="http://www.w3.org/2000/svg">'
+    ]
+    for i, (label, parts) in enumerate(rows):
+        y = i * (bar_h + gap) + 2
+        x = float(label_width)
+        out.append(
+            f'<text x="{label_width - 10}" y="{y + bar_h / 2}" text-anchor="end" '
+            f'dominant-baseline="central" class="lbl">{_e(label)}</text>'
+        )
+        for status, count in parts.items():
+            w = span * count / peak
+            out.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" '
+                f'fill="{STATUS_COLORS.get(status, "#999")}">'
+                f"<title>{_e(label)} · {_e(STATUS_LABELS.get(status, status))}: {count}</title>"
+                "</rect>"
+            )
+            x += w
+        out.append(
+            f'<text x="{x + 6:.1f}" y="{y + bar_h / 2}" dominant-baseline="central" '
+            f'class="val">{sum(parts.values())}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _legend(statuses: Iterable[str]) -> str:
+    chips = "".join(
+        f'<span class="chip"><i style="background:{STATUS_COLORS.get(s, "#999")}"></i>'
+        f"{_e(STATUS_LABELS.get(s, s))}</span>"
+        for s in statuses
+    )
+    return f'<div class="legend">{chips}</div>'
+
+
+def _marked(text: str, findings: Sequence[Mapping[str, Any]]) -> str:
+    """``text`` escaped, with each finding's span in a <mark> that names rule, law, fix.
+
+    Overlapping spans are cut into pieces so that the marks never nest; a piece
+    covered by several findings carries all of them.
+    """
+    spans = []
+    for f in findings:
+        start, end = f.get("start"), f.get("end")
+        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+            spans.append((start, end, f))
+    if not spans:
+        return _e(text)
+    cuts = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
+    out: list[str] = []
+    for a, b in itertools.pairwise(cuts):
+        piece = text[a:b]
+        cover = [f for s, e, f in spans if s <= a and b <= e]
+        if not cover:
+            out.append(_e(piece))
+            continue
+        severity = _worst(cover) or "info"
+        rules = " ".join(dict.fromkeys(str(f.get("rule", "")) for f in cover))
+        laws = "；".join(dict.fromkeys(str(f.get("law", "")) for f in cover if f.get("law")))
+        tips = "；".join(
+            dict.fromkeys(str(f.get("suggestion", "")) for f in cover if f.get("suggestion"))
+        )
+        categories = " ".join(dict.fromkeys(str(f.get("category", "")) for f in cover))
+        title = " | ".join(
+            f"{f.get('rule', '')} · {f.get('law', '')} · {f.get('suggestion', '')}" for f in cover
+        )
+        out.append(
+            f'<mark class="sev-{_e(severity)}" data-rule="{_e(rules)}" data-law="{_e(laws)}" '
+            f'data-suggestion="{_e(tips)}" data-category="{_e(categories)}" '
+            f'title="{_e(title)}">{_e(piece)}</mark>'
+        )
+    return "".join(out)
+
+
+def _field_rows(fields: Mapping[str, Any], findings: Sequence[Mapping[str, Any]]) -> str:
+    """One row per field; a list field shows its items, each with its own marks."""
+    rows: list[str] = []
+    for name, value in fields.items():
+        if isinstance(value, (list, tuple)):
+            marked = [
+                _marked(str(v), [f for f in findings if f.get("field") == f"{name}[{i}]"])
+                for i, v in enumerate(value)
+            ]
+            if name == "hashtags":
+                body = "".join(f'<span class="tag">#{m}</span>' for m in marked)
+            else:
+                body = '<ul class="lst">' + "".join(f"<li>{m}</li>" for m in marked) + "</ul>"
+        elif value is None:
+            continue
+        else:
+            body = _marked(str(value), [f for f in findings if f.get("field") == name])
+        rows.append(
+            f'<div class="fld"><span class="fname">{_e(name)}</span>'
+            f'<div class="ftext">{body}</div></div>'
+        )
+    return "".join(rows)
+
+
+def _item_card(item: Mapping[str, Any]) -> str:
+    status = str(item.get("status", ""))
+    findings = [f for f in item.get("findings") or [] if isinstance(f, Mapping)]
+    product = item.get("product") if isinstance(item.get("product"), Mapping) else {}
+    assert isinstance(product, Mapping)
+    fields = item.get("fields") if isinstance(item.get("fields"), Mapping) else {}
+    assert isinstance(fields, Mapping)
+    categories = " ".join(sorted({str(f.get("category", "")) for f in findings}))
+    findings_rows = "".join(
+        f'<tr><td><span class="sev sev-{_e(f.get("severity"))}">{_e(f.get("severity"))}</span></td>'
+        f"<td><code>{_e(f.get('rule'))}</code></td>"
+        f"<td>{_e(CATEGORY_LABELS.get(str(f.get('category')), f.get('category')))}</td>"
+        f"<td>{_e(f.get('field'))}</td><td>“{_e(f.get('text'))}”</td>"
+        f"<td>{_e(f.get('law'))}</td><td>{_e(f.get('suggestion'))}</td></tr>"
+        for f in findings
+    )
+    review = item.get("review") if isinstance(item.get("review"), Mapping) else None
+    review_html = ""
+    if review:
+        forced = " · <strong>forced</strong>" if review.get("forced") else ""
+        edited = " · edited" if review.get("edited") else ""
+        review_html = (
+            f'<p class="review">审核 Review: {_e(review.get("decision"))} · '
+            f"{_e(review.get('reviewer'))} · {_e(review.get('ts'))}{forced}{edited}"
+            + (f" — {_e(review.get('reason'))}" if review.get("reason") else "")
+            + "</p>"
+        )
+    title = product.get("title") if product else None
+    return (
+        f'<article class="item" data-status="{_e(status)}" '
+        f'data-platform="{_e(item.get("platform"))}" data-categories="{_e(categories)}">'
+        f'<header><span class="badge st-{_e(status)}">{_e(STATUS_LABELS.get(status, status))}'
+        f'</span><code class="iid">{_e(item.get("id"))}</code>'
+        f'<span class="ptitle">{_e(title)}</span></header>'
+        f'<div class="fields">{_field_rows(fields, findings)}</div>'
+        f'<table class="findings"><thead><tr><th>级别</th><th>规则 rule</th><th>类别</th>'
+        f"<th>字段</th><th>文本</th><th>依据 law</th><th>建议 suggestion</th></tr></thead>"
+        f"<tbody>{findings_rows}</tbody></table>{review_html}</article>"
+    )
+
+
+_CSS = """
+:root{--ink:#1f2430;--muted:#5f6b7a;--line:#e3e7ee;--bg:#f5f7fa;--card:#fff;--accent:#0b5cad}
+*{box-sizing:border-box}
+[hidden]{display:none!important}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.55 "Noto Sans CJK SC",
+"Noto Sans SC","Source Han Sans SC","PingFang SC","Hiragino Sans GB","Microsoft YaHei",
+"WenQuanYi Micro Hei",system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
+.wrap{max-width:1120px;margin:0 auto;padding:28px 28px 48px}
+h1{font-size:26px;margin:0 0 4px;letter-spacing:.2px}
+h2{font-size:18px;margin:34px 0 12px;padding-bottom:6px;border-bottom:2px solid var(--line)}
+h3{font-size:14px;margin:0 0 10px;color:var(--muted);font-weight:600;text-transform:none}
+.meta{color:var(--muted);font-size:13px;margin:0}
+.audit{margin-top:2px}.audit.ok{color:#2e7d32}.audit.bad{color:#c62828;font-weight:700}
+.kpis{display:grid;grid-template-columns:repeat(4,1fr);gap:14px;margin-top:22px}
+.kpi{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px}
+.kpi .k{font-size:12.5px;color:var(--muted)}
+.kpi .v{font-size:26px;font-weight:700;margin-top:2px;font-variant-numeric:tabular-nums}
+.kpi .s{font-size:12px;color:var(--muted)}
+.kpi.hero{border-top:4px solid #2e7d32}
+.kpi.hero .v{color:#2e7d32;font-size:32px}
+.grid{display:grid;grid-template-columns:1fr 1fr;gap:14px}
+.panel{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 18px}
+.chart{display:block;max-width:100%;height:auto}
+.chart .lbl{font-size:13px;fill:#3a4350}
+.chart .val{font-size:13px;fill:#1f2430;font-weight:600}
+.legend{margin-top:8px;font-size:12px;color:var(--muted)}
+.chip{display:inline-block;margin-right:12px}
+.chip i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;
+vertical-align:-1px}
+table.counts{width:100%;border-collapse:collapse;font-size:13.5px}
+table.counts td,table.counts th{padding:5px 8px;border-bottom:1px solid var(--line);text-align:left}
+table.counts th{white-space:nowrap}
+table.counts.small{font-size:12.5px;margin-top:10px}
+table.counts.small td,table.counts.small th{padding:3px 6px}
+table.counts td.n,table.counts th.n{text-align:right;font-variant-numeric:tabular-nums}
+.filters{position:sticky;top:0;z-index:2;display:flex;flex-wrap:wrap;gap:10px;align-items:center;
+background:var(--bg);padding:10px 0;border-bottom:1px solid var(--line);margin-bottom:12px}
+.filters select,.filters input{font:inherit;font-size:13.5px;padding:5px 8px;border:1px solid
+#c9d1dc;border-radius:6px;background:#fff}
+.filters input{flex:1;min-width:200px}
+.filters .count{color:var(--muted);font-size:13px}
+.item{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 18px;
+margin:0 0 12px;break-inside:avoid}
+.item header{display:flex;gap:10px;align-items:center;flex-wrap:wrap;margin-bottom:8px}
+.badge{font-size:12px;font-weight:600;color:#fff;border-radius:999px;padding:2px 10px}
+.st-pass{background:#2e7d32}.st-approved{background:#00897b}.st-review{background:#e08e0b}
+.st-blocked{background:#c62828}.st-rejected{background:#6a1b9a}.st-error{background:#757575}
+.iid{font-size:12.5px;color:var(--muted)}
+.ptitle{font-weight:600}
+.fld{display:flex;gap:12px;padding:3px 0}
+.fname{flex:0 0 120px;color:var(--muted);font-size:12.5px;font-family:ui-monospace,Menlo,
+Consolas,monospace;padding-top:2px}
+.ftext{flex:1;white-space:pre-wrap;word-break:break-word}
+.lst{margin:0;padding:0 0 0 0;list-style:none;white-space:normal}
+.lst li{white-space:pre-wrap;padding:1px 0 1px 14px;position:relative}
+.lst li::before{content:"";position:absolute;left:2px;top:.72em;width:5px;height:5px;
+border-radius:50%;background:#9aa5b4}
+.tag{display:inline-block;margin:0 6px 2px 0;padding:0 8px;border-radius:999px;background:#eef2f7;
+color:#33507a;font-size:13px}
+mark{border-radius:2px;padding:0;color:inherit;-webkit-print-color-adjust:exact;
+print-color-adjust:exact}
+mark.sev-block{background:#ffd6d6;border-bottom:2px solid #c62828}
+mark.sev-warn{background:#ffeab0;border-bottom:2px solid #e08e0b}
+mark.sev-info{background:#dcebff;border-bottom:2px solid #1e88e5}
+table.findings{width:100%;border-collapse:collapse;font-size:12.5px;margin-top:10px}
+table.findings th{background:#f0f3f7;color:#3a4350;font-weight:600}
+table.findings td,table.findings th{border:1px solid var(--line);padding:4px 7px;text-align:left;
+vertical-align:top}
+table.findings td:nth-child(-n+4){white-space:nowrap}
+.sev{font-weight:700;font-size:11.5px;text-transform:uppercase}
+.sev.sev-block{color:#c62828}.sev.sev-warn{color:#b26a00}.sev.sev-info{color:#1e88e5}
+.review{font-size:13px;color:#3a4350;margin:8px 0 0}
+.errors li{margin:4px 0;font-size:13.5px}
+.empty{color:var(--muted)}
+footer{margin-top:40px;color:var(--muted);font-size:12px}
+@media (max-width:760px){.kpis{grid-template-columns:repeat(2,1fr)}.grid{grid-template-columns:1fr}}
+@media print{
+body{background:#fff;font-size:12px}.wrap{max-width:none;padding:0}
+.filters{display:none!important}
+.kpi,.panel,.item{border-color:#bbb}
+.item,.panel,.kpi{break-inside:avoid;page-break-inside:avoid}
+h2{break-after:avoid;page-break-after:avoid}
+.badge,.chip i,.chart rect{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+}
+"""
+
+# Adds the filter bar. Without it (mail clients, print) every item simply shows. The
+# filters can be preset in the address (report.html#status=blocked&platform=social&q=最)
+# and follow the selection, so a filtered view can be shared as a link.
+_JS = """
+(function(){
+var bar=document.getElementById('filters');if(!bar)return;
+var items=[].slice.call(document.querySelectorAll('article.item'));
+if(!items.length)return;bar.hidden=false;
+var st=document.getElementById('f-status'),pf=document.getElementById('f-platform'),
+ct=document.getElementById('f-category'),q=document.getElementById('f-text'),
+n=document.getElementById('f-count');
+var keys={status:st,platform:pf,category:ct,q:q};
+location.hash.replace(/^#/,'').split('&').forEach(function(kv){var i=kv.indexOf('=');
+if(i<0)return;var k=kv.slice(0,i),v=decodeURIComponent(kv.slice(i+1).replace(/[+]/g,' '));
+if(keys[k])keys[k].value=v;});
+function apply(){var s=st.value,p=pf.value,c=ct.value,t=q.value.trim().toLowerCase(),shown=0;
+items.forEach(function(el){var ok=(!s||el.dataset.status===s)&&(!p||el.dataset.platform===p)&&
+(!c||(' '+el.dataset.categories+' ').indexOf(' '+c+' ')>=0)&&
+(!t||el.textContent.toLowerCase().indexOf(t)>=0);el.hidden=!ok;if(ok)shown++;});
+n.textContent=shown+' / '+items.length;
+var h=[];for(var k in keys){if(keys[k].value)h.push(k+'='+encodeURIComponent(keys[k].value));}
+try{history.replaceState(null,'',h.length?'#'+h.join('&'):location.pathname);}catch(e){}}
+[st,pf,ct].forEach(function(x){x.addEventListener('change',apply);});
+q.addEventListener('input',apply);apply();
+})();
+"""
+
+
+def _options(values: Iterable[str], labels: Mapping[str, str]) -> str:
+    return "".join(f'<option value="{_e(v)}">{_e(labels.get(v, v))}</option>' for v in values)
+
+
+def _rules_table(data: ReportData) -> str:
+    if not data.by_rule:
+        return '<p class="empty">—</p>'
+    body = ""
+    for rule, n in data.by_rule.items():
+        category, law = data.rule_info.get(rule, ("", ""))
+        severity = data.rule_severity.get(rule, "")
+        body += (
+            f"<tr><td><code>{_e(rule)}</code></td>"
+            f'<td><span class="sev sev-{_e(severity)}">{_e(severity)}</span></td>'
+            f"<td>{_e(CATEGORY_LABELS.get(category, category))}</td><td>{_e(law)}</td>"
+            f'<td class="n">{n}</td></tr>'
+        )
+    return (
+        '<table class="counts"><thead><tr><th>规则 rule</th><th>级别 severity</th>'
+        '<th>类别 category</th><th>依据 law</th><th class="n">n</th></tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def _platform_table(data: ReportData) -> str:
+    """Counts per platform and status as numbers (the chart shows them only on hover)."""
+    statuses = list(data.by_status)
+    if not data.by_platform:
+        return ""
+    head = "".join(
+        f'<th class="n" title="{_e(STATUS_LABELS.get(s, s))}">{_e(s)}</th>' for s in statuses
+    )
+    body = ""
+    for platform, parts in data.by_platform.items():
+        total = sum(parts.values())
+        rate = f"{parts.get('pass', 0) / total * 100:.0f}%" if total else "—"
+        cells = "".join(f'<td class="n">{parts.get(s, 0)}</td>' for s in statuses)
+        body += (
+            f'<tr><td>{_e(platform)}</td>{cells}<td class="n">{total}</td>'
+            f'<td class="n">{rate}</td></tr>'
+        )
+    return (
+        f'<table class="counts small"><thead><tr><th>platform</th>{head}<th class="n">total</th>'
+        f'<th class="n">合格率</th></tr></thead><tbody>{body}</tbody></table>'
+    )
+
+
+def _audit_line(data: ReportData) -> str:
+    audit = data.audit
+    if audit is None:
+        return '<p class="meta audit" id="audit">审计日志 Audit log: not found</p>'
+    if audit.get("ok"):
+        return (
+            f'<p class="meta audit ok" id="audit">审计日志 Audit log: ✓ verified · '
+            f"{audit.get('events')} events · head <code>{_e(str(audit.get('head'))[:16])}…</code>"
+            "</p>"
+        )
+    return (
+        f'<p class="meta audit bad" id="audit">审计日志 Audit log: ✗ FAILED verification at '
+        f"line {_e(audit.get('line'))}: {_e(audit.get('reason'))}</p>"
+    )
+
+
+def _status_chart(data: ReportData) -> str:
+    return _bar_chart(
+        [
+            (STATUS_LABELS.get(s, s), n, STATUS_COLORS.get(s, "#999"))
+            for s, n in data.by_status.items()
+        ]
+    )
+
+
+def _platform_chart(data: ReportData) -> str:
+    return _stacked_chart(
+        [(PLATFORM_LABELS.get(p, p), parts) for p, parts in data.by_platform.items()]
+    )
+
+
+def _category_chart(data: ReportData, *, max_rules: int) -> str:
+    return _bar_chart(
+        [
+            (f"{CATEGORY_LABELS.get(c, c)} {c}", n, "#3f6fb5")
+            for c, n in list(data.by_category.items())[:max_rules]
+        ],
+    )
+
+
+def _rule_chart(data: ReportData, *, max_rules: int) -> str:
+    """The most frequent rules as bars, and how many more there are."""
+    rule_items = list(data.by_rule.items())
+    chart = _bar_chart(
+        [
+            (r, n, SEVERITY_COLORS.get(data.rule_severity.get(r, "info"), "#1e88e5"))
+            for r, n in rule_items[:max_rules]
+        ],
+    )
+    more_rules = ""
+    if len(rule_items) > max_rules:
+        more_rules = f'<p class="meta">+{len(rule_items) - max_rules} more rules</p>'
+    return chart + more_rules
+
+
+def _kpis(data: ReportData) -> list[tuple[str, str, str, str, str]]:
+    """The headline numbers: (title, value, note, css class, id) per card."""
+    cost_note = "" if data.cost_total is not None else "price unknown for this model"
+    return [
+        (
+            "文案合格率 · Pass rate",
+            _fmt_pct(data.pass_rate),
+            f"{data.passed} of {data.total} items passed",
+            "hero",
+            "pass-rate",
+        ),
+        ("文案总数 · Items", str(data.total), f"{data.texts} with text", "", "total"),
+        (
+            "可发布 · Publishable",
+            str(data.publishable),
+            f"pass + approved ({data.by_status.get('approved', 0)} approved)",
+            "",
+            "publishable",
+        ),
+        (
+            "待审核 / 拦截 · Review / blocked",
+            f"{data.by_status.get('review', 0)} / {data.by_status.get('blocked', 0)}",
+            f"{data.by_status.get('error', 0)} errors · "
+            f"{data.by_status.get('rejected', 0)} rejected",
+            "",
+            "flagged",
+        ),
+        (
+            "成本 · Cost",
+            _fmt_money(data.cost_total, data.currency),
+            cost_note or f"{data.tokens:,} tokens",
+            "",
+            "cost",
+        ),
+        (
+            "单条成本 · Cost per text",
+            _fmt_money(data.cost_per_text, data.currency, digits=5),
+            f"{data.tokens:,} tokens",
+            "",
+            "cost-per-text",
+        ),
+        ("延迟 p50 · Latency p50", _fmt_ms(data.latency_p50), "per item", "", "p50"),
+        ("延迟 p95 · Latency p95", _fmt_ms(data.latency_p95), "per item", "", "p95"),
+    ]
+
+
+def _kpi_cards(data: ReportData) -> str:
+    return "".join(
+        f'<div class="kpi {cls}" id="kpi-{key}"><div class="k">{_e(k)}</div>'
+        f'<div class="v">{_e(v)}</div><div class="s">{_e(s)}</div></div>'
+        for k, v, s, cls, key in _kpis(data)
+    )
+
+
+def _header(data: ReportData) -> str:
+    """Title, when and how much, and whether the audit log behind it verifies."""
+    return f"""<h1>{_e(data.title)}</h1>
+<p class="meta">生成时间 Generated {_e(data.generated_at)} · {data.total} items ·
+{len(data.flagged)} flagged</p>
+{_audit_line(data)}"""
+
+
+def _breakdown(data: ReportData, *, max_rules: int) -> str:
+    """The four chart panels: by status, by platform, by category, by rule."""
+    category_chart = _category_chart(data, max_rules=max_rules)
+    rule_chart = _rule_chart(data, max_rules=max_rules)
+    return f"""<h2>分布 · Breakdown</h2>
+<div class="grid">
+<div class="panel"><h3>状态 · By status</h3>{_status_chart(data)}</div>
+<div class="panel"><h3>平台 · By platform</h3>{_platform_chart(data)}{_legend(data.by_status)}
+{_platform_table(data)}</div>
+<div class="panel"><h3>问题类别 · Findings by category</h3>{category_chart}</div>
+<div class="panel"><h3>规则 · Findings by rule</h3>{rule_chart}</div>
+</div>"""
+
+
+def _filter_bar(data: ReportData) -> str:
+    """The filter bar over the flagged items; hidden until the script shows it."""
+    flagged_statuses = [s for s in STATUS_ORDER if any(i.get("status") == s for i in data.flagged)]
+    return f"""<div class="filters" id="filters" hidden>
+<select id="f-status" aria-label="status"><option value="">全部状态 · all statuses</option>
+{_options(flagged_statuses, STATUS_LABELS)}</select>
+<select id="f-platform" aria-label="platform"><option value="">全部平台 · all platforms</option>
+{_options(data.by_platform, PLATFORM_LABELS)}</select>
+<select id="f-category" aria-label="category"><option value="">全部类别 · all categories</option>
+{_options(data.by_category, CATEGORY_LABELS)}</select>
+<input id="f-text" type="search" placeholder="搜索文案 · search text" aria-label="search">
+<span class="count" id="f-count"></span>
+</div>"""
+
+
+def _flagged_section(data: ReportData) -> str:
+    cards = "".join(_item_card(item) for item in data.flagged)
+    return f"""<h2 id="flagged">需关注文案 · Flagged items ({len(data.flagged)})</h2>
+{_filter_bar(data)}
+<div id="items">{cards or '<p class="empty">没有需关注的文案 · nothing flagged</p>'}</div>"""
+
+
+def _errors_section(data: ReportData) -> str:
+    if not data.errors:
+        return ""
+    return (
+        '<h2 id="errors">失败 · Errors</h2><ul class="errors">'
+        + "".join(
+            f"<li><code>{_e(i.get('id'))}</code> — {_e(i.get('error'))}</li>" for i in data.errors
+        )
+        + "</ul>"
+    )
+
+
+def render_html(data: ReportData, *, max_rules: int = 12) -> str:
+    """The whole report as one HTML document (UTF-8, no external resources)."""
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="copygen">
+<title>{_e(data.title)}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<div class="wrap">
+{_header(data)}
+<section class="kpis">{_kpi_cards(data)}</section>
+{_breakdown(data, max_rules=max_rules)}
+<h2>规则命中 · Rule hits</h2>
+<div class="panel">{_rules_table(data)}</div>
+{_flagged_section(data)}
+{_errors_section(data)}
+<footer>copygen · 本报告为离线自包含文件 · self-contained report, no external resources</footer>
+</div>
+<script>{_JS}</script>
+</body>
+</html>
+"""
