@@ -16,11 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from copygen.backends.base import Completion, RequestContext
-from copygen.backends.offline import OfflineBackend, format_price, item_seed, short_name
+from copygen.backends.offline import OfflineBackend
 from copygen.config import Settings
 from copygen.errors import BackendError
 from copygen.inputs.product import Product
 from copygen.platforms import PLATFORM_NAMES, PLATFORM_SPECS
+from copygen.writing.phrasing import format_price, item_seed, short_name
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "products.csv"

@@ -18,14 +18,9 @@ from copygen.errors import TemplateError
 from copygen.inputs.product import Product
 from copygen.platforms import PLATFORM_NAMES, PLATFORM_SPECS
 from copygen.resources import data_dir
-from copygen.writing.prompts import (
-    PRODUCT_CLOSE,
-    PRODUCT_OPEN,
-    PromptBuilder,
-    RenderedPrompt,
-    product_data,
-    resolve_lang,
-)
+from copygen.writing.languages import resolve_lang
+from copygen.writing.product_block import PRODUCT_CLOSE, PRODUCT_OPEN, product_data
+from copygen.writing.prompts import PromptBuilder, RenderedPrompt
 
 LANGS = ("zh", "en")
 

@@ -17,13 +17,10 @@ from copygen.config import BrandVoice, Settings
 from copygen.errors import TemplateError
 from copygen.inputs.product import Product
 from copygen.platforms import PLATFORM_SPECS
-from copygen.writing.prompts import (
-    PromptBuilder,
-    _readonly,
-    _spec_context,
-    example_fields,
-    json_indented,
-)
+from copygen.writing.product_block import json_indented
+from copygen.writing.prompts import PromptBuilder
+from copygen.writing.sandbox import _readonly
+from copygen.writing.template_data import _spec_context, example_fields
 
 
 def _product(**overrides: Any) -> Product:
@@ -109,7 +106,7 @@ def test_fast_attribute_lookup_on_data_matches_the_sandbox() -> None:
     from jinja2 import StrictUndefined, Undefined
     from jinja2.sandbox import SandboxedEnvironment
 
-    from copygen.writing.prompts import _data_sandbox_class
+    from copygen.writing.sandbox import _data_sandbox_class
 
     plain = SandboxedEnvironment(undefined=StrictUndefined)
     fast = _data_sandbox_class(SandboxedEnvironment)(undefined=StrictUndefined)

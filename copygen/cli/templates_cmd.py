@@ -14,7 +14,7 @@ from copygen.errors import ConfigError, InputError
 if TYPE_CHECKING:
     from copygen.config import Settings
     from copygen.inputs.product import Product
-    from copygen.writing.prompts import RenderedPrompt
+    from copygen.writing.prompts import PromptBuilder, RenderedPrompt
 
 _TEMPLATES_HELP = "Your templates folder; same names override the built-in ones."
 
@@ -28,136 +28,156 @@ def register(app: typer.Typer) -> None:
     templates_app = typer.Typer(
         help="List, show and render the prompt templates.", no_args_is_help=True
     )
-
-    @templates_app.command("list")
-    def list_cmd(
-        ctx: typer.Context,
-        templates: Path | None = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
-    ) -> None:
-        """List the templates in use: name, kind, built-in or custom, and file."""
-        from copygen.writing.prompts import PromptBuilder
-
-        builder = PromptBuilder(settings=settings_from(ctx, templates=_opt(templates)))
-        infos = builder.list_templates()
-        rows = [
-            (
-                info.name,
-                info.kind,
-                "custom (overrides built-in)" if info.overrides_builtin else info.origin,
-                str(info.path),
-            )
-            for info in infos
-        ]
-        header = ("NAME", "KIND", "ORIGIN", "PATH")
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
-        for row in [header, *rows]:
-            typer.echo(
-                "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3]
-            )
-
-    @templates_app.command("show")
-    def show_cmd(
-        ctx: typer.Context,
-        name: str = typer.Argument(
-            ..., help="A platform (livestream, social, detail), system, repair or a file name."
-        ),
-        lang: str | None = typer.Option(
-            None, "--lang", help="Language for a platform name (default zh)."
-        ),
-        templates: Path | None = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
-    ) -> None:
-        """Print a template's source."""
-        from copygen.writing.prompts import PromptBuilder
-
-        settings = settings_from(ctx, templates=_opt(templates), lang=lang)
-        builder = PromptBuilder(settings=settings)
-        resolved = builder.resolve_name(name, settings.lang or "zh")
-        typer.echo(f"# {resolved}: {builder.template_path(resolved)}", err=True)
-        typer.echo(builder.template_source(resolved).rstrip("\n"))
-
-    @templates_app.command("render")
-    def render_cmd(
-        ctx: typer.Context,
-        name: str = typer.Argument(
-            ..., help="A platform (livestream, social, detail) or its template file name."
-        ),
-        input_path: Path = typer.Option(
-            ..., "--input", "-i", help="Product file (CSV, XLSX or JSONL)."
-        ),
-        row: int = typer.Option(1, "--row", "-r", help="1-based data row of the product file."),
-        lang: str | None = typer.Option(
-            None, "--lang", help="Language to write in (default: the row's lang, else zh)."
-        ),
-        variant: int = typer.Option(1, "--variant", help="Variant number (1-based)."),
-        templates: Path | None = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
-        output_format: str = typer.Option("text", "--format", help="text or json."),
-        platform: str | None = typer.Option(
-            None, "--platform", help="For NAME repair: the platform of the draft."
-        ),
-        draft: Path | None = typer.Option(
-            None,
-            "--draft",
-            help="For NAME repair: a JSON file with the draft's fields; it is checked and "
-            "the repair request for its findings is printed.",
-        ),
-    ) -> None:
-        """Print the exact messages that would be sent for one row; calls no backend."""
-        from copygen.inputs.product_files import product_at
-        from copygen.platforms import PLATFORM_NAMES
-        from copygen.writing.prompts import PromptBuilder, normalise_lang, resolve_lang
-
-        if output_format not in ("text", "json"):
-            raise ConfigError(f"--format must be text or json, got {output_format!r}")
-        if variant < 1:
-            raise ConfigError(f"--variant must be 1 or more, got {variant}")
-        settings = settings_from(ctx, templates=_opt(templates), lang=lang)
-        builder = PromptBuilder(settings=settings)
-
-        def warn(message: str) -> None:
-            typer.echo(f"copygen: warning: {message}", err=True)
-
-        product = product_at(input_path, row, on_warning=warn)
-        rendered: RenderedPrompt | None
-        if name in PLATFORM_NAMES:
-            rendered = builder.render(
-                product,
-                platform=name,
-                lang=resolve_lang(product, settings),
-                variant=variant,
-            )
-        else:
-            resolved = builder.resolve_name(name, resolve_lang(product, settings))
-            parts = resolved.split(".")
-            # social.en.j2 writes English unless --lang says otherwise.
-            file_lang = parts[1] if len(parts) == 3 else None
-            chosen = normalise_lang(settings.lang or file_lang or resolve_lang(product, settings))
-            if parts[0] == "repair":
-                rendered = _repair_preview(
-                    settings, product, platform=platform, draft=draft, lang=chosen, variant=variant
-                )
-                if rendered is None:
-                    typer.echo(
-                        "copygen: the draft has no findings: no repair would be sent", err=True
-                    )
-                    return
-            else:
-                rendered = builder.render_with(resolved, product, lang=chosen, variant=variant)
-        if output_format == "json":
-            data = rendered.to_dict()
-            data["product"] = {"source": product.source, "row": product.row, "sku": product.sku}
-            typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
-            return
-        typer.echo(f"# template: {rendered.template} (uses {', '.join(rendered.templates)})")
-        typer.echo(f"# template_hash: {rendered.template_hash}")
-        typer.echo(
-            f"# product: {product.source} row {product.row}, sku {product.sku};"
-            f" platform {rendered.platform}; lang {rendered.lang}; variant {rendered.variant}"
-        )
-        for message in rendered.messages:
-            typer.echo(f"=== {message['role']} ===")
-            typer.echo(message["content"].rstrip("\n"))
-
+    templates_app.command("list")(list_cmd)
+    templates_app.command("show")(show_cmd)
+    templates_app.command("render")(render_cmd)
     app.add_typer(templates_app, name="templates")
+
+
+def list_cmd(
+    ctx: typer.Context,
+    templates: Path | None = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
+) -> None:
+    """List the templates in use: name, kind, built-in or custom, and file."""
+    from copygen.writing.prompts import PromptBuilder
+
+    builder = PromptBuilder(settings=settings_from(ctx, templates=_opt(templates)))
+    infos = builder.list_templates()
+    rows = [
+        (
+            info.name,
+            info.kind,
+            "custom (overrides built-in)" if info.overrides_builtin else info.origin,
+            str(info.path),
+        )
+        for info in infos
+    ]
+    header = ("NAME", "KIND", "ORIGIN", "PATH")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    for row in [header, *rows]:
+        typer.echo(
+            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3]
+        )
+
+
+def show_cmd(
+    ctx: typer.Context,
+    name: str = typer.Argument(
+        ..., help="A platform (livestream, social, detail), system, repair or a file name."
+    ),
+    lang: str | None = typer.Option(
+        None, "--lang", help="Language for a platform name (default zh)."
+    ),
+    templates: Path | None = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
+) -> None:
+    """Print a template's source."""
+    from copygen.writing.prompts import PromptBuilder
+
+    settings = settings_from(ctx, templates=_opt(templates), lang=lang)
+    builder = PromptBuilder(settings=settings)
+    resolved = builder.resolve_name(name, settings.lang or "zh")
+    typer.echo(f"# {resolved}: {builder.template_path(resolved)}", err=True)
+    typer.echo(builder.template_source(resolved).rstrip("\n"))
+
+
+def render_cmd(
+    ctx: typer.Context,
+    name: str = typer.Argument(
+        ..., help="A platform (livestream, social, detail) or its template file name."
+    ),
+    input_path: Path = typer.Option(
+        ..., "--input", "-i", help="Product file (CSV, XLSX or JSONL)."
+    ),
+    row: int = typer.Option(1, "--row", "-r", help="1-based data row of the product file."),
+    lang: str | None = typer.Option(
+        None, "--lang", help="Language to write in (default: the row's lang, else zh)."
+    ),
+    variant: int = typer.Option(1, "--variant", help="Variant number (1-based)."),
+    templates: Path | None = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
+    output_format: str = typer.Option("text", "--format", help="text or json."),
+    platform: str | None = typer.Option(
+        None, "--platform", help="For NAME repair: the platform of the draft."
+    ),
+    draft: Path | None = typer.Option(
+        None,
+        "--draft",
+        help="For NAME repair: a JSON file with the draft's fields; it is checked and "
+        "the repair request for its findings is printed.",
+    ),
+) -> None:
+    """Print the exact messages that would be sent for one row; calls no backend."""
+    from copygen.inputs.product_files import product_at
+    from copygen.writing.prompts import PromptBuilder
+
+    if output_format not in ("text", "json"):
+        raise ConfigError(f"--format must be text or json, got {output_format!r}")
+    if variant < 1:
+        raise ConfigError(f"--variant must be 1 or more, got {variant}")
+    settings = settings_from(ctx, templates=_opt(templates), lang=lang)
+    # Built before the product file is read: a bad templates folder is reported first.
+    builder = PromptBuilder(settings=settings)
+
+    def warn(message: str) -> None:
+        typer.echo(f"copygen: warning: {message}", err=True)
+
+    product = product_at(input_path, row, on_warning=warn)
+    rendered = _rendered(
+        builder, settings, product, name, platform=platform, draft=draft, variant=variant
+    )
+    if rendered is None:
+        typer.echo("copygen: the draft has no findings: no repair would be sent", err=True)
+        return
+    _print_rendered(rendered, product, output_format)
+
+
+def _rendered(
+    builder: PromptBuilder,
+    settings: Settings,
+    product: Product,
+    name: str,
+    *,
+    platform: str | None,
+    draft: Path | None,
+    variant: int,
+) -> RenderedPrompt | None:
+    """The messages ``templates render NAME`` prints; None for a draft with no findings."""
+    from copygen.platforms import PLATFORM_NAMES
+    from copygen.writing.languages import normalise_lang, resolve_lang
+
+    if name in PLATFORM_NAMES:
+        return builder.render(
+            product,
+            platform=name,
+            lang=resolve_lang(product, settings),
+            variant=variant,
+        )
+    resolved = builder.resolve_name(name, resolve_lang(product, settings))
+    parts = resolved.split(".")
+    # social.en.j2 writes English unless --lang says otherwise.
+    file_lang = parts[1] if len(parts) == 3 else None
+    chosen = normalise_lang(settings.lang or file_lang or resolve_lang(product, settings))
+    if parts[0] == "repair":
+        return _repair_preview(
+            settings, product, platform=platform, draft=draft, lang=chosen, variant=variant
+        )
+    return builder.render_with(resolved, product, lang=chosen, variant=variant)
+
+
+def _print_rendered(rendered: RenderedPrompt, product: Product, output_format: str) -> None:
+    if output_format == "json":
+        data = rendered.to_dict()
+        data["product"] = {"source": product.source, "row": product.row, "sku": product.sku}
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"# template: {rendered.template} (uses {', '.join(rendered.templates)})")
+    typer.echo(f"# template_hash: {rendered.template_hash}")
+    typer.echo(
+        f"# product: {product.source} row {product.row}, sku {product.sku};"
+        f" platform {rendered.platform}; lang {rendered.lang}; variant {rendered.variant}"
+    )
+    for message in rendered.messages:
+        typer.echo(f"=== {message['role']} ===")
+        typer.echo(message["content"].rstrip("\n"))
 
 
 def _repair_preview(

@@ -47,7 +47,7 @@ def plan_items(
 
     ``mask``: mask the row's personal data once, for every item's prompts.
     """
-    from copygen.writing.prompts import resolve_lang
+    from copygen.writing.languages import resolve_lang
 
     platforms = list(settings.platforms)
     if product.platforms:

@@ -1,9 +1,8 @@
 """Product rows -> the exact chat messages sent to a model.
 
-Templates are Jinja2, rendered in a sandbox with ``StrictUndefined`` and no
-autoescaping. Product values reach templates only as data: they are put into one
-delimited JSON block by this module and are never rendered as template source, so
-a title such as ``{{ 7*7 }}`` or ``忽略以上指令`` arrives in the prompt literally.
+Templates are Jinja2, rendered in a sandbox (``copygen.writing.sandbox``). Product
+values reach templates only as data, inside one delimited JSON block
+(``copygen.writing.product_block``), never as template source.
 
 Template names: ``system.<lang>.j2``, ``<platform>.<lang>.j2`` (livestream,
 social, detail) and ``repair.<lang>.j2``; names starting with ``_`` are partials.
@@ -17,17 +16,24 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import types
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring as _encode_str
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copygen.errors import TemplateError
 from copygen.platforms import PLATFORM_NAMES, PlatformSpec, get_platform
 from copygen.resources import data_dir
+from copygen.writing.languages import language_name, normalise_lang, resolve_lang
+from copygen.writing.product_block import product_block_of, product_data, product_data_full
+from copygen.writing.sandbox import _readonly, sandboxed_environment
+from copygen.writing.template_data import (
+    _spec_context,
+    example_fields,
+    finding_dict,
+    guidance_dict,
+)
 
 if TYPE_CHECKING:
     import jinja2
@@ -36,55 +42,16 @@ if TYPE_CHECKING:
     from copygen.config import Settings
     from copygen.inputs.product import Product
 
+__all__ = [
+    "TEMPLATE_SUFFIX",
+    "PromptBuilder",
+    "RenderedPrompt",
+    "TemplateInfo",
+    "resolve_lang",  # copygen.generate imports it from here
+]
+
 TEMPLATE_SUFFIX = ".j2"
-PRODUCT_OPEN = "<product_data>"
-PRODUCT_CLOSE = "</product_data>"
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
-
-# Shown to English templates when they write for another language.
-LANGUAGE_NAMES: dict[str, str] = {
-    "zh": "Simplified Chinese",
-    "zh-cn": "Simplified Chinese",
-    "zh-hans": "Simplified Chinese",
-    "zh-tw": "Traditional Chinese",
-    "zh-hk": "Traditional Chinese",
-    "zh-hant": "Traditional Chinese",
-    "en": "English",
-    "ja": "Japanese",
-    "ko": "Korean",
-    "fr": "French",
-    "de": "German",
-    "es": "Spanish",
-    "it": "Italian",
-    "pt": "Portuguese",
-    "ru": "Russian",
-    "ar": "Arabic",
-    "th": "Thai",
-    "vi": "Vietnamese",
-    "id": "Indonesian",
-    "ms": "Malay",
-    "tr": "Turkish",
-    "nl": "Dutch",
-    "pl": "Polish",
-}
-
-
-def normalise_lang(value: str) -> str:
-    """``zh_CN`` -> ``zh-cn``."""
-    return value.strip().lower().replace("_", "-")
-
-
-def resolve_lang(product: Product, settings: Settings) -> str:
-    """The language to write in: ``settings.lang`` wins, else the row's ``lang``, else zh."""
-    for candidate in (settings.lang, product.lang):
-        if candidate and candidate.strip():
-            return normalise_lang(candidate)
-    return "zh"
-
-
-def language_name(lang: str) -> str:
-    lang = normalise_lang(lang)
-    return LANGUAGE_NAMES.get(lang) or LANGUAGE_NAMES.get(lang.split("-")[0]) or lang
 
 
 @dataclass(frozen=True)
@@ -152,149 +119,6 @@ def _kind(name: str) -> str:
     return "other"
 
 
-def _spec_context(spec: PlatformSpec, lang: str) -> dict[str, Any]:
-    zh = lang.startswith("zh")
-    return {
-        "name": spec.name,
-        "label": spec.label_zh if zh else spec.label_en,
-        "label_zh": spec.label_zh,
-        "label_en": spec.label_en,
-        "max_total_chars": spec.max_total_chars,
-        "fields": [
-            {
-                "name": f.name,
-                "kind": f.kind,
-                "description": f.description_zh if zh else f.description_en,
-                "max_chars": f.max_chars,
-                "min_items": f.min_items,
-                "max_items": f.max_items,
-                "required": f.required,
-            }
-            for f in spec.fields
-        ],
-        "field_names": list(spec.field_names),
-    }
-
-
-def example_fields(spec: PlatformSpec, lang: str) -> dict[str, Any]:
-    """A placeholder object with the platform's fields: shows the shape, not content."""
-    zh = lang.startswith("zh")
-    out: dict[str, Any] = {}
-    for f in spec.fields:
-        description = f.description_zh if zh else f.description_en
-        if f.kind == "list":
-            count = max(f.min_items or 1, 1)
-            first = f"<第1项：{description}>" if zh else f"<item 1: {description}>"
-            rest = [(f"<第{i}项>" if zh else f"<item {i}>") for i in range(2, count + 1)]
-            out[f.name] = [first, *rest]
-        else:
-            out[f.name] = f"<{description}>"
-    return out
-
-
-def product_data(product: Product) -> dict[str, Any]:
-    """The product as plain data for the prompt: empty values left out."""
-    data = product.to_dict()
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        # lang and platforms route the item; in the block they would only contradict
-        # the language the prompt asks for (a row with lang=en written with --lang ja).
-        if key in ("extra", "lang", "platforms"):
-            continue
-        if value in (None, "", [], {}):
-            continue
-        out[key] = value
-    extra = {k: v for k, v in product.extra.items() if str(v).strip()}
-    if extra:
-        out["extra"] = extra
-    return out
-
-
-def product_block(product: Product) -> str:
-    """The delimited product block: JSON between ``<product_data>`` tags.
-
-    ``</`` inside values is written ``<\\/`` (the same JSON string), so no value
-    can close the block early.
-    """
-    return _product_block_of(product_data(product))
-
-
-def _product_block_of(data: Mapping[str, Any]) -> str:
-    text = json_indented(data)
-    text = text.replace("</", "<\\/")
-    return f"{PRODUCT_OPEN}\n{text}\n{PRODUCT_CLOSE}"
-
-
-def json_indented(value: Any) -> str:
-    """``json.dumps(value, ensure_ascii=False, indent=2)``, faster for plain data.
-
-    With an indent, ``json.dumps`` runs the pure-Python encoder over every item;
-    here strings are encoded by the C string encoder that ``json.dumps`` itself
-    uses and the layout is joined the same way. Anything but dicts with string
-    keys, lists, tuples, strings, ints, bools and None goes to ``json.dumps``.
-    """
-    try:
-        return _indented(value, "\n")
-    except _NotPlain:
-        return json.dumps(value, ensure_ascii=False, indent=2)
-
-
-class _NotPlain(Exception):
-    pass
-
-
-def _indented(value: Any, newline: str) -> str:
-    kind = type(value)
-    if kind is str:
-        return _encode_str(value)
-    if kind is dict:
-        if not value:
-            return "{}"
-        inner = newline + "  "
-        parts = []
-        for key, item in value.items():
-            if type(key) is not str:
-                raise _NotPlain
-            parts.append(_encode_str(key) + ": " + _indented(item, inner))
-        return "{" + inner + ("," + inner).join(parts) + newline + "}"
-    if kind is list or kind is tuple:
-        if not value:
-            return "[]"
-        inner = newline + "  "
-        items = [_indented(item, inner) for item in value]
-        return "[" + inner + ("," + inner).join(items) + newline + "]"
-    if kind is bool:
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if kind is int:
-        return int.__repr__(value)
-    raise _NotPlain
-
-
-def _guidance_dict(item: Any) -> dict[str, str]:
-    if isinstance(item, Mapping):
-        source: Mapping[str, Any] = item
-    else:
-        source = {
-            name: getattr(item, name, "")
-            for name in ("term", "category", "law", "reason", "suggestion")
-        }
-    return {
-        name: "" if source.get(name) is None else str(source.get(name))
-        for name in ("term", "category", "law", "reason", "suggestion")
-    }
-
-
-def _finding_dict(finding: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("rule", "category", "severity", "field", "start", "end", "text", "message", "law")
-    out: dict[str, Any] = {key: finding.get(key) for key in keys}
-    out["suggestion"] = finding.get("suggestion")
-    for key in ("rule", "category", "severity", "field", "text", "message", "law", "suggestion"):
-        out[key] = "" if out[key] is None else str(out[key])
-    return out
-
-
 def _template_line(exc: BaseException, filename: str | None) -> int | None:
     """The line in the template where rendering failed (Jinja rewrites tracebacks)."""
     line = None
@@ -330,30 +154,10 @@ class PromptBuilder:
         self.search_path: tuple[Path, ...] = tuple(
             p for p in (self.custom_dir, self.builtin_dir) if p is not None
         )
-        self._env = self._make_env()
+        self._env = sandboxed_environment(self.search_path)
         self._names: frozenset[str] | None = None
 
-    # --- environment --------------------------------------------------------------------
-
-    def _make_env(self) -> jinja2.Environment:
-        from jinja2 import FileSystemLoader, StrictUndefined
-        from jinja2.sandbox import SandboxedEnvironment
-
-        # One FileSystemLoader with several folders: the first folder holding a name
-        # wins, so a custom template overrides the built-in one of the same name.
-        loader = FileSystemLoader([str(p) for p in self.search_path], encoding="utf-8")
-        env = _data_sandbox_class(SandboxedEnvironment)(
-            loader=loader,
-            undefined=StrictUndefined,
-            autoescape=False,
-            keep_trailing_newline=False,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            auto_reload=False,
-            cache_size=-1,
-        )
-        env.filters["tojson"] = _tojson
-        return env
+    # --- templates ----------------------------------------------------------------------
 
     def template_names(self) -> frozenset[str]:
         if self._names is None:
@@ -519,7 +323,7 @@ class PromptBuilder:
             # Rule packs are written for zh and en; other languages get the English ones.
             rule_lang = "zh" if lang.startswith("zh") else "en"
             found = guidance_for(ruleset, category=category, platform=platform, lang=rule_lang)
-            items = [_guidance_dict(item) for item in found]
+            items = [guidance_dict(item) for item in found]
         self._cache.guidance[key] = items
         return items
 
@@ -533,7 +337,7 @@ class PromptBuilder:
         product_plain = product_data(product)
         return {
             "product": _readonly(product_data_full(product)),
-            "product_block": _product_block_of(product_plain),
+            "product_block": product_block_of(product_plain),
             "product_json": json.dumps(product_plain, ensure_ascii=False),
             "platform": shared["platform"],
             "example_json": shared["example_json"],
@@ -654,7 +458,7 @@ class PromptBuilder:
         previous = {str(k): v for k, v in previous_fields.items()}
         context["previous_fields"] = _readonly(previous)
         context["previous_json"] = json.dumps(previous, ensure_ascii=False, indent=2)
-        context["findings"] = [_readonly(_finding_dict(f)) for f in findings]
+        context["findings"] = [_readonly(finding_dict(f)) for f in findings]
         repair_name = self.select_template("repair", lang)
         repair_text, repair_compiled = self._render(repair_name, context, product)
         digest = hashlib.sha256()
@@ -707,14 +511,6 @@ class PromptBuilder:
         return f"template '{name}' not found in {', '.join(str(p) for p in self.search_path)}"
 
 
-def product_data_full(product: Product) -> dict[str, Any]:
-    """Every product field for templates (empty ones included, so templates may test them)."""
-    data = product.to_dict()
-    data["row"] = product.row
-    data["source"] = product.source
-    return data
-
-
 def _platform(name: str) -> PlatformSpec:
     try:
         return get_platform(name)
@@ -731,55 +527,3 @@ def _combined_hash(*parts: _Compiled) -> str:
     for part in parts:
         digest.update(part.hash.encode("ascii"))
     return digest.hexdigest()
-
-
-_PROXY_ATTRIBUTES = frozenset(dir(types.MappingProxyType))
-
-
-def _data_sandbox_class(base: type[Any]) -> type[Any]:
-    """``base`` (Jinja's SandboxedEnvironment) with a faster ``obj.name`` on context data.
-
-    Template data are read-only mappings (MappingProxyType), and ``product.title``
-    on one first tries the attribute, which fails with an exception, and then the
-    key. A proxy has no attributes besides those of its type, so for any other name
-    the attempt can be skipped: the outcome (the value, or undefined) is the same,
-    and every other object still goes through the sandbox's own checks.
-    """
-
-    class DataSandbox(base):
-        def getattr(self, obj: Any, attribute: str) -> Any:
-            if (
-                type(obj) is types.MappingProxyType
-                and type(attribute) is str
-                and attribute not in _PROXY_ATTRIBUTES
-            ):
-                try:
-                    return obj[attribute]
-                except (TypeError, LookupError):
-                    return self.undefined(obj=obj, name=attribute)
-            return super().getattr(obj, attribute)
-
-    return DataSandbox
-
-
-def _readonly(value: Any) -> Any:
-    """Nested plain data a template can read but not change (the sandbox forbids
-    mutating methods on these, and a builder reuses nothing between renders anyway)."""
-    if isinstance(value, Mapping):
-        return types.MappingProxyType({k: _readonly(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return tuple(_readonly(v) for v in value)
-    return value
-
-
-def _tojson(value: Any, indent: int | None = None) -> str:
-    """JSON without ASCII escapes (Jinja's own tojson escapes HTML characters)."""
-    return json.dumps(_plain(value), ensure_ascii=False, indent=indent)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
