@@ -1,8 +1,6 @@
 """The checker: one Aho-Corasick pass per text, regexes only where they can match.
 
-Compilation (once per ``Checker``) puts every literal term, every ``unless``
-entry, every allowlist entry, and a required literal ("anchor") of every regex
-into one automaton. Checking a text is then:
+The rules are compiled once per ``Checker`` (``matcher.py``). Checking a text is then:
 
 1. normalise it (``normalize.py``) keeping the way back to the original;
 2. one automaton pass collects term hits, exception spans, allowlist spans and the
@@ -22,255 +20,30 @@ inside it adds nothing).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ahocorasick
-
-from copygen.compliance import anchors, rules_cache
+from copygen.compliance import rules_cache
+from copygen.compliance.code_checks import code_findings
 from copygen.compliance.findings import SEVERITY_RANK, CheckResult, Finding
+from copygen.compliance.matcher import (
+    Span,
+    allow_terms,
+    compile_rules,
+    latin_edges_ok,
+    on_word_edges,
+)
 from copygen.compliance.normalize import Normalized, has_cjk, normalize
-from copygen.compliance.pii import DETECTOR_KINDS, find_pii
-from copygen.compliance.rules import CODE_DETECTORS, Rule, RuleSet, load_rules
-from copygen.errors import RuleError
+from copygen.compliance.pii import find_pii
+from copygen.compliance.rule_model import RuleSet
+from copygen.compliance.rules import load_rules
 
 if TYPE_CHECKING:
     from copygen.config import Settings
 
-_TERM, _ANCHOR, _UNLESS, _ALLOW = 0, 1, 2, 3
-_LATIN = re.compile(r"[a-z0-9]")
 Fields = Mapping[str, Any]
-
-
-@dataclass
-class _Compiled:
-    rules: tuple[Rule, ...]
-    automaton: Any  # ahocorasick.Automaton, or None when it holds no keys
-    # pattern index -> (rule index, regex source); compiled on first use
-    patterns: list[tuple[int, str]]
-    always: list[int]  # pattern indexes without an anchor: they always run
-    detectors: dict[str, list[int]]  # detector name -> rule indexes
-    # rule index -> normalised ``unless_product`` entries, for the rules that have them
-    gated: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    scope_cache: dict[tuple[str | None, str | None, str | None], frozenset[int]] = field(
-        default_factory=dict
-    )
-    regex_cache: dict[int, re.Pattern[str]] = field(default_factory=dict)
-    unless_cache: dict[int, list[re.Pattern[str]]] = field(default_factory=dict)
-    code_cache: dict[frozenset[int], dict[str, Rule]] = field(default_factory=dict)
-    pii_cache: dict[frozenset[int], list[tuple[frozenset[str], list[int]]]] = field(
-        default_factory=dict
-    )
-
-    def regex(self, pattern_index: int) -> re.Pattern[str]:
-        # Compiling hundreds of regexes costs more than checking a text: a regex is
-        # compiled the first time one of its anchors is seen.
-        compiled = self.regex_cache.get(pattern_index)
-        if compiled is None:
-            compiled = re.compile(self.patterns[pattern_index][1], re.IGNORECASE)
-            self.regex_cache[pattern_index] = compiled
-        return compiled
-
-    def unless_regexes(self, rule_index: int) -> list[re.Pattern[str]]:
-        compiled = self.unless_cache.get(rule_index)
-        if compiled is None:
-            compiled = [
-                re.compile(p, re.IGNORECASE) for p in self.rules[rule_index].unless_patterns
-            ]
-            self.unless_cache[rule_index] = compiled
-        return compiled
-
-    def pii_plan(self, applicable: frozenset[int]) -> list[tuple[frozenset[str], list[int]]]:
-        """(personal-data kinds, rule indexes) of the detectors among ``applicable``."""
-        plan = self.pii_cache.get(applicable)
-        if plan is None:
-            plan = []
-            for detector, rule_indexes in self.detectors.items():
-                kinds = DETECTOR_KINDS.get(detector)
-                wanted = [i for i in rule_indexes if i in applicable]
-                if kinds is not None and wanted:
-                    plan.append((kinds, wanted))
-            self.pii_cache[applicable] = plan
-        return plan
-
-    def code_rules(self, applicable: frozenset[int]) -> dict[str, Rule]:
-        """Detector name -> rule, for the code-defined rules among ``applicable``."""
-        active = self.code_cache.get(applicable)
-        if active is None:
-            active = {
-                rule.detector: rule
-                for rule in (self.rules[i] for i in sorted(applicable))
-                if rule.detector in CODE_DETECTORS
-            }
-            self.code_cache[applicable] = active
-        return active
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        for name in ("scope_cache", "regex_cache", "unless_cache", "code_cache", "pii_cache"):
-            state[name] = {}
-        return state
-
-    def applicable(
-        self, category: str | None, platform: str | None, lang: str | None
-    ) -> frozenset[int]:
-        key = (category, platform, lang)
-        cached = self.scope_cache.get(key)
-        if cached is None:
-            cached = frozenset(
-                i
-                for i, r in enumerate(self.rules)
-                if r.scope.allows(category=category, platform=platform, lang=lang)
-            )
-            self.scope_cache[key] = cached
-        return cached
-
-
-def _encode(text: str) -> str:
-    """``text`` spelled in UTF-16 code units, each unit as two symbols (high byte, low
-    byte) of U+0000-U+00FF.
-
-    pyahocorasick finds a trie node's child by a linear scan, and thousands of keys
-    starting with as many different CJK characters made the root scan the cost of
-    the whole pass. Spelled in bytes, no node has more than 256 children and the
-    root about a hundred: the pass gets several times faster. Keys and texts are
-    spelled alike; a match that does not start on a code unit is dropped
-    (``_units_to_chars`` maps the rest back)."""
-    return text.encode("utf-16-be", "surrogatepass").decode("latin-1")
-
-
-def _units_to_chars(text: str) -> list[int] | None:
-    """UTF-16 code unit offset -> character offset, or None when they are equal (no
-    character outside the BMP, the usual case)."""
-    if not text or max(text) <= "\uffff":
-        return None
-    mapping = []
-    for index, char in enumerate(text):
-        mapping.append(index)
-        if char > "\uffff":
-            mapping.append(index)  # the low surrogate belongs to the same character
-    mapping.append(len(text))
-    return mapping
-
-
-def _compile(ruleset: RuleSet, allow_terms: Sequence[str]) -> _Compiled:
-    keys: dict[str, list[tuple[int, int, int]]] = {}
-
-    def add(text: str, kind: int, index: int, flag: int = 0) -> None:
-        folded = normalize(text).text
-        if folded:
-            keys.setdefault(folded, []).append((kind, index, flag))
-
-    patterns: list[tuple[int, str]] = []
-    always: list[int] = []
-    detectors: dict[str, list[int]] = {}
-    gated: dict[int, tuple[str, ...]] = {}
-    for index, rule in enumerate(ruleset.rules):
-        if rule.unless_product:
-            gated[index] = tuple(normalize(t).text for t in rule.unless_product)
-        for term in rule.terms:
-            add(term, _TERM, index)
-        for text in rule.unless:
-            add(text, _UNLESS, index)
-        for pattern in rule.patterns:
-            pattern_index = len(patterns)
-            patterns.append((index, pattern))
-            cover = anchors.required_literals(pattern)
-            if cover is None:
-                always.append(pattern_index)
-            else:
-                for literal in cover:
-                    add(literal, _ANCHOR, pattern_index)
-        if rule.detector is not None:
-            detectors.setdefault(rule.detector, []).append(index)
-    for position, term in enumerate(allow_terms):
-        add(term, _ALLOW, position)
-    automaton: Any = None
-    if keys:
-        automaton = ahocorasick.Automaton()
-        for key, entries in keys.items():
-            # length in UTF-16 code units, as the text is scanned
-            automaton.add_word(
-                _encode(key), (len(key.encode("utf-16-be", "surrogatepass")) // 2, tuple(entries))
-            )
-        automaton.make_automaton()
-    return _Compiled(ruleset.rules, automaton, patterns, always, detectors, gated=gated)
-
-
-# --- word boundaries -------------------------------------------------------------------
-
-_jieba: Any = None
-
-
-def _segmenter() -> Any:
-    """jieba, loaded on the first hit that needs it (it costs about a second cold)."""
-    global _jieba
-    if _jieba is None:
-        import logging
-
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        _jieba = jieba
-    return _jieba
-
-
-_WINDOW = 12
-
-
-def _on_word_edges(text: str, start: int, end: int) -> bool:
-    """Whether [start, end) of ``text`` starts and ends on jieba word boundaries."""
-    lo = max(0, start - _WINDOW)
-    hi = min(len(text), end + _WINDOW)
-    edges = {lo, hi}
-    for _word, word_start, word_end in _segmenter().tokenize(text[lo:hi], HMM=False):
-        edges.add(word_start + lo)
-        edges.add(word_end + lo)
-    return start in edges and end in edges
-
-
-def _latin_edges_ok(text: str, start: int, end: int) -> bool:
-    """A hit starting/ending with a Latin letter or digit must not continue a Latin word."""
-    if _LATIN.match(text[start]) and start > 0 and _LATIN.match(text[start - 1]):
-        return False
-    return not (_LATIN.match(text[end - 1]) and end < len(text) and _LATIN.match(text[end]))
-
-
-# --- allowlists ------------------------------------------------------------------------
-
-
-def read_allowlist(path: str | Path) -> list[str]:
-    """One term per line; blank lines and lines starting with ``#`` are ignored."""
-    file = Path(path).expanduser()
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise RuleError("allowlist not found", file=file) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"cannot read allowlist: {exc}", file=file) from None
-    return [
-        line.strip()
-        for line in text.splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-
-
-def _allow_terms(allow: Iterable[str | Path]) -> list[str]:
-    """Allow entries are allowlist files (a ``Path``, or a string naming an existing
-    file) or terms themselves."""
-    terms: list[str] = []
-    for entry in allow:
-        if isinstance(entry, Path) or Path(entry).is_file():
-            terms.extend(read_allowlist(entry))
-        elif entry.strip():
-            terms.append(entry.strip())
-    return terms
-
-
-# --- the checker -----------------------------------------------------------------------
 
 
 @dataclass
@@ -300,13 +73,13 @@ class Checker:
         packs (unless ``builtin=False``). ``allow``: allowlist files or terms.
         ``cache``: keep the compiled rules in the user cache dir (keyed by the packs'
         paths, sizes and modification times), which makes a cold start much cheaper."""
-        self.allow_terms = tuple(_allow_terms(allow))
+        self.allow_terms = tuple(allow_terms(allow))
         self.locale = locale
         if isinstance(rules, RuleSet):
             if disabled or only_categories:
                 raise ValueError("pass disabled/only_categories to load_rules with a RuleSet")
             self.ruleset = rules
-            self._compiled = _compile(rules, self.allow_terms)
+            self._compiled = compile_rules(rules, self.allow_terms)
             return
         paths = tuple(Path(p).expanduser() for p in (rules or ()))
         key = None
@@ -325,7 +98,7 @@ class Checker:
         self.ruleset = load_rules(
             paths=paths, builtin=builtin, disabled=disabled, only_categories=only_categories
         )
-        self._compiled = _compile(self.ruleset, self.allow_terms)
+        self._compiled = compile_rules(self.ruleset, self.allow_terms)
         if key is not None:
             rules_cache.store(key, (self.ruleset, self._compiled))
 
@@ -418,58 +191,43 @@ class Checker:
         compiled = self._compiled
         norm = normalize(text)
         ntext = norm.text
-        hits: list[_Hit] = []
-        unless_spans: dict[int, list[tuple[int, int]]] = {}
-        allow_spans: list[tuple[int, int]] = []
-        triggered: set[int] = set()
-        if compiled.automaton is not None and ntext:
-            units = _units_to_chars(ntext)
-            for end_index, (length, entries) in compiled.automaton.iter(_encode(ntext)):
-                if end_index & 1 == 0:
-                    continue  # ends on a high byte: not on whole characters
-                end = (end_index + 1) >> 1
-                start = end - length
-                if units is not None:
-                    start, end = units[start], units[end]
-                for kind, index, _flag in entries:
-                    if kind == _TERM:
-                        if index in applicable:
-                            hits.append(_Hit(index, start, end, term=True))
-                    elif kind == _ANCHOR:
-                        triggered.add(index)
-                    elif kind == _UNLESS:
-                        unless_spans.setdefault(index, []).append((start, end))
-                    else:
-                        allow_spans.append((start, end))
-        for pattern_index in sorted(triggered.union(compiled.always)):
-            rule_index = compiled.patterns[pattern_index][0]
-            if rule_index not in applicable:
-                continue
-            for m in compiled.regex(pattern_index).finditer(ntext):
-                if m.end() > m.start():
-                    hits.append(_Hit(rule_index, m.start(), m.end()))
-        kept = [h for h in hits if self._keep(h, ntext, unless_spans, allow_spans)]
-        plan = compiled.pii_plan(applicable)
-        if plan:
-            matches = find_pii(text)
-            if matches:
-                allowed = [norm.span(s, e) for s, e in allow_spans]
-                for kinds, wanted in plan:
-                    for match in matches:
-                        if match.kind in kinds and not any(
-                            s <= match.start and match.end <= e for s, e in allowed
-                        ):
-                            kept.extend(
-                                _Hit(i, match.start, match.end, original=True) for i in wanted
-                            )
+        scan = compiled.scan(ntext, applicable)
+        hits = [_Hit(index, start, end, term=True) for index, start, end in scan.terms]
+        hits.extend(
+            _Hit(index, start, end)
+            for index, start, end in compiled.pattern_hits(ntext, scan.triggered, applicable)
+        )
+        kept = [h for h in hits if self._keep(h, ntext, scan.unless, scan.allow)]
+        kept.extend(self._pii_hits(text, norm, applicable, scan.allow))
         return self._findings(name, norm, kept, locale)
+
+    def _pii_hits(
+        self, text: str, norm: Normalized, applicable: frozenset[int], allow_spans: Sequence[Span]
+    ) -> list[_Hit]:
+        """Personal-data hits (original offsets) of the detector rules among ``applicable``,
+        except inside an allowlisted name."""
+        plan = self._compiled.pii_plan(applicable)
+        if not plan:
+            return []
+        matches = find_pii(text)
+        if not matches:
+            return []
+        allowed = [norm.span(s, e) for s, e in allow_spans]
+        hits: list[_Hit] = []
+        for kinds, wanted in plan:
+            for match in matches:
+                if match.kind in kinds and not any(
+                    s <= match.start and match.end <= e for s, e in allowed
+                ):
+                    hits.extend(_Hit(i, match.start, match.end, original=True) for i in wanted)
+        return hits
 
     def _keep(
         self,
         hit: _Hit,
         ntext: str,
-        unless_spans: Mapping[int, list[tuple[int, int]]],
-        allow_spans: Sequence[tuple[int, int]],
+        unless_spans: Mapping[int, list[Span]],
+        allow_spans: Sequence[Span],
     ) -> bool:
         rule = self._compiled.rules[hit.rule]
         start, end = hit.start, hit.end
@@ -478,7 +236,7 @@ class Checker:
         if any(s <= start and end <= e for s, e in unless_spans.get(hit.rule, ())):
             return False
         # Only literal terms get the automatic Latin edge; a regex says its own \b.
-        if hit.term and rule.boundary != "none" and not _latin_edges_ok(ntext, start, end):
+        if hit.term and rule.boundary != "none" and not latin_edges_ok(ntext, start, end):
             return False
         if rule.unless_patterns:
             for regex in self._compiled.unless_regexes(hit.rule):
@@ -488,7 +246,7 @@ class Checker:
         return not (
             rule.boundary == "word"
             and has_cjk(ntext[start:end])
-            and not _on_word_edges(ntext, start, end)
+            and not on_word_edges(ntext, start, end)
         )
 
     def _findings(
@@ -544,88 +302,14 @@ class Checker:
         active = self._compiled.code_rules(applicable)
         if not active:
             return []
-        texts = dict(items)
-        out: list[Finding] = []
-        if product is not None and ("unsupported_number" in active or "price_mismatch" in active):
-            from copygen.compliance.facts import check_facts
-
-            for issue in check_facts(items, product):
-                detector = "price_mismatch" if issue.kind == "price" else "unsupported_number"
-                rule = active.get(detector)
-                if rule is not None:
-                    params = {"claim": issue.text, "expected": issue.expected}
-                    out.append(
-                        self._code_finding(
-                            rule,
-                            issue.field,
-                            issue.start,
-                            issue.end,
-                            texts[issue.field],
-                            locale,
-                            params,
-                        )
-                    )
-        if lang and "language" in active:
-            from copygen.compliance.language import mismatch
-
-            whole = "\n".join(text for _, text in items)
-            found = mismatch(whole, lang)
-            if found is not None:
-                name, text = max(items, key=lambda item: len(item[1]))
-                params = {"found": found, "expected": _scope_lang(lang) or lang}
-                out.append(
-                    self._code_finding(active["language"], name, 0, len(text), text, locale, params)
-                )
-        if platform and isinstance(text_or_fields, Mapping):
-            from copygen.compliance.format_checks import check_format
-
-            detectors = {
-                "missing": "format_missing",
-                "length": "format_length",
-                "items": "format_items",
-            }
-            for fmt in check_format(text_or_fields, platform, locale=locale):
-                rule = active.get(detectors[fmt.kind])
-                if rule is not None:
-                    field_text = texts.get(fmt.field, "")
-                    out.append(
-                        self._code_finding(
-                            rule,
-                            fmt.field,
-                            fmt.start,
-                            fmt.end,
-                            field_text,
-                            locale,
-                            dict(fmt.params),
-                        )
-                    )
-        return out
-
-    @staticmethod
-    def _code_finding(
-        rule: Rule,
-        field_name: str,
-        start: int,
-        end: int,
-        text: str,
-        locale: str,
-        params: Mapping[str, Any],
-    ) -> Finding:
-        try:
-            message = rule.message_for(locale).format(**params)
-        except (KeyError, IndexError, ValueError):
-            message = rule.message_for(locale)
-        return Finding(
-            rule=rule.id,
-            category=rule.category,
-            severity=rule.severity,
-            field=field_name,
-            start=start,
-            end=end,
-            text=text[start:end],
-            message=message,
-            law=rule.law,
-            suggestion=rule.suggestion_for(locale),
+        return code_findings(
+            active,
+            text_or_fields,
+            items,
+            locale=locale,
+            lang=lang,
+            platform=platform,
+            product=product,
         )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from copygen.compliance.findings import CATEGORIES, SEVERITY_RANK
 from copygen.compliance.normalize import has_cjk
-from copygen.compliance.rules import Rule, RuleSet
+from copygen.compliance.rule_model import Rule, RuleSet
 
 MAX_TERMS = 4
 

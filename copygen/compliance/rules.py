@@ -1,4 +1,7 @@
-"""Rule packs: the strict loader, the ``Rule`` value and the ``RuleSet``.
+"""Rule packs: the strict YAML loader.
+
+The values it builds (``Rule``, ``RuleSet`` ...) live in ``rule_model.py``; they are
+re-exported here, where callers have always imported them from.
 
 Rules are data. A pack is a YAML file::
 
@@ -47,8 +50,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +58,45 @@ import yaml
 
 from copygen.compliance.findings import CATEGORIES, SEVERITIES
 from copygen.compliance.normalize import normalize
+from copygen.compliance.rule_model import (
+    CODE_DETECTORS,
+    ENGINE_VERSION,
+    YAML_DETECTORS,
+    Example,
+    PackInfo,
+    Rule,
+    RuleSet,
+    Scope,
+    base_lang,
+    code_rules,
+)
 from copygen.errors import RuleError
 from copygen.inputs.product import CATEGORIES as PRODUCT_CATEGORIES
 from copygen.platforms import PLATFORM_NAMES
+
+__all__ = [
+    "BOUNDARIES",
+    "CODE_DETECTORS",
+    "ENGINE_VERSION",
+    "EXAMPLE_KEYS",
+    "LOCALES",
+    "MIN_EXAMPLES",
+    "PACK_KEYS",
+    "PRODUCT_COLUMNS",
+    "RULE_KEYS",
+    "SCOPE_KEYS",
+    "YAML_DETECTORS",
+    "Example",
+    "PackInfo",
+    "Rule",
+    "RuleSet",
+    "Scope",
+    "builtin_pack_files",
+    "code_rules",
+    "load_pack",
+    "load_rules",
+    "pack_files",
+]
 
 PACK_KEYS = frozenset({"pack", "description", "scope", "rules"})
 RULE_KEYS = frozenset(
@@ -91,282 +129,6 @@ LOCALES: tuple[str, ...] = ("zh", "en")
 MIN_EXAMPLES = 2
 _RULE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]+)*$")
-
-# Detectors usable from YAML (the personal-data pack); each is implemented in code.
-YAML_DETECTORS: tuple[str, ...] = (
-    "mobile_phone",
-    "landline_phone",
-    "intl_phone",
-    "id_card",
-    "email",
-    "bank_card",
-    "social_handle",
-)
-# Detectors of the code-defined rules (facts, language, format); not usable from YAML.
-CODE_DETECTORS: tuple[str, ...] = (
-    "unsupported_number",
-    "price_mismatch",
-    "language",
-    "format_missing",
-    "format_length",
-    "format_items",
-)
-# Bump when the code-defined rules or matching semantics change: it is part of the hash.
-ENGINE_VERSION = "2"
-
-
-@dataclass(frozen=True)
-class Scope:
-    categories: tuple[str, ...] = ()
-    platforms: tuple[str, ...] = ()
-    langs: tuple[str, ...] = ()
-
-    def allows(
-        self, *, category: str | None = None, platform: str | None = None, lang: str | None = None
-    ) -> bool:
-        if category is not None and self.categories and category not in self.categories:
-            return False
-        if platform is not None and self.platforms and platform not in self.platforms:
-            return False
-        return not (lang is not None and self.langs and _base_lang(lang) not in self.langs)
-
-    def to_dict(self) -> dict[str, list[str]]:
-        return {
-            key: list(value)
-            for key, value in (
-                ("categories", self.categories),
-                ("platforms", self.platforms),
-                ("langs", self.langs),
-            )
-            if value
-        }
-
-
-def _base_lang(lang: str) -> str:
-    """``zh-CN`` -> ``zh``; scope lists hold base languages."""
-    return lang.strip().lower().replace("_", "-").split("-")[0]
-
-
-@dataclass(frozen=True)
-class Example:
-    text: str
-    category: str | None = None
-    platform: str | None = None
-    lang: str | None = None
-    line: int | None = None
-    # product columns the example is checked with ((column, value), ...)
-    product: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    category: str
-    severity: str
-    law: str
-    message: Mapping[str, str]
-    suggestion: Mapping[str, str] = field(default_factory=dict)
-    terms: tuple[str, ...] = ()
-    patterns: tuple[str, ...] = ()
-    detector: str | None = None
-    boundary: str = "auto"
-    unless: tuple[str, ...] = ()
-    unless_patterns: tuple[str, ...] = ()
-    unless_product: tuple[str, ...] = ()
-    scope: Scope = field(default_factory=Scope)
-    match_examples: tuple[Example, ...] = ()
-    no_match_examples: tuple[Example, ...] = ()
-    pack: str = ""
-    source: str = ""  # file path, or "<builtin>" for code-defined rules
-    line: int | None = None
-
-    def message_for(self, locale: str) -> str:
-        return self.message.get(locale) or self.message.get("en") or ""
-
-    def suggestion_for(self, locale: str) -> str:
-        return self.suggestion.get(locale) or self.suggestion.get("en") or ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "pack": self.pack,
-            "category": self.category,
-            "severity": self.severity,
-            "law": self.law,
-            "message": dict(self.message),
-            "suggestion": dict(self.suggestion),
-            "terms": list(self.terms),
-            "patterns": list(self.patterns),
-            "detector": self.detector,
-            "boundary": self.boundary,
-            "unless": list(self.unless),
-            "unless_patterns": list(self.unless_patterns),
-            "unless_product": list(self.unless_product),
-            "scope": self.scope.to_dict(),
-            "examples": {
-                "match": [_example_dict(e) for e in self.match_examples],
-                "no_match": [_example_dict(e) for e in self.no_match_examples],
-            },
-            "source": self.source,
-            "line": self.line,
-        }
-
-
-def _example_dict(example: Example) -> str | dict[str, Any]:
-    extra: dict[str, Any] = {
-        k: v
-        for k, v in (
-            ("category", example.category),
-            ("platform", example.platform),
-            ("lang", example.lang),
-        )
-        if v is not None
-    }
-    if example.product:
-        extra["product"] = dict(example.product)
-    return {"text": example.text, **extra} if extra else example.text
-
-
-@dataclass(frozen=True)
-class PackInfo:
-    id: str
-    source: str
-    description: str
-    rules: int
-
-
-@dataclass(frozen=True)
-class RuleSet:
-    rules: tuple[Rule, ...]
-    hash: str
-    packs: tuple[PackInfo, ...] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_id", {rule.id: rule for rule in self.rules})
-
-    def get(self, rule_id: str) -> Rule | None:
-        by_id: dict[str, Rule] = self._by_id  # type: ignore[attr-defined]
-        return by_id.get(rule_id)
-
-    def __len__(self) -> int:
-        return len(self.rules)
-
-    def __iter__(self) -> Any:
-        return iter(self.rules)
-
-    def applicable(
-        self, *, category: str | None = None, platform: str | None = None, lang: str | None = None
-    ) -> list[Rule]:
-        return [
-            r for r in self.rules if r.scope.allows(category=category, platform=platform, lang=lang)
-        ]
-
-
-# --- code-defined rules ----------------------------------------------------------------
-
-
-def code_rules() -> tuple[Rule, ...]:
-    """The rules implemented in code (facts, language, format): listed, explained and
-    disabled like any other, but without YAML examples (unit tests cover them)."""
-
-    def rule(
-        rule_id: str,
-        category: str,
-        severity: str,
-        detector: str,
-        law: str,
-        message: tuple[str, str],
-        suggestion: tuple[str, str],
-    ) -> Rule:
-        return Rule(
-            id=rule_id,
-            category=category,
-            severity=severity,
-            law=law,
-            message={"zh": message[0], "en": message[1]},
-            suggestion={"zh": suggestion[0], "en": suggestion[1]},
-            detector=detector,
-            pack="copygen.builtin",
-            source="<builtin>",
-        )
-
-    return (
-        rule(
-            "facts.unsupported_number",
-            "unsupported_fact",
-            "warn",
-            "unsupported_number",
-            "《广告法》第二十八条（虚假广告）",
-            (
-                "文案中的数值“{claim}”在商品数据中找不到依据",
-                "the figure '{claim}' is not supported by the product data",
-            ),
-            (
-                "改用商品数据中的参数，或删去该数值",
-                "use the figure from the product data, or drop it",
-            ),
-        ),
-        rule(
-            "facts.price_mismatch",
-            "unsupported_fact",
-            "block",
-            "price_mismatch",
-            "《明码标价和禁止价格欺诈规定》第十九条；《广告法》第二十八条",
-            (
-                "文案中的价格或折扣“{claim}”与商品价格（{expected}）不符",
-                "the price or discount '{claim}' differs from the product's price ({expected})",
-            ),
-            ("按商品数据中的价格/活动价表述", "state the price exactly as in the product data"),
-        ),
-        rule(
-            "language.mismatch",
-            "language_mismatch",
-            "warn",
-            "language",
-            "—",
-            (
-                "文案语言（{found}）与要求的语言（{expected}）不一致",
-                "the copy is in {found}, but {expected} was requested",
-            ),
-            ("用要求的语言重写", "rewrite the copy in the requested language"),
-        ),
-        rule(
-            "format.missing_field",
-            "format",
-            "block",
-            "format_missing",
-            "平台内容规范",
-            ("缺少必填字段“{field}”", "required field '{field}' is missing or empty"),
-            ("补全该字段", "fill in the field"),
-        ),
-        rule(
-            "format.too_long",
-            "format",
-            "warn",
-            "format_length",
-            "平台内容规范",
-            (
-                "“{field}”长度 {length} 字，超过平台上限 {limit} 字",
-                "'{field}' has {length} characters, over the platform limit of {limit}",
-            ),
-            ("精简到上限以内", "shorten it to fit the limit"),
-        ),
-        rule(
-            "format.item_count",
-            "format",
-            "warn",
-            "format_items",
-            "平台内容规范",
-            (
-                "“{field}”有 {count} 项，平台要求 {min}–{max} 项",
-                "'{field}' has {count} items; the platform expects {min}-{max}",
-            ),
-            ("调整条目数量", "adjust the number of items"),
-        ),
-    )
-
-
-# --- the strict loader -----------------------------------------------------------------
 
 
 class _Ctx:
@@ -453,7 +215,7 @@ def _scope(ctx: _Ctx, node: yaml.Node) -> Scope:
     )
     langs = []
     for value, item in _str_list(ctx, parts["langs"], "scope.langs") if "langs" in parts else []:
-        lang = _base_lang(value)
+        lang = base_lang(value)
         if not _LANG.match(lang):
             raise ctx.error(item, f"not a language code: {value!r}")
         langs.append(lang)
@@ -526,6 +288,44 @@ def _example(ctx: _Ctx, node: yaml.Node, kind: str) -> Example:
 
 
 def _rule(ctx: _Ctx, node: yaml.Node, pack: str, default_scope: Scope) -> Rule:
+    parts = _rule_parts(ctx, node)
+    rule_id = _scalar_str(ctx, parts["id"], "id").strip()
+    if not _RULE_ID.match(rule_id):
+        raise ctx.error(parts["id"], f"rule id {rule_id!r} may hold only letters, digits, . _ -")
+    category = _choice(ctx, parts["category"], "category", CATEGORIES)
+    severity = _choice(ctx, parts["severity"], "severity", SEVERITIES)
+    law = _scalar_str(ctx, parts["law"], "law")
+    message = _locales(ctx, parts["message"], "message")
+    suggestion = _locales(ctx, parts["suggestion"], "suggestion") if "suggestion" in parts else {}
+    terms, patterns, detector, boundary = _matching(ctx, node, parts)
+    unless, unless_patterns, unless_product = _exceptions(ctx, parts, severity)
+    scope = _scope(ctx, parts["scope"]) if "scope" in parts else default_scope
+    match, no_match = _examples(ctx, parts["examples"])
+    return Rule(
+        id=rule_id,
+        category=category,
+        severity=severity,
+        law=law,
+        message=message,
+        suggestion=suggestion,
+        terms=terms,
+        patterns=patterns,
+        detector=detector,
+        boundary=boundary,
+        unless=unless,
+        unless_patterns=unless_patterns,
+        unless_product=unless_product,
+        scope=scope,
+        match_examples=match,
+        no_match_examples=no_match,
+        pack=pack,
+        source=str(ctx.path),
+        line=node.start_mark.line + 1,
+    )
+
+
+def _rule_parts(ctx: _Ctx, node: yaml.Node) -> dict[str, Any]:
+    """A rule's key -> value node, with the required keys present."""
     ctx.rule_id = None
     if not isinstance(node, yaml.MappingNode):
         raise ctx.error(node, "each rule must be a mapping")
@@ -538,15 +338,13 @@ def _rule(ctx: _Ctx, node: yaml.Node, pack: str, default_scope: Scope) -> Rule:
     for required in ("id", "category", "severity", "law", "message", "examples"):
         if required not in parts:
             raise ctx.error(node, f"missing required key '{required}'")
-    rule_id = _scalar_str(ctx, parts["id"], "id").strip()
-    if not _RULE_ID.match(rule_id):
-        raise ctx.error(parts["id"], f"rule id {rule_id!r} may hold only letters, digits, . _ -")
-    category = _choice(ctx, parts["category"], "category", CATEGORIES)
-    severity = _choice(ctx, parts["severity"], "severity", SEVERITIES)
-    law = _scalar_str(ctx, parts["law"], "law")
-    message = _locales(ctx, parts["message"], "message")
-    suggestion = _locales(ctx, parts["suggestion"], "suggestion") if "suggestion" in parts else {}
+    return parts
 
+
+def _matching(
+    ctx: _Ctx, node: yaml.Node, parts: dict[str, Any]
+) -> tuple[tuple[str, ...], tuple[str, ...], str | None, str]:
+    """What the rule matches: (terms, patterns, detector, boundary)."""
     terms: list[str] = []
     for value, item in _str_list(ctx, parts["terms"], "terms") if "terms" in parts else []:
         folded = normalize(value).text
@@ -567,6 +365,13 @@ def _rule(ctx: _Ctx, node: yaml.Node, pack: str, default_scope: Scope) -> Rule:
     boundary = "auto"
     if "boundary" in parts:
         boundary = _choice(ctx, parts["boundary"], "boundary", BOUNDARIES)
+    return tuple(terms), tuple(patterns), detector, boundary
+
+
+def _exceptions(
+    ctx: _Ctx, parts: dict[str, Any], severity: str
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """What clears a hit: (unless, unless_patterns, unless_product)."""
     unless: list[str] = []
     for value, item in _str_list(ctx, parts["unless"], "unless") if "unless" in parts else []:
         if not normalize(value).text:
@@ -590,51 +395,13 @@ def _rule(ctx: _Ctx, node: yaml.Node, pack: str, default_scope: Scope) -> Rule:
             raise ctx.error(
                 parts["unless_product"], "unless_product is only for warn and info rules"
             )
-    scope = _scope(ctx, parts["scope"]) if "scope" in parts else default_scope
-    match, no_match = _examples(ctx, parts["examples"])
-    return Rule(
-        id=rule_id,
-        category=category,
-        severity=severity,
-        law=law,
-        message=message,
-        suggestion=suggestion,
-        terms=tuple(terms),
-        patterns=tuple(patterns),
-        detector=detector,
-        boundary=boundary,
-        unless=tuple(unless),
-        unless_patterns=tuple(unless_patterns),
-        unless_product=tuple(unless_product),
-        scope=scope,
-        match_examples=match,
-        no_match_examples=no_match,
-        pack=pack,
-        source=str(ctx.path),
-        line=node.start_mark.line + 1,
-    )
+    return tuple(unless), tuple(unless_patterns), tuple(unless_product)
 
 
 def load_pack(path: Path, text: str | None = None) -> tuple[PackInfo, list[Rule]]:
     """Parse and validate one pack file."""
     ctx = _Ctx(path)
-    if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise RuleError("rule pack not found", file=path) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RuleError(f"cannot read rule pack: {exc}", file=path) from None
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        root = yaml.compose(text, Loader=loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise RuleError(f"invalid YAML: {problem}", file=path, row=line) from None
-    if root is None:
-        raise RuleError("empty rule pack", file=path)
+    root = _compose(path, _read_pack(path) if text is None else text)
     parts = _mapping(ctx, root, "the pack", PACK_KEYS)
     if "pack" not in parts:
         raise ctx.error(root, "missing required key 'pack' (the pack id)")
@@ -655,6 +422,30 @@ def load_pack(path: Path, text: str | None = None) -> tuple[PackInfo, list[Rule]
     return PackInfo(pack_id, str(path), description, len(rules)), rules
 
 
+def _read_pack(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RuleError("rule pack not found", file=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"cannot read rule pack: {exc}", file=path) from None
+
+
+def _compose(path: Path, text: str) -> yaml.Node:
+    """The pack's YAML node tree: nodes keep the line numbers errors name."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RuleError(f"invalid YAML: {problem}", file=path, row=line) from None
+    if root is None:
+        raise RuleError("empty rule pack", file=path)
+    return root
+
+
 def pack_files(path: Path) -> list[Path]:
     """A pack file, or every ``*.yaml``/``*.yml`` in a directory (sorted)."""
     if path.is_dir():
@@ -665,6 +456,8 @@ def pack_files(path: Path) -> list[Path]:
 
 
 def builtin_pack_files() -> list[Path]:
+    """The packs shipped with copygen. ``load_rules`` and ``rules_cache.key`` look it up
+    in this module when called, so replacing it here (as tests do) affects both."""
     from copygen.resources import data_dir
 
     try:
@@ -690,6 +483,19 @@ def load_rules(
     for raw in paths:
         files.extend(pack_files(Path(raw).expanduser()))
     digest = hashlib.sha256(f"copygen-rules/{ENGINE_VERSION}\n".encode())
+    packs, rules = _read_packs(files, digest.update)
+    disabled = [d.strip() for d in disabled if d.strip()]
+    only = [c.strip() for c in only_categories if c.strip()]
+    kept = _selected(rules, disabled, only)
+    digest.update(f"disabled={sorted(disabled)}\nonly={sorted(only)}\n".encode())
+    return RuleSet(rules=tuple(kept), hash=digest.hexdigest(), packs=tuple(packs))
+
+
+def _read_packs(
+    files: Sequence[Path], digest: Callable[[bytes], object]
+) -> tuple[list[PackInfo], list[Rule]]:
+    """The code-defined rules and every pack's, each id once; ``digest`` is fed each
+    file's name, size and bytes (the rule set's hash)."""
     packs: list[PackInfo] = []
     rules: list[Rule] = list(code_rules())
     seen_ids = {r.id: "<builtin>" for r in rules}
@@ -717,13 +523,15 @@ def load_rules(
                     row=rule.line,
                 )
             seen_ids[rule.id] = str(path)
-        digest.update(f"{path.name}\n{len(data)}\n".encode())
-        digest.update(data)
+        digest(f"{path.name}\n{len(data)}\n".encode())
+        digest(data)
         packs.append(info)
         rules.extend(pack_rules)
+    return packs, rules
 
-    disabled = [d.strip() for d in disabled if d.strip()]
-    only = [c.strip() for c in only_categories if c.strip()]
+
+def _selected(rules: Sequence[Rule], disabled: Sequence[str], only: Sequence[str]) -> list[Rule]:
+    """``rules`` without the ``disabled`` ones, and only of the ``only`` categories if given."""
     for category in only:
         if category not in CATEGORIES:
             raise RuleError(
@@ -733,13 +541,11 @@ def load_rules(
     for entry in disabled:
         if not any(_disables(entry, r) for r in rules):
             raise RuleError(f"--disable {entry!r} matches no rule, category or pack")
-    kept = [
+    return [
         r
         for r in rules
         if not any(_disables(e, r) for e in disabled) and (not only or r.category in only)
     ]
-    digest.update(f"disabled={sorted(disabled)}\nonly={sorted(only)}\n".encode())
-    return RuleSet(rules=tuple(kept), hash=digest.hexdigest(), packs=tuple(packs))
 
 
 def _disables(entry: str, rule: Rule) -> bool:

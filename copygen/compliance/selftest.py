@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from copygen.compliance.rules import Example, Rule, RuleSet
+from copygen.compliance.rule_model import Example, Rule, RuleSet
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,309 @@
+"""The compiled matcher: every rule's literals in one Aho-Corasick automaton.
+
+Compilation (once per ``Checker``) puts every literal term, every ``unless``
+entry, every allowlist entry, and a required literal ("anchor") of every regex
+into one automaton. ``Compiled.scan`` is the one pass over a normalised text;
+``Compiled.pattern_hits`` then runs only the regexes whose anchor was seen (or that
+have none). The word-edge tests and allowlist reading used by the checker are here
+too. The ``Compiled`` value is what the rules cache pickles, with the ``RuleSet``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+from copygen.compliance import anchors
+from copygen.compliance.normalize import normalize
+from copygen.compliance.pii import DETECTOR_KINDS
+from copygen.compliance.rule_model import CODE_DETECTORS, Rule, RuleSet
+from copygen.errors import RuleError
+
+_TERM, _ANCHOR, _UNLESS, _ALLOW = 0, 1, 2, 3
+_LATIN = re.compile(r"[a-z0-9]")
+
+Span = tuple[int, int]
+
+
+@dataclass
+class Scan:
+    """What one automaton pass over a normalised text found (normalised offsets)."""
+
+    terms: list[tuple[int, int, int]] = field(default_factory=list)  # (rule, start, end)
+    triggered: set[int] = field(default_factory=set)  # pattern indexes whose anchor was seen
+    unless: dict[int, list[Span]] = field(default_factory=dict)  # rule index -> spans
+    allow: list[Span] = field(default_factory=list)
+
+
+@dataclass
+class Compiled:
+    rules: tuple[Rule, ...]
+    automaton: Any  # ahocorasick.Automaton, or None when it holds no keys
+    # pattern index -> (rule index, regex source); compiled on first use
+    patterns: list[tuple[int, str]]
+    always: list[int]  # pattern indexes without an anchor: they always run
+    detectors: dict[str, list[int]]  # detector name -> rule indexes
+    # rule index -> normalised ``unless_product`` entries, for the rules that have them
+    gated: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    scope_cache: dict[tuple[str | None, str | None, str | None], frozenset[int]] = field(
+        default_factory=dict
+    )
+    regex_cache: dict[int, re.Pattern[str]] = field(default_factory=dict)
+    unless_cache: dict[int, list[re.Pattern[str]]] = field(default_factory=dict)
+    code_cache: dict[frozenset[int], dict[str, Rule]] = field(default_factory=dict)
+    pii_cache: dict[frozenset[int], list[tuple[frozenset[str], list[int]]]] = field(
+        default_factory=dict
+    )
+
+    def regex(self, pattern_index: int) -> re.Pattern[str]:
+        # Compiling hundreds of regexes costs more than checking a text: a regex is
+        # compiled the first time one of its anchors is seen.
+        compiled = self.regex_cache.get(pattern_index)
+        if compiled is None:
+            compiled = re.compile(self.patterns[pattern_index][1], re.IGNORECASE)
+            self.regex_cache[pattern_index] = compiled
+        return compiled
+
+    def unless_regexes(self, rule_index: int) -> list[re.Pattern[str]]:
+        compiled = self.unless_cache.get(rule_index)
+        if compiled is None:
+            compiled = [
+                re.compile(p, re.IGNORECASE) for p in self.rules[rule_index].unless_patterns
+            ]
+            self.unless_cache[rule_index] = compiled
+        return compiled
+
+    def pii_plan(self, applicable: frozenset[int]) -> list[tuple[frozenset[str], list[int]]]:
+        """(personal-data kinds, rule indexes) of the detectors among ``applicable``."""
+        plan = self.pii_cache.get(applicable)
+        if plan is None:
+            plan = []
+            for detector, rule_indexes in self.detectors.items():
+                kinds = DETECTOR_KINDS.get(detector)
+                wanted = [i for i in rule_indexes if i in applicable]
+                if kinds is not None and wanted:
+                    plan.append((kinds, wanted))
+            self.pii_cache[applicable] = plan
+        return plan
+
+    def code_rules(self, applicable: frozenset[int]) -> dict[str, Rule]:
+        """Detector name -> rule, for the code-defined rules among ``applicable``."""
+        active = self.code_cache.get(applicable)
+        if active is None:
+            active = {
+                rule.detector: rule
+                for rule in (self.rules[i] for i in sorted(applicable))
+                if rule.detector in CODE_DETECTORS
+            }
+            self.code_cache[applicable] = active
+        return active
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for name in ("scope_cache", "regex_cache", "unless_cache", "code_cache", "pii_cache"):
+            state[name] = {}
+        return state
+
+    def applicable(
+        self, category: str | None, platform: str | None, lang: str | None
+    ) -> frozenset[int]:
+        key = (category, platform, lang)
+        cached = self.scope_cache.get(key)
+        if cached is None:
+            cached = frozenset(
+                i
+                for i, r in enumerate(self.rules)
+                if r.scope.allows(category=category, platform=platform, lang=lang)
+            )
+            self.scope_cache[key] = cached
+        return cached
+
+    def scan(self, ntext: str, applicable: frozenset[int]) -> Scan:
+        """The automaton pass over normalised ``ntext``; term hits only of ``applicable``."""
+        found = Scan()
+        if self.automaton is None or not ntext:
+            return found
+        units = _units_to_chars(ntext)
+        for end_index, (length, entries) in self.automaton.iter(_encode(ntext)):
+            if end_index & 1 == 0:
+                continue  # ends on a high byte: not on whole characters
+            end = (end_index + 1) >> 1
+            start = end - length
+            if units is not None:
+                start, end = units[start], units[end]
+            for kind, index, _flag in entries:
+                if kind == _TERM:
+                    if index in applicable:
+                        found.terms.append((index, start, end))
+                elif kind == _ANCHOR:
+                    found.triggered.add(index)
+                elif kind == _UNLESS:
+                    found.unless.setdefault(index, []).append((start, end))
+                else:
+                    found.allow.append((start, end))
+        return found
+
+    def pattern_hits(
+        self, ntext: str, triggered: set[int], applicable: frozenset[int]
+    ) -> list[tuple[int, int, int]]:
+        """(rule index, start, end) of the non-empty regex matches in ``ntext``, running
+        the regexes that were ``triggered`` or have no anchor."""
+        hits: list[tuple[int, int, int]] = []
+        for pattern_index in sorted(triggered.union(self.always)):
+            rule_index = self.patterns[pattern_index][0]
+            if rule_index not in applicable:
+                continue
+            for m in self.regex(pattern_index).finditer(ntext):
+                if m.end() > m.start():
+                    hits.append((rule_index, m.start(), m.end()))
+        return hits
+
+
+def _encode(text: str) -> str:
+    """``text`` spelled in UTF-16 code units, each unit as two symbols (high byte, low
+    byte) of U+0000-U+00FF.
+
+    pyahocorasick finds a trie node's child by a linear scan, and thousands of keys
+    starting with as many different CJK characters made the root scan the cost of
+    the whole pass. Spelled in bytes, no node has more than 256 children and the
+    root about a hundred: the pass gets several times faster. Keys and texts are
+    spelled alike; a match that does not start on a code unit is dropped
+    (``_units_to_chars`` maps the rest back)."""
+    return text.encode("utf-16-be", "surrogatepass").decode("latin-1")
+
+
+def _units_to_chars(text: str) -> list[int] | None:
+    """UTF-16 code unit offset -> character offset, or None when they are equal (no
+    character outside the BMP, the usual case)."""
+    if not text or max(text) <= "\uffff":
+        return None
+    mapping = []
+    for index, char in enumerate(text):
+        mapping.append(index)
+        if char > "\uffff":
+            mapping.append(index)  # the low surrogate belongs to the same character
+    mapping.append(len(text))
+    return mapping
+
+
+def compile_rules(ruleset: RuleSet, allow_terms: Sequence[str]) -> Compiled:
+    keys: dict[str, list[tuple[int, int, int]]] = {}
+
+    def add(text: str, kind: int, index: int, flag: int = 0) -> None:
+        folded = normalize(text).text
+        if folded:
+            keys.setdefault(folded, []).append((kind, index, flag))
+
+    patterns: list[tuple[int, str]] = []
+    always: list[int] = []
+    detectors: dict[str, list[int]] = {}
+    gated: dict[int, tuple[str, ...]] = {}
+    for index, rule in enumerate(ruleset.rules):
+        if rule.unless_product:
+            gated[index] = tuple(normalize(t).text for t in rule.unless_product)
+        for term in rule.terms:
+            add(term, _TERM, index)
+        for text in rule.unless:
+            add(text, _UNLESS, index)
+        for pattern in rule.patterns:
+            pattern_index = len(patterns)
+            patterns.append((index, pattern))
+            cover = anchors.required_literals(pattern)
+            if cover is None:
+                always.append(pattern_index)
+            else:
+                for literal in cover:
+                    add(literal, _ANCHOR, pattern_index)
+        if rule.detector is not None:
+            detectors.setdefault(rule.detector, []).append(index)
+    for position, term in enumerate(allow_terms):
+        add(term, _ALLOW, position)
+    return Compiled(ruleset.rules, _automaton(keys), patterns, always, detectors, gated=gated)
+
+
+def _automaton(keys: dict[str, list[tuple[int, int, int]]]) -> Any:
+    if not keys:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, entries in keys.items():
+        # length in UTF-16 code units, as the text is scanned
+        automaton.add_word(
+            _encode(key), (len(key.encode("utf-16-be", "surrogatepass")) // 2, tuple(entries))
+        )
+    automaton.make_automaton()
+    return automaton
+
+
+# --- word boundaries -------------------------------------------------------------------
+
+_jieba: Any = None
+
+
+def _segmenter() -> Any:
+    """jieba, loaded on the first hit that needs it (it costs about a second cold)."""
+    global _jieba
+    if _jieba is None:
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        _jieba = jieba
+    return _jieba
+
+
+_WINDOW = 12
+
+
+def on_word_edges(text: str, start: int, end: int) -> bool:
+    """Whether [start, end) of ``text`` starts and ends on jieba word boundaries."""
+    lo = max(0, start - _WINDOW)
+    hi = min(len(text), end + _WINDOW)
+    edges = {lo, hi}
+    for _word, word_start, word_end in _segmenter().tokenize(text[lo:hi], HMM=False):
+        edges.add(word_start + lo)
+        edges.add(word_end + lo)
+    return start in edges and end in edges
+
+
+def latin_edges_ok(text: str, start: int, end: int) -> bool:
+    """A hit starting/ending with a Latin letter or digit must not continue a Latin word."""
+    if _LATIN.match(text[start]) and start > 0 and _LATIN.match(text[start - 1]):
+        return False
+    return not (_LATIN.match(text[end - 1]) and end < len(text) and _LATIN.match(text[end]))
+
+
+# --- allowlists ------------------------------------------------------------------------
+
+
+def read_allowlist(path: str | Path) -> list[str]:
+    """One term per line; blank lines and lines starting with ``#`` are ignored."""
+    file = Path(path).expanduser()
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RuleError("allowlist not found", file=file) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"cannot read allowlist: {exc}", file=file) from None
+    return [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+def allow_terms(allow: Iterable[str | Path]) -> list[str]:
+    """Allow entries are allowlist files (a ``Path``, or a string naming an existing
+    file) or terms themselves."""
+    terms: list[str] = []
+    for entry in allow:
+        if isinstance(entry, Path) or Path(entry).is_file():
+            terms.extend(read_allowlist(entry))
+        elif entry.strip():
+            terms.append(entry.strip())
+    return terms
