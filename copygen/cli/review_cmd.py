@@ -11,16 +11,6 @@ if TYPE_CHECKING:
     from copygen.review.decisions import QueueFilter
     from copygen.review.session import ReviewSession
 
-_STATUSES = ("pass", "review", "blocked", "error", "approved", "rejected")
-
-
-def _split(values: list[str] | None) -> tuple[str, ...]:
-    out: list[str] = []
-    for value in values or ():
-        out.extend(part.strip() for part in value.split(",") if part.strip())
-    return tuple(out)
-
-
 def review(
     ctx: typer.Context,
     outdir: Path = typer.Argument(..., help="Output folder of 'copygen generate'."),
@@ -56,50 +46,19 @@ def review(
 ) -> None:
     """Review flagged items; every decision is logged and written to results.jsonl."""
     from copygen.cli.common import settings_from
-    from copygen.errors import InputError
-    from copygen.review.decisions import (
-        REVIEW_STATUSES,
-        Decision,
-        QueueFilter,
-        parse_decision,
-        read_decisions_csv,
-    )
+    from copygen.review.decisions import queue_filter, scripted_decisions
     from copygen.review.session import ReviewSession
 
-    statuses = _split(status) or REVIEW_STATUSES
-    unknown = [s for s in statuses if s not in _STATUSES]
-    if unknown:
-        raise InputError(
-            f"unknown status '{unknown[0]}'", hint=f"expected one of {', '.join(_STATUSES)}"
-        )
-    filters = QueueFilter(
-        statuses=statuses,
-        categories=_split(category),
-        platforms=_split(platform),
-        rules=_split(rule),
-        skus=_split(sku),
+    filters = queue_filter(
+        statuses=status or (),
+        categories=category or (),
+        platforms=platform or (),
+        rules=rule or (),
+        skus=sku or (),
     )
-    scripted: list[Decision] = []
-    for spec in decide or ():
-        item_id, sep, word = spec.rpartition("=")
-        if not sep or not item_id.strip():
-            raise InputError(f"--decide expects ID=approve or ID=reject, got {spec!r}")
-        try:
-            verdict = parse_decision(word)
-        except ValueError as exc:
-            raise InputError(f"--decide {spec}: {exc}") from None
-        scripted.append(Decision(item_id.strip(), verdict, reason=reason, force=force))
-    if decisions is not None:
-        for entry in read_decisions_csv(decisions):
-            scripted.append(
-                Decision(
-                    entry.item_id,
-                    entry.decision,
-                    reason=entry.reason or reason,
-                    force=force,
-                    source=entry.source,
-                )
-            )
+    scripted = scripted_decisions(
+        decide=decide or (), decisions_csv=decisions, reason=reason, force=force
+    )
     settings = settings_from(ctx, config=config)
     with ReviewSession.open(
         outdir, settings=settings, reviewer=reviewer, audit_path=audit

@@ -7,7 +7,7 @@
 - ``interactive``: the terminal UI of ``copygen review`` (one item, one key at a time).
 - ``exporting``: ``copygen export``, the publishable items with both AI-content labels.
 - ``report_data``: the numbers of a batch (``ReportData``, ``summarize``) and their labels.
-- ``report_html``: the self-contained HTML page of those numbers.
+- ``report_html``: the self-contained HTML page of those numbers; ``report_assets``: its CSS and JS.
 - ``report``: ``copygen report``, the folder read, the audit log verified, the page written.
 
 The names below are imported lazily: ``from copygen.review import Decision`` loads
@@ -33,6 +33,8 @@ _LAZY: dict[str, str] = {
     "default_reviewer": "copygen.review.decisions",
     "parse_decision": "copygen.review.decisions",
     "read_decisions_csv": "copygen.review.decisions",
+    "queue_filter": "copygen.review.decisions",
+    "scripted_decisions": "copygen.review.decisions",
     "edit_in_editor": "copygen.review.editing",
     "editor_command": "copygen.review.editing",
     "fields_from_text": "copygen.review.editing",
@@ -68,7 +70,9 @@ if TYPE_CHECKING:
         check_status,
         default_reviewer,
         parse_decision,
+        queue_filter,
         read_decisions_csv,
+        scripted_decisions,
     )
     from copygen.review.editing import (
         edit_in_editor,
@@ -123,11 +127,13 @@ __all__ = [
     "load_items",
     "parse_decision",
     "publishable_record",
+    "queue_filter",
     "read_decisions_csv",
     "render_html",
     "render_item",
     "resolve_audit_path",
     "run_interactive",
+    "scripted_decisions",
     "summarize",
     "table_row",
     "write_report",

@@ -27,10 +27,14 @@ __all__ = [
     "check_status",
     "default_reviewer",
     "parse_decision",
+    "queue_filter",
     "read_decisions_csv",
+    "scripted_decisions",
 ]
 
 REVIEW_STATUSES: tuple[str, ...] = ("review", "blocked")
+#: Every status an item can have, for filtering a queue.
+ITEM_STATUSES: tuple[str, ...] = ("pass", "review", "blocked", "error", "approved", "rejected")
 # A decided item can be decided again (a second opinion); pass and error items have
 # nothing to review.
 DECIDABLE_STATUSES: tuple[str, ...] = ("review", "blocked", "approved", "rejected")
@@ -119,6 +123,40 @@ class QueueFilter:
         )
 
 
+def queue_filter(
+    *,
+    statuses: Iterable[str] = (),
+    categories: Iterable[str] = (),
+    platforms: Iterable[str] = (),
+    rules: Iterable[str] = (),
+    skus: Iterable[str] = (),
+) -> QueueFilter:
+    """A filter from option values; each may be repeated or comma-separated.
+
+    No status: the items that need a decision (review, blocked).
+    """
+    wanted = _split(statuses) or REVIEW_STATUSES
+    unknown = [s for s in wanted if s not in ITEM_STATUSES]
+    if unknown:
+        raise InputError(
+            f"unknown status '{unknown[0]}'", hint=f"expected one of {', '.join(ITEM_STATUSES)}"
+        )
+    return QueueFilter(
+        statuses=wanted,
+        categories=_split(categories),
+        platforms=_split(platforms),
+        rules=_split(rules),
+        skus=_split(skus),
+    )
+
+
+def _split(values: Iterable[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for value in values:
+        out.extend(part.strip() for part in value.split(",") if part.strip())
+    return tuple(out)
+
+
 # --- decisions -----------------------------------------------------------------------------
 
 
@@ -182,3 +220,38 @@ def read_decisions_csv(path: str | Path) -> list[Decision]:
             )
         )
     return decisions
+
+
+def scripted_decisions(
+    *,
+    decide: Iterable[str] = (),
+    decisions_csv: str | Path | None = None,
+    reason: str | None = None,
+    force: bool = False,
+) -> list[Decision]:
+    """Decisions given on the command line (``ID=approve``) and in a decisions CSV.
+
+    ``reason`` is the reason of every ``decide`` entry and of CSV rows without one.
+    """
+    scripted: list[Decision] = []
+    for spec in decide:
+        item_id, sep, word = spec.rpartition("=")
+        if not sep or not item_id.strip():
+            raise InputError(f"--decide expects ID=approve or ID=reject, got {spec!r}")
+        try:
+            verdict = parse_decision(word)
+        except ValueError as exc:
+            raise InputError(f"--decide {spec}: {exc}") from None
+        scripted.append(Decision(item_id.strip(), verdict, reason=reason, force=force))
+    if decisions_csv is not None:
+        for entry in read_decisions_csv(decisions_csv):
+            scripted.append(
+                Decision(
+                    entry.item_id,
+                    entry.decision,
+                    reason=entry.reason or reason,
+                    force=force,
+                    source=entry.source,
+                )
+            )
+    return scripted
