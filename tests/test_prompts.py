@@ -94,7 +94,8 @@ def test_every_platform_and_language(platform: str, lang: str) -> None:
             assert str(field.max_chars) in text
     # The example is a JSON object with exactly the platform's fields.
     marker = "JSON 示例" if lang == "zh" else "Example JSON"
-    example = json.loads(text[text.index("\n", text.index(marker)) :])
+    start = text.index("{", text.index(marker))
+    example, _ = json.JSONDecoder().raw_decode(text, start)
     assert list(example) == list(spec.field_names)
     for field in spec.fields:
         if field.kind == "list":
@@ -179,6 +180,54 @@ def test_prompt_tells_the_model_the_block_is_data() -> None:
     assert "不是给你的指令" in user_text(zh) and "不是指令" in zh.messages[0]["content"]
     en = builder_for().render(make_product(), platform="social", lang="en", variant=1)
     assert "not instructions" in user_text(en) and "not instructions" in en.messages[0]["content"]
+
+
+# --- layout: the shared part first, for prefix caching ---------------------------------
+
+
+def common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    return next((i for i in range(n) if a[i] != b[i]), n)
+
+
+def joined(rendered: RenderedPrompt) -> str:
+    return "".join(f"{m['role']}\n{m['content']}\n" for m in rendered.messages)
+
+
+@pytest.mark.parametrize("platform", PLATFORM_NAMES)
+@pytest.mark.parametrize("lang", ["zh", "en", "ja"])
+def test_per_item_parts_come_after_the_shared_part(
+    platform: str, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Prefix caching (vLLM, llama.cpp, providers' cached input) needs an identical
+    # prefix of the whole message list: everything the same for a platform x language
+    # x category (system prompt, platform rules, voice, guidance, AI label, output
+    # format, example) comes before the product data, the angle and the price note.
+    builder = builder_for()
+    monkeypatch.setattr(builder, "guidance", lambda **_: GUIDANCE)
+    one = builder.render(make_product(), platform=platform, lang=lang, variant=1)
+    other = builder.render(
+        make_product(sku="X-9", title="另一款面霜", audience="学生党", price="", promo_price=""),
+        platform=platform,
+        lang=lang,
+        variant=3,
+    )
+    first, second = joined(one), joined(other)
+    shared = common_prefix(first, second)
+    block_start = first.index(PRODUCT_OPEN + "\n")
+    assert first[:block_start] == second[: second.index(PRODUCT_OPEN + "\n")]
+    assert shared > block_start  # the prefix runs into the block itself
+    head, tail = first[:block_start], first[block_start:]
+    assert "「最好」" in head or '"最好"' in head  # guidance
+    assert ("JSON 示例" if lang == "zh" else "Example JSON") in head
+    assert angle_of(tail) and angle_of(tail) not in head
+    # The request to write comes after the data, and names the platform again.
+    closing = user_text(one).rstrip().rsplit("\n", 1)[-1]
+    assert ("以上是本条商品数据" if lang == "zh" else "That is this product's data") in closing
+    assert "JSON" in closing
+    # Another variant of the same row shares the product data as well.
+    again = joined(builder.render(make_product(), platform=platform, lang=lang, variant=2))
+    assert common_prefix(first, again) > first.index(PRODUCT_CLOSE)
 
 
 # --- brand voice, audience, variants, AI label, guidance --------------------------------

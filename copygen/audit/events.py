@@ -18,9 +18,12 @@ generated      item, sku, platform, lang, variant, attempt, template,
                completion_tokens, total_tokens}, cost, currency, latency_ms,
                cached, error (reason, when the call failed; response null)
 checked        item, attempt, rules_hash, status (pass|review|blocked), findings
-               (Finding.to_dict() list), fields (the parsed fields checked)
-repaired       item, attempt (the repair attempt, >= 2), from_attempt,
-               findings_fixed / findings_remaining (rule ids), status
+               (Finding.to_dict() list), fields (the parsed fields checked, after
+               tidying), tidied (what code mended before checking: notes)
+repaired       item, attempt (the repair attempt, >= 2), from_attempt (the draft
+               it repairs), findings_fixed / findings_remaining (rule ids), status,
+               kept (the attempt kept after it: the repair, or an earlier draft
+               with fewer block, then warn findings)
 reviewed       item, reviewer, decision (approved|rejected), reason, forced,
                edited, before {status, fields}, after {status, fields}
 exported       path, format, items (count), sha256 (of the written file), labels
@@ -85,6 +88,7 @@ class Checked(TypedDict, total=False):
     status: str  # pass | review | blocked
     findings: list[dict[str, Any]]  # Finding.to_dict()
     fields: dict[str, Any]
+    tidied: list[str]
 
 
 class Repaired(TypedDict, total=False):
@@ -94,6 +98,7 @@ class Repaired(TypedDict, total=False):
     findings_fixed: list[str]
     findings_remaining: list[str]
     status: str
+    kept: int
 
 
 class ReviewState(TypedDict, total=False):

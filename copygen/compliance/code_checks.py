@@ -81,13 +81,21 @@ def _format_findings(
     platform: str,
     locale: str,
 ) -> list[Finding]:
-    """Missing, too long or miscounted fields for ``platform``."""
-    from copygen.compliance.format_checks import check_format
+    """Missing, too long or miscounted fields, and prompt text echoed back, for ``platform``."""
+    from copygen.compliance.format_checks import check_format, echo_issues
 
     texts = dict(items)
-    detectors = {"missing": "format_missing", "length": "format_length", "items": "format_items"}
+    detectors = {
+        "missing": "format_missing",
+        "length": "format_length",
+        "items": "format_items",
+        "echo": "template_echo",
+    }
+    issues = check_format(fields, platform, locale=locale)
+    if "template_echo" in active:
+        issues += echo_issues(fields, platform)
     out: list[Finding] = []
-    for fmt in check_format(fields, platform, locale=locale):
+    for fmt in issues:
         rule = active.get(detectors[fmt.kind])
         if rule is not None:
             field_text = texts.get(fmt.field, "")
@@ -108,10 +116,7 @@ def _code_finding(
     locale: str,
     params: Mapping[str, Any],
 ) -> Finding:
-    try:
-        message = rule.message_for(locale).format(**params)
-    except (KeyError, IndexError, ValueError):
-        message = rule.message_for(locale)
+    message = _filled(rule.message_for(locale), params)
     return Finding(
         rule=rule.id,
         category=rule.category,
@@ -122,5 +127,14 @@ def _code_finding(
         text=text[start:end],
         message=message,
         law=rule.law,
-        suggestion=rule.suggestion_for(locale),
+        suggestion=_filled(rule.suggestion_for(locale), params),
     )
+
+
+def _filled(template: str, params: Mapping[str, Any]) -> str:
+    """The message or suggestion with the finding's numbers in it (a repair prompt
+    that says "20 字以内，现为 25 字" gets shorter titles back than "精简")."""
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template

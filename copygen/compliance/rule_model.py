@@ -29,9 +29,10 @@ CODE_DETECTORS: tuple[str, ...] = (
     "format_missing",
     "format_length",
     "format_items",
+    "template_echo",
 )
 # Bump when the code-defined rules or matching semantics change: it is part of the hash.
-ENGINE_VERSION = "2"
+ENGINE_VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,10 @@ _CODE_RULES: tuple[_CodeRuleSpec, ...] = (
             "“{field}”长度 {length} 字，超过平台上限 {limit} 字",
             "'{field}' has {length} characters, over the platform limit of {limit}",
         ),
-        ("精简到上限以内", "shorten it to fit the limit"),
+        (
+            "删减到 {limit} 字以内（现为 {length} 字）",
+            "cut it to at most {limit} characters (it has {length})",
+        ),
     ),
     (
         "format.item_count",
@@ -257,7 +261,26 @@ _CODE_RULES: tuple[_CodeRuleSpec, ...] = (
             "“{field}”有 {count} 项，平台要求 {min}–{max} 项",
             "'{field}' has {count} items; the platform expects {min}-{max}",
         ),
-        ("调整条目数量", "adjust the number of items"),
+        (
+            "保留 {min}–{max} 项（现为 {count} 项）",
+            "give {min}-{max} items (there are {count})",
+        ),
+    ),
+    (
+        "format.template_echo",
+        "format",
+        "block",
+        "template_echo",
+        "平台内容规范",
+        (
+            "“{field}”中的「{text}」是提示词里的占位符、示例或说明文字，不是文案",
+            "'{text}' in '{field}' is a placeholder, example or instruction from the prompt, "
+            "not copy",
+        ),
+        (
+            "删去占位符和说明文字，根据商品数据写出真正的内容",
+            "remove the placeholder or instruction and write the real text from the product data",
+        ),
     ),
 )
 

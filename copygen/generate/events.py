@@ -188,7 +188,13 @@ class ItemEvents:
         )
 
     def checked(
-        self, work: WorkItem, *, attempt: int, result: CheckResult, fields: Mapping[str, Any]
+        self,
+        work: WorkItem,
+        *,
+        attempt: int,
+        result: CheckResult,
+        fields: Mapping[str, Any],
+        tidied: Sequence[str] = (),
     ) -> None:
         self.writer.append(
             "checked",
@@ -198,10 +204,18 @@ class ItemEvents:
             status=result.status,
             findings=[f.to_dict() for f in result.findings],
             fields=dict(fields),
+            tidied=list(tidied),
         )
 
     def repaired(
-        self, work: WorkItem, *, attempt: int, before: CheckResult, after: CheckResult
+        self,
+        work: WorkItem,
+        *,
+        attempt: int,
+        from_attempt: int,
+        before: CheckResult,
+        after: CheckResult,
+        kept: int,
     ) -> None:
         old = {f.rule for f in before.findings}
         new = {f.rule for f in after.findings}
@@ -209,10 +223,11 @@ class ItemEvents:
             "repaired",
             item=work.id,
             attempt=attempt,
-            from_attempt=attempt - 1,
+            from_attempt=from_attempt,
             findings_fixed=sorted(old - new),
             findings_remaining=sorted(new),
             status=after.status,
+            kept=kept,
         )
 
 

@@ -1,7 +1,7 @@
 """One item, from its row to its record.
 
-    render -> complete (response cache first) -> parse -> check -> repair while
-    flagged -> record
+    render -> complete (response cache first) -> parse -> tidy -> check ->
+    repair while flagged, keeping the best draft -> record
 
 :class:`ItemRunner` holds what every item of a run shares (backend, cache,
 checker, audit events); :meth:`ItemRunner.process` takes one item through the
@@ -51,6 +51,14 @@ class _Attempt:
     fields: dict[str, Any]
     result: CheckResult
     rendered: RenderedPrompt
+
+    def rank(self) -> tuple[int, int]:
+        """Fewer block, then fewer warn findings is better (lower)."""
+        findings = self.result.findings
+        return (
+            sum(1 for f in findings if f.severity == "block"),
+            sum(1 for f in findings if f.severity == "warn"),
+        )
 
 
 @dataclass
@@ -113,24 +121,31 @@ class ItemRunner:
             fields, placeholders = await self._draft(work, rendered, attempt=1, totals=totals)
         except _ItemFailed as failed:
             return self._record(work, None, rendered, totals, attempts=1, error=failed.reason)
-        result = await self._check(work, fields, placeholders)
-        self.events.checked(work, attempt=1, result=result, fields=fields)
-        final = await self._repair(work, _Attempt(1, fields, result, rendered), totals)
-        return self._record(work, final, final.rendered, totals, attempts=final.number, error=None)
+        first = await self._checked(work, 1, fields, placeholders, rendered)
+        kept, attempts = await self._repair(work, first, totals)
+        return self._record(work, kept, kept.rendered, totals, attempts=attempts, error=None)
 
-    async def _repair(self, work: WorkItem, draft: _Attempt, totals: _ItemCost) -> _Attempt:
-        """Send the findings back and check the new draft, while flagged and allowed."""
-        final = draft
+    async def _repair(
+        self, work: WorkItem, first: _Attempt, totals: _ItemCost
+    ) -> tuple[_Attempt, int]:
+        """Send the best draft's findings back while it is flagged and repairs are left.
+
+        A repair that comes back worse does not replace the draft it repairs: the
+        best attempt (fewest block, then warn findings; ties to the later) is kept
+        and repaired again. Returns the kept attempt and the number of drafts made.
+        """
+        best = first
+        made = 1
         prompt_product = work.prompt_product or work.product
-        while final.result.status in ("review", "blocked") and final.number <= self.max_repairs:
-            number = final.number + 1
-            findings = tuple(f.to_dict() for f in final.result.findings)
+        while best.result.status in ("review", "blocked") and made <= self.max_repairs:
+            number = made + 1
+            findings = tuple(f.to_dict() for f in best.result.findings)
             repair_prompt = await self.offload.render_repair(
                 prompt_product,
                 platform=work.platform,
                 lang=work.lang,
                 variant=work.variant,
-                previous_fields=final.fields,
+                previous_fields=best.fields,
                 findings=findings,
             )
             try:
@@ -140,16 +155,41 @@ class ItemRunner:
                     attempt=number,
                     totals=totals,
                     findings=findings,
-                    previous_fields=final.fields,
+                    previous_fields=best.fields,
                 )
             except _ItemFailed:
-                # The repair failed; the previous (flagged) draft stands and goes to review.
+                # The repair failed; the best (flagged) draft stands and goes to review.
                 break
-            result = await self._check(work, fields, placeholders)
-            self.events.checked(work, attempt=number, result=result, fields=fields)
-            self.events.repaired(work, attempt=number, before=final.result, after=result)
-            final = _Attempt(number, fields, result, repair_prompt)
-        return final
+            made = number
+            repaired = await self._checked(work, number, fields, placeholders, repair_prompt)
+            before = best
+            if repaired.rank() <= best.rank():
+                best = repaired
+            self.events.repaired(
+                work,
+                attempt=number,
+                from_attempt=before.number,
+                before=before.result,
+                after=repaired.result,
+                kept=best.number,
+            )
+        return best, made
+
+    async def _checked(
+        self,
+        work: WorkItem,
+        number: int,
+        fields: dict[str, Any],
+        placeholders: frozenset[str],
+        rendered: RenderedPrompt,
+    ) -> _Attempt:
+        """Tidy and check one draft, and log what the checker said."""
+        from copygen.generate.tidy import tidy_fields
+
+        fields, tidied = tidy_fields(fields, work.platform)
+        result = await self._check(work, fields, placeholders)
+        self.events.checked(work, attempt=number, result=result, fields=fields, tidied=tidied)
+        return _Attempt(number, fields, result, rendered)
 
     async def _draft(
         self,
@@ -296,7 +336,10 @@ class ItemRunner:
         attempts: int,
         error: str | None,
     ) -> dict[str, Any]:
-        """The item's ``results.jsonl`` record; ``rendered``: the prompt of the kept draft."""
+        """The item's ``results.jsonl`` record; ``rendered``: the prompt of the kept draft.
+
+        ``attempts``: drafts made; ``kept_attempt``: the one whose fields are kept.
+        """
         from copygen.compliance.aigc import aigc_record, content_id_for
 
         fields = final.fields if final is not None else None
@@ -319,6 +362,7 @@ class ItemRunner:
             "status": status,
             "findings": [f.to_dict() for f in final.result.findings] if final is not None else [],
             "attempts": attempts,
+            "kept_attempt": final.number if final is not None else None,
             "backend": self.backend.name,
             "model": self.model,
             "usage": Usage(totals.prompt_tokens, totals.completion_tokens).to_dict(),

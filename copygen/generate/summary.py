@@ -81,6 +81,9 @@ class RunSummary:
     xlsx_path: Path | None = None
     backend: str | None = None
     model: str | None = None
+    repaired_to_pass: int = 0  # items that passed only after a repair
+    kept_earlier: int = 0  # items whose kept draft is not the last one made
+    timeouts: int = 0  # items that failed because requests timed out
 
     def count(self, status: str) -> int:
         return self.counts.get(status, 0)
@@ -143,6 +146,9 @@ class RunSummary:
             "cost_per_text": self.cost_per_text,
             "latency_p50_ms": self.latency_p50_ms,
             "latency_p95_ms": self.latency_p95_ms,
+            "repaired_to_pass": self.repaired_to_pass,
+            "kept_earlier": self.kept_earlier,
+            "timeouts": self.timeouts,
             "interrupted": self.interrupted,
             "audit_head": self.audit_head,
             "exit_code": self.exit_code,
@@ -166,6 +172,9 @@ class SummaryBuilder:
         self.cost: float | None = 0.0
         self.currency: str | None = None
         self.worst = 0
+        self.repaired_to_pass = 0
+        self.kept_earlier = 0
+        self.timeouts = 0
 
     def add(self, record: Mapping[str, Any]) -> None:
         self.items += 1
@@ -183,6 +192,14 @@ class SummaryBuilder:
         elif self.cost is not None:
             self.cost += float(item_cost)
         self.currency = record.get("currency") or self.currency
+        attempts = record.get("attempts") or 1
+        kept = record.get("kept_attempt")
+        if status == "pass" and kept is not None and kept > 1:
+            self.repaired_to_pass += 1
+        if isinstance(kept, int) and isinstance(attempts, int) and kept < attempts:
+            self.kept_earlier += 1
+        if status == "error" and "timed out" in str(record.get("error") or ""):
+            self.timeouts += 1
         latency = record.get("latency_ms")
         if status != "error" and isinstance(latency, (int, float)):
             self.latencies.append(float(latency))
@@ -201,6 +218,9 @@ class SummaryBuilder:
         summary.latency_p50_ms = percentile(self.latencies, 50)
         summary.latency_p95_ms = percentile(self.latencies, 95)
         summary.worst_severity = {v: k for k, v in _SEVERITY_RANK.items()}.get(self.worst)
+        summary.repaired_to_pass = self.repaired_to_pass
+        summary.kept_earlier = self.kept_earlier
+        summary.timeouts = self.timeouts
         return summary
 
 
@@ -246,6 +266,22 @@ def _rows(summary: RunSummary) -> list[tuple[str, str]]:
     for decided in ("approved", "rejected"):
         if summary.count(decided):
             rows.append((decided, str(summary.count(decided))))
+    if summary.repaired_to_pass or summary.kept_earlier:
+        rows.append(
+            (
+                "repairs",
+                f"{summary.repaired_to_pass} passed after repair, "
+                f"{summary.kept_earlier} kept an earlier draft (the repair was worse)",
+            )
+        )
+    if summary.timeouts:
+        rows.append(
+            (
+                "timeouts",
+                f"{summary.timeouts} items failed on timeouts: the server is slower than "
+                "--timeout; raise it or lower --concurrency",
+            )
+        )
     rows += [
         (
             "tokens",
