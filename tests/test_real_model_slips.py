@@ -20,7 +20,8 @@ from copygen.audit import read_events, verify
 from copygen.config import Settings, load_settings, with_overrides
 from copygen.generate import generate
 from copygen.generate.tidy import tidy_fields
-from copygen.testing.fake_openai import FakeOpenAIServer, sample_fields
+from copygen.generate.summary import summary_lines
+from copygen.testing.fake_openai import Behavior, FakeOpenAIServer, sample_fields
 
 API_KEY = "sk-fake-SLIPS-0123456789"
 PRODUCTS_CSV = """sku,title,category,selling_points,attributes,price
@@ -161,8 +162,12 @@ def test_a_worse_repair_keeps_the_draft(
     worse = dict(draft, body="全网最好的面霜，用了就知道！")  # an absolute term: block
     server.responder = drafts(draft, worse, worse)
     outdir = tmp_path / "out"
-    generate(
+    summary = generate(
         input_path=products, outdir=outdir, settings=settings_for(server, tmp_path, max_repairs=2)
+    )
+    assert summary.kept_earlier == 1 and summary.repaired_to_pass == 0
+    assert "  repairs: 0 passed after repair, 1 kept an earlier draft" in "\n".join(
+        summary_lines(summary)
     )
     record = only_record(outdir)
     assert record["attempts"] == 3 and record["kept_attempt"] == 1
@@ -249,3 +254,14 @@ def test_tidy_leaves_clean_fields_and_other_platforms_alone() -> None:
     # An over-long item stays when removing it would leave fewer than the minimum.
     three = {"hashtags": ["好物", "日常", "这是一个明显超过二十个字的话题标签写得太长了"]}
     assert tidy_fields(three, "social") == (three, [])
+
+
+def test_timeouts_are_named_in_the_summary(
+    server: FakeOpenAIServer, products: Path, tmp_path: Path
+) -> None:
+    server.script(Behavior.hang(30), Behavior.hang(30))
+    settings = settings_for(server, tmp_path, timeout=0.3, max_retries=1)
+    summary = generate(input_path=products, outdir=tmp_path / "out", settings=settings)
+    assert summary.errors == 1 and summary.timeouts == 1
+    lines = "\n".join(summary_lines(summary))
+    assert "1 items failed on timeouts" in lines and "--timeout" in lines
