@@ -10,12 +10,14 @@ silently fall back to a default.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -25,6 +27,39 @@ PLATFORMS: tuple[str, ...] = ("livestream", "social", "detail")
 FAIL_ON_LEVELS: tuple[str, ...] = ("block", "warn", "info", "never")
 SECRET_KEYS = frozenset({"api_key"})
 CONFIG_FILE_NAME = "copygen.yaml"
+#: How replies are asked to be JSON: ``auto`` tries a JSON schema built from the
+#: platform, then ``json_object``, then nothing, and remembers what the server took.
+RESPONSE_FORMATS: tuple[str, ...] = ("auto", "json_schema", "json_object", "none")
+#: Seconds per request, and requests in flight, when the user set none. A server on
+#: this machine (localhost, 127.x, ::1) is usually one CPU or GPU generating one reply
+#: at a time: requests queue inside it, and the queue counts against the timeout.
+DEFAULT_TIMEOUT = 60.0
+LOCAL_SERVER_TIMEOUT = 600.0
+DEFAULT_CONCURRENCY = 8
+LOCAL_SERVER_CONCURRENCY = 2
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1: traffic that never leaves this machine."""
+    if not host:
+        return False
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_url(url: str | None) -> bool:
+    """True when ``url`` (e.g. ``http://127.0.0.1:8000/v1``) names a server on this machine."""
+    if not url:
+        return False
+    try:
+        return is_loopback_host(urlsplit(url.strip()).hostname)
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -79,12 +114,18 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     extra_headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     temperature: float = 0.8
-    max_tokens: int = 1200
+    #: None ("auto"): sized per request from the platform's limits and the language.
+    max_tokens: int | None = None
     seed: int | None = None
     json_mode: bool = True
-    timeout: float = 60.0
+    response_format: str = "auto"  # one of RESPONSE_FORMATS; json_mode false means none
+    #: Seconds per request. load_settings() gives a server on this machine
+    #: LOCAL_SERVER_TIMEOUT when the user set none.
+    timeout: float = DEFAULT_TIMEOUT
     max_retries: int = 4
-    concurrency: int = 8
+    #: Requests in flight. load_settings() gives a server on this machine
+    #: LOCAL_SERVER_CONCURRENCY when the user set none.
+    concurrency: int = DEFAULT_CONCURRENCY
     rpm: int | None = None
     max_repairs: int | None = None
     platforms: tuple[str, ...] = PLATFORMS
@@ -116,6 +157,11 @@ class Settings:
 
     def label_for(self, platform: str) -> AigcLabel:
         return self.aigc_labels.get(platform, AigcLabel(enabled=False))
+
+    @property
+    def local_server(self) -> bool:
+        """True when the backend is a model server on this machine (loopback base URL)."""
+        return self.backend != "offline" and is_loopback_url(self.base_url)
 
     def public_dict(self) -> dict[str, Any]:
         """Every setting as plain data, secrets masked: safe to print or log."""
@@ -205,6 +251,17 @@ def _optional(parser: Parser) -> Parser:
     return parse
 
 
+def _auto(parser: Parser) -> Parser:
+    """``parser``, or None for "auto" (or nothing): the value is worked out, not given."""
+
+    def parse(value: Any) -> Any:
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
+            return None
+        return parser(value)
+
+    return parse
+
+
 def _float(minimum: float) -> Parser:
     def parse(value: Any) -> float:
         if isinstance(value, bool):
@@ -278,12 +335,13 @@ SCALARS: dict[str, Parser] = {
     "api_key_env": _str,
     "extra_headers": _str_map,
     "temperature": _float(0.0),
-    "max_tokens": _int(1),
+    "max_tokens": _auto(_int(1)),
     "seed": _optional(_int(0)),
     "json_mode": _bool,
-    "timeout": _float(0.1),
+    "response_format": _choice(*RESPONSE_FORMATS),
+    "timeout": _auto(_float(0.1)),
     "max_retries": _int(0),
-    "concurrency": _int(1),
+    "concurrency": _auto(_int(1)),
     "rpm": _optional(_int(1)),
     "max_repairs": _optional(_int(0)),
     "platforms": _platforms,
@@ -313,6 +371,7 @@ PROFILE_KEYS = frozenset(
         "max_tokens",
         "seed",
         "json_mode",
+        "response_format",
         "timeout",
         "max_retries",
         "concurrency",
@@ -572,6 +631,8 @@ def load_settings(
         values[name] = _parse(name, raw, f"option {flag}", file=None, line=None)
         sources[name] = "option"
 
+    _resolve_server_defaults(values, sources)
+
     api_key_env = values.get("api_key_env", Settings.api_key_env)
     api_key = env.get(api_key_env) or None
     if api_key:
@@ -584,6 +645,28 @@ def load_settings(
         config_file=path,
         sources=MappingProxyType(sources),
     )
+
+
+def _resolve_server_defaults(values: dict[str, Any], sources: dict[str, str]) -> None:
+    """Timeout and concurrency the user left unset (or "auto"), for the server in use.
+
+    A server on this machine gets LOCAL_SERVER_TIMEOUT and LOCAL_SERVER_CONCURRENCY;
+    anything else keeps the built-in defaults. A value the user gave always stands.
+    """
+    local = values.get("backend", Settings.backend) != "offline" and is_loopback_url(
+        values.get("base_url")
+    )
+    for name, local_value in (
+        ("timeout", LOCAL_SERVER_TIMEOUT),
+        ("concurrency", LOCAL_SERVER_CONCURRENCY),
+    ):
+        if values.get(name) is not None:
+            continue
+        values.pop(name, None)
+        sources.pop(name, None)
+        if local:
+            values[name] = local_value
+            sources[name] = "default for a server on this machine"
 
 
 def with_overrides(settings: Settings, **changes: Any) -> Settings:

@@ -422,3 +422,8 @@ def test_model_and_url_are_validated() -> None:
 )
 def test_is_loopback_host(host: str | None, expected: bool) -> None:
     assert is_loopback_host(host) is expected
+
+
+def test_unknown_response_format_is_a_config_error(server: FakeOpenAIServer) -> None:
+    with pytest.raises(ConfigError, match="unknown response_format 'xml'"):
+        make(server, response_format="xml")

@@ -216,6 +216,43 @@ def test_cli_backends_test_against_a_server() -> None:
         assert json.loads(as_json.output)["json_reply"] is True
 
 
+def test_backends_test_sends_a_schema_and_remembers_what_the_server_took(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from copygen.backends.server_caps import CAPS_FILE
+    from copygen.testing.fake_openai import FakeOpenAIServer
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    args = ["backends", "test", "--backend", "openai", "--model", "tiny"]
+    with FakeOpenAIServer(responder=lambda request: '{"ok": true}') as server:
+        result = CliRunner().invoke(app, [*args, "--base-url", server.url])
+        assert result.exit_code == 0, result.output
+        assert "response format: json_schema" in result.output
+        sent = server.last_response_format
+        assert sent["type"] == "json_schema"
+        assert sent["json_schema"]["schema"] == registry.PROBE_SCHEMA["schema"]
+    assert not (tmp_path / "cache" / "copygen" / CAPS_FILE).exists()  # nothing to remember
+
+    with FakeOpenAIServer(responder=lambda request: '{"ok": true}', json_schema=False) as server:
+        result = CliRunner().invoke(app, [*args, "--base-url", server.url, "--json"])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        assert data["response_format"] == "json_object" and data["json_mode"] is True
+        assert data["adaptations"] == [
+            "response_format json_object: the server rejected json_schema"
+        ]
+        assert [r.behavior for r in server.chat_requests] == ["status:400", "ok"]
+        # The next run (a new backend from the same settings) starts with json_object.
+        settings = load_settings(cli={"backend": "openai", "model": "tiny", "base_url": server.url})
+        backend = registry.create_backend(settings)
+        assert isinstance(backend, OpenAIBackend)
+        assert backend.response_format_level == "json_object"
+        server.clear()
+        result = CliRunner().invoke(app, [*args, "--base-url", server.url])
+        assert "response format: json_object" in result.output
+        assert [r.json["response_format"]["type"] for r in server.chat_requests] == ["json_object"]
+
+
 def test_cli_backends_test_reports_a_failing_server(monkeypatch: pytest.MonkeyPatch) -> None:
     from copygen.testing.fake_openai import Behavior, FakeOpenAIServer
 

@@ -153,3 +153,46 @@ def test_bad_flag_value_names_the_option(tmp_path: Path) -> None:
         load_settings(cli={"fail_on": "sometimes"}, env={}, cwd=tmp_path, home=tmp_path)
     with pytest.raises(ConfigError, match="option --max-repairs"):
         load_settings(cli={"max_repairs": -1}, env={}, cwd=tmp_path, home=tmp_path)
+
+
+def test_response_format_from_file_profile_env_and_flag(tmp_path: Path) -> None:
+    assert load_settings(env={}, cwd=tmp_path, home=tmp_path).response_format == "auto"
+    config = write(
+        tmp_path / "c.yaml",
+        "response_format: json_object\nbackends:\n  llama:\n    type: openai\n"
+        "    base_url: http://127.0.0.1:8080/v1\n    response_format: none\n",
+    )
+    top = load_settings(config_path=config, env={}, cwd=tmp_path, home=tmp_path)
+    assert top.response_format == "json_object"
+    profile = load_settings(
+        cli={"backend": "llama"}, config_path=config, env={}, cwd=tmp_path, home=tmp_path
+    )
+    assert profile.response_format == "none"
+    env = {"COPYGEN_RESPONSE_FORMAT": "JSON_SCHEMA"}
+    from_env = load_settings(
+        cli={"backend": "llama"}, config_path=config, env=env, cwd=tmp_path, home=tmp_path
+    )
+    assert from_env.response_format == "json_schema"
+    assert from_env.sources["response_format"] == "env COPYGEN_RESPONSE_FORMAT"
+    flag = load_settings(
+        cli={"response_format": "auto"}, config_path=config, env=env, cwd=tmp_path, home=tmp_path
+    )
+    assert flag.response_format == "auto"
+    with pytest.raises(ConfigError, match="COPYGEN_RESPONSE_FORMAT: expected one of auto"):
+        load_settings(env={"COPYGEN_RESPONSE_FORMAT": "yaml"}, cwd=tmp_path, home=tmp_path)
+    bad = write(tmp_path / "bad.yaml", "variants: 1\nresponse_format: xml\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(config_path=bad, env={}, cwd=tmp_path, home=tmp_path)
+    assert info.value.row == 2
+
+
+def test_max_tokens_timeout_concurrency_accept_auto(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.yaml", "max_tokens: auto\ntimeout: auto\nconcurrency: auto\n")
+    settings = load_settings(config_path=config, env={}, cwd=tmp_path, home=tmp_path)
+    assert (settings.max_tokens, settings.timeout, settings.concurrency) == (None, 60.0, 8)
+    assert settings.public_dict()["max_tokens"] is None
+    fixed = write(tmp_path / "f.yaml", "max_tokens: 1200\n")
+    assert load_settings(config_path=fixed, env={}, cwd=tmp_path, home=tmp_path).max_tokens == 1200
+    zero = write(tmp_path / "z.yaml", "max_tokens: 0\n")
+    with pytest.raises(ConfigError, match="at least 1"):
+        load_settings(config_path=zero, env={}, cwd=tmp_path, home=tmp_path)

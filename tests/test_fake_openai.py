@@ -16,11 +16,13 @@ import pytest
 
 from copygen.platforms import PLATFORM_SPECS
 from copygen.testing.fake_openai import (
+    LOOP_TOKENS,
     Behavior,
     FakeOpenAIServer,
     default_responder,
     detect_lang,
     detect_platform,
+    looping_responder,
     sample_fields,
 )
 
@@ -143,6 +145,133 @@ def test_json_mode_rejected_when_unsupported() -> None:
         assert status == 400
         assert "response_format" in json.loads(raw)["error"]["message"]
         assert _post(srv, {"model": "m", "messages": MESSAGES})[0] == 200
+
+
+def _with_format(response_format: Any, **extra: Any) -> dict[str, Any]:
+    return {"model": "m", "messages": MESSAGES, "response_format": response_format, **extra}
+
+
+SCHEMA_FORMAT = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "copy_social",
+        "strict": True,
+        "schema": {
+            "type": "object",
+            "properties": {
+                "title": {"type": "string", "maxLength": 20},
+                "body": {"type": "string"},
+                "hashtags": {"type": "array", "items": {"type": "string"}, "maxItems": 4},
+            },
+            "required": ["title", "body", "hashtags"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+def test_json_schema_json_object_and_schema_limits_can_be_rejected() -> None:
+    with FakeOpenAIServer(json_schema=False) as srv:
+        status, _, raw = _post(srv, _with_format(SCHEMA_FORMAT))
+        assert status == 400
+        error = json.loads(raw)["error"]
+        assert "json_schema" in error["message"] and error["param"] == "response_format"
+        assert _post(srv, _with_format({"type": "json_object"}))[0] == 200
+    with FakeOpenAIServer(json_object=False) as srv:
+        assert _post(srv, _with_format({"type": "json_object"}))[0] == 400
+        assert _post(srv, _with_format(SCHEMA_FORMAT))[0] == 200
+    with FakeOpenAIServer(schema_limits=False) as srv:
+        status, _, raw = _post(srv, _with_format(SCHEMA_FORMAT))
+        assert status == 400
+        assert "'maxLength' is not permitted" in json.loads(raw)["error"]["message"]
+        loose = json.loads(json.dumps(SCHEMA_FORMAT))
+        properties = loose["json_schema"]["schema"]["properties"]
+        properties["title"].pop("maxLength")
+        properties["hashtags"].pop("maxItems")
+        assert _post(srv, _with_format(loose))[0] == 200
+
+
+def test_last_response_format_is_recorded(server: FakeOpenAIServer) -> None:
+    assert server.last_response_format is None
+    _post(server, _with_format(SCHEMA_FORMAT))
+    assert server.last_response_format == SCHEMA_FORMAT
+    _post(server, {"model": "m", "messages": MESSAGES})
+    assert server.last_response_format is None
+    with FakeOpenAIServer(record=False) as srv:
+        _post(srv, _with_format({"type": "json_object"}))
+        assert srv.last_response_format == {"type": "json_object"}
+
+
+def test_looping_reply_runs_to_max_tokens_without_a_schema() -> None:
+    with FakeOpenAIServer(looping=True) as srv:
+        status, _, raw = _post(srv, _with_format({"type": "json_object"}, max_tokens=300))
+        assert status == 200
+        body = json.loads(raw)
+        choice = body["choices"][0]
+        assert choice["finish_reason"] == "length"
+        assert body["usage"]["completion_tokens"] == 300
+        content = choice["message"]["content"]
+        assert content.startswith('{"title"') and '"hashtags": [' in content
+        with pytest.raises(ValueError):
+            json.loads(content)  # cut in the middle of the list
+        # max_completion_tokens counts too; without either it stops at LOOP_TOKENS.
+        _, _, raw = _post(srv, {"model": "m", "messages": MESSAGES, "max_completion_tokens": 50})
+        assert json.loads(raw)["usage"]["completion_tokens"] == 50
+        _, _, raw = _post(srv, {"model": "m", "messages": MESSAGES})
+        assert json.loads(raw)["usage"]["completion_tokens"] == LOOP_TOKENS
+
+
+def test_looping_reply_honours_max_items_of_a_schema() -> None:
+    with FakeOpenAIServer(looping=True) as srv:
+        _, _, raw = _post(srv, _with_format(SCHEMA_FORMAT, max_tokens=300))
+        choice = json.loads(raw)["choices"][0]
+        assert choice["finish_reason"] == "stop"
+        fields = json.loads(choice["message"]["content"])
+        assert len(fields["hashtags"]) == 4
+        assert set(fields) == {"title", "body", "hashtags"}
+        direct = looping_responder(
+            {
+                "messages": [{"role": "user", "content": "write detail copy, bullets, headline"}],
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {
+                        "name": "copy_detail",
+                        "schema": {"properties": {"bullets": {"maxItems": 6}}},
+                    },
+                },
+            }
+        )
+        assert isinstance(direct, str) and len(json.loads(direct)["bullets"]) == 6
+
+
+def test_service_time_serves_one_request_at_a_time() -> None:
+    async def burst(url: str) -> list[float]:
+        client = openai.AsyncOpenAI(base_url=url, api_key="x", max_retries=0)
+        started = time.monotonic()
+
+        async def one() -> float:
+            await client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+            return time.monotonic() - started
+
+        try:
+            return sorted(await asyncio.gather(*(one() for _ in range(4))))
+        finally:
+            await client.close()
+
+    with FakeOpenAIServer(service_time=0.1) as srv:
+        done = asyncio.run(burst(srv.url))
+        assert srv.peak_in_flight == 4
+        # Served one after another: the last one waited for the three before it.
+        assert done[-1] >= 0.39 and done[0] < 0.3
+        srv.script(Behavior.error(500))  # an error is answered at once, not queued
+        started = time.monotonic()
+        assert _post(srv, {"model": "m", "messages": MESSAGES})[0] == 500
+        assert time.monotonic() - started < 0.09
+        srv.clear()
+        assert srv.peak_in_flight <= 1  # the last reply may still be on its way out
+    with FakeOpenAIServer(service_time=0.1, service_slots=2) as srv:
+        done = asyncio.run(burst(srv.url))
+        assert 0.19 <= done[-1] < 0.39
 
 
 def test_bad_request_bodies(server: FakeOpenAIServer) -> None:

@@ -19,8 +19,8 @@ from copygen import Checker
 from copygen.audit import read_events, verify
 from copygen.config import Settings, load_settings, with_overrides
 from copygen.generate import generate
-from copygen.generate.tidy import tidy_fields
 from copygen.generate.summary import summary_lines
+from copygen.generate.tidy import tidy_fields
 from copygen.testing.fake_openai import Behavior, FakeOpenAIServer, sample_fields
 
 API_KEY = "sk-fake-SLIPS-0123456789"

@@ -11,18 +11,35 @@ Keys are handled with care: a key is never sent over plain ``http://`` to a host
 is not this machine unless ``allow_insecure`` is set; a local server needs no key; an
 OpenAI organisation/project id from the environment is only sent to OpenAI; and no
 error message ever contains the key.
+
+Replies are asked to be JSON in the best way the server accepts (``response_format``):
+a strict JSON schema built from the platform's fields and limits, else ``json_object``,
+else nothing (the prompt alone). A rejection moves one step down for the rest of the
+run and is written to ``server_caps.json`` so the next run starts there. Unless the
+user set ``max_tokens``, each request's is sized from its platform and language.
+A server on this machine gets a long default timeout: requests queue inside it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
+import re
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from copygen.backends.base import Backend, Completion, Message, RequestContext, Usage
+from copygen.backends.response_format import (
+    LEVELS,
+    LIMIT_KEYWORDS,
+    auto_max_tokens,
+    has_limits,
+    json_schema_format,
+    response_format_for,
+)
 from copygen.backends.retry import (
     PauseGate,
     RateLimiter,
@@ -33,7 +50,14 @@ from copygen.backends.retry import (
     parse_retry_after,
     with_retries,
 )
-from copygen.config import mask_header
+from copygen.backends.server_caps import CapsStore
+from copygen.config import (
+    DEFAULT_TIMEOUT,
+    LOCAL_SERVER_TIMEOUT,
+    RESPONSE_FORMATS,
+    is_loopback_host,
+    mask_header,
+)
 from copygen.errors import BackendError, ConfigError
 
 if TYPE_CHECKING:
@@ -51,22 +75,25 @@ API_PARAMS = frozenset(
 )
 #: Params a server may reject without the request being wrong: dropped when it does.
 OPTIONAL_PARAMS = ("temperature", "seed", "top_p", "presence_penalty", "frequency_penalty")
-#: Copygen's own params, never sent as such.
-LOCAL_PARAMS = frozenset({"json_mode"})
+#: Copygen's own params, never sent as such. ``response_format`` is the setting
+#: (auto/json_schema/json_object/none); ``response_schema`` ({"name", "schema"}) asks
+#: for that schema instead of the platform's (``copygen backends test`` uses it).
+LOCAL_PARAMS = frozenset({"json_mode", "response_format", "response_schema"})
 _EMPTY_RETRIES = 2  # an empty or malformed reply is retried at most this often
+#: An auto-sized max_tokens is lowered to fit the server's context window, not below this.
+_MIN_FITTED_TOKENS = 64
+
+__all__ = ["DEFAULT_BASE_URL", "PLACEHOLDER_KEY", "OpenAIBackend", "is_loopback_host"]
 
 
-def is_loopback_host(host: str | None) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1: traffic that never leaves this machine."""
-    if not host:
-        return False
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+@dataclass(frozen=True)
+class _Format:
+    """How one request asks for JSON."""
+
+    json: bool  # False: no response_format at all
+    setting: str  # auto, json_schema, json_object (none is json=False)
+    platform: str | None
+    schema: Mapping[str, Any] | None = None  # {"name", "schema"} instead of the platform's
 
 
 class OpenAIBackend(Backend):
@@ -84,16 +111,25 @@ class OpenAIBackend(Backend):
         api_key: str | None = None,
         api_key_env: str = "OPENAI_API_KEY",
         extra_headers: Mapping[str, str] | None = None,
-        timeout: float = 60.0,
+        timeout: float | None = None,
         max_retries: int = 4,
         temperature: float | None = None,
         max_tokens: int | None = None,
         seed: int | None = None,
         json_mode: bool = True,
+        response_format: str = "auto",
         rpm: int | None = None,
         allow_insecure: bool = False,
         policy: RetryPolicy | None = None,
+        caps_file: str | Path | None = None,
+        profile: str | None = None,
     ) -> None:
+        """``timeout`` None: 600 s for a server on this machine, else 60 s.
+
+        ``max_tokens`` None: sized per request from the platform and language of its
+        context. ``caps_file``: where what the server accepts is remembered between
+        runs (None: only for this instance). ``profile``: the config profile, noted there.
+        """
         if not model:
             raise ConfigError(
                 "the openai backend needs a model",
@@ -113,27 +149,60 @@ class OpenAIBackend(Backend):
         self._api_key = self._checked_key(
             api_key, scheme=parts.scheme, host=parts.hostname, allow_insecure=allow_insecure
         )
-        self._timeout = timeout
+        if timeout is None:
+            timeout = LOCAL_SERVER_TIMEOUT if is_loopback_host(self._host) else DEFAULT_TIMEOUT
+        self._timeout = float(timeout)
+        if response_format not in RESPONSE_FORMATS:
+            raise ConfigError(
+                f"unknown response_format {response_format!r}",
+                hint=f"expected one of {', '.join(RESPONSE_FORMATS)}",
+            )
         self._defaults: dict[str, Any] = {
             "temperature": temperature,
             "max_tokens": max_tokens,
             "seed": seed,
             "json_mode": json_mode,
+            "response_format": response_format,
         }
         self._policy = policy or RetryPolicy(max_retries=max_retries)
         self._gate = PauseGate()
         self._limiter = RateLimiter(rpm) if rpm else None
-        self._json_mode_ok = True  # becomes False when the server rejects response_format
+        #: Index into LEVELS: the response formats before it were rejected in this run.
+        self._floor = 0
+        self._schema_limits = True  # False once the server rejected maxLength & co.
+        self._auto_tokens_ok = True  # False once a reply starved under the sized max_tokens
+        self._fitted = False  # an auto max_tokens was lowered to the context window
         self._dropped: set[str] = set()  # optional params the server rejected
         self._renamed: dict[str, str] = {}  # params the server knows by another name
         #: What this run learnt about the server (for the run summary and the audit log).
         self.adaptations: list[str] = []
+        #: What earlier runs learnt; the level applies when response_format is auto.
+        self._profile = profile
+        self._caps = CapsStore(caps_file) if caps_file is not None else None
+        self._saved_floor = 0
+        saved = self._caps.get(self._base_url, model) if self._caps is not None else None
+        if saved is not None:
+            if saved.response_format is not None:
+                self._saved_floor = LEVELS.index(saved.response_format)
+            self._schema_limits = saved.schema_limits
+            if json_mode and response_format == "auto" and self._saved_floor:
+                self.adaptations.append(
+                    f"response_format {LEVELS[self._saved_floor]}: the server rejected "
+                    "better ones in an earlier run (remembered in server_caps.json)"
+                )
+            if not saved.schema_limits:
+                self.adaptations.append(
+                    "json_schema without maxLength/minItems/maxItems: the server rejected "
+                    "them in an earlier run (remembered in server_caps.json)"
+                )
         self.stats = RetryStats()
         self._client_obj: AsyncOpenAI | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIBackend:
+        from copygen.backends.server_caps import caps_path
+
         return cls(
             model=settings.model,
             base_url=settings.base_url,
@@ -146,8 +215,11 @@ class OpenAIBackend(Backend):
             max_tokens=settings.max_tokens,
             seed=settings.seed,
             json_mode=settings.json_mode,
+            response_format=settings.response_format,
             rpm=settings.rpm,
             allow_insecure=settings.allow_insecure,
+            caps_file=caps_path(settings),
+            profile=settings.backend_profile,
         )
 
     # --- properties ---------------------------------------------------------------------
@@ -161,9 +233,30 @@ class OpenAIBackend(Backend):
         return self._base_url
 
     @property
+    def timeout(self) -> float:
+        """Seconds per request."""
+        return self._timeout
+
+    @property
     def json_mode_supported(self) -> bool:
-        """False once the server rejected ``response_format`` in this run."""
-        return self._json_mode_ok
+        """False once the server rejected ``response_format`` (in this run or, for auto, before)."""
+        return self._level_index("auto") < LEVELS.index("none")
+
+    @property
+    def response_format_level(self) -> str:
+        """What a request with a known platform asks for now: json_schema, json_object or none."""
+        if not self._defaults["json_mode"]:
+            return "none"
+        return LEVELS[self._level_index(str(self._defaults["response_format"]))]
+
+    #: ``copygen backends test`` may send its own schema (the ``response_schema`` param).
+    accepts_response_schema: ClassVar[bool] = True
+
+    def max_tokens_for(self, context: RequestContext | None) -> int | None:
+        """The ``max_tokens`` a request of ``context`` gets when none is given."""
+        if context is None or not self._auto_tokens_ok:
+            return None
+        return auto_max_tokens(context.platform, context.lang)
 
     @property
     def gate(self) -> PauseGate:
@@ -259,32 +352,49 @@ class OpenAIBackend(Backend):
                 extra_body[key] = value
         if extra_body:
             kwargs["extra_body"] = extra_body
-        want_json = bool(effective.get("json_mode"))
+        setting = effective.get("response_format", "auto")
+        if setting not in RESPONSE_FORMATS:
+            setting = "auto"
+        schema = effective.get("response_schema")
+        fmt = _Format(
+            json=bool(effective.get("json_mode")) and setting != "none",
+            setting=str(setting),
+            platform=context.platform if context is not None else None,
+            schema=schema if isinstance(schema, Mapping) else None,
+        )
+        # No max_tokens given: size it from the platform, so a runaway reply stops early.
+        auto_tokens = None if "max_tokens" in kwargs else self.max_tokens_for(context)
 
         async def attempt(_retry: int) -> Completion:
-            return await self._attempt(kwargs, want_json)
+            return await self._attempt(kwargs, fmt, auto_tokens)
 
         return await with_retries(
             attempt, policy=self._policy, gate=self._gate, limiter=self._limiter, stats=self.stats
         )
 
-    async def _attempt(self, kwargs: dict[str, Any], want_json: bool) -> Completion:
+    async def _attempt(
+        self, kwargs: dict[str, Any], fmt: _Format, auto_tokens: int | None
+    ) -> Completion:
         import openai
 
         client = self._client()
+        cap = auto_tokens
         while True:
-            request = self._shape(kwargs, want_json)
+            request, level, capped = self._shape(kwargs, fmt, cap)
             started = time.perf_counter()
             try:
                 response = await client.chat.completions.create(**request)
             except openai.APIStatusError as exc:
-                if exc.status_code in (400, 422) and self._adapt(exc, request):
-                    continue  # the server rejected an optional parameter: ask again without
+                if exc.status_code in (400, 422):
+                    fitted = self._fit_context(exc, cap) if capped else None
+                    if fitted is not None:
+                        cap = fitted  # the sized max_tokens did not fit the context window
+                        continue
+                    if self._adapt(exc, request, level):
+                        continue  # the server rejected an optional parameter: ask again without
                 raise self._status_error(exc) from None
             except openai.APITimeoutError:
-                raise TransientError(
-                    f"request timed out after {self._timeout:g} s", kind="timeout"
-                ) from None
+                raise TransientError(self._timeout_reason(), kind="timeout") from None
             except openai.APIConnectionError as exc:
                 cause = exc.__cause__ or exc
                 raise TransientError(
@@ -300,29 +410,133 @@ class OpenAIBackend(Backend):
             except openai.OpenAIError as exc:
                 raise BackendError(self._scrub(f"openai client error: {_short(exc)}")) from None
             latency_ms = (time.perf_counter() - started) * 1000
+            if capped and self._starved(response):
+                continue  # the model spent the sized max_tokens before replying: ask without
             return self._completion(response, latency_ms)
 
-    def _shape(self, kwargs: Mapping[str, Any], want_json: bool) -> dict[str, Any]:
-        """The request as this server accepts it, after what it rejected earlier in the run."""
-        request = {self._renamed.get(k, k): v for k, v in kwargs.items() if k not in self._dropped}
-        if want_json and self._json_mode_ok:
-            request["response_format"] = {"type": "json_object"}
-        return request
+    def _timeout_reason(self) -> str:
+        reason = f"request timed out after {self._timeout:g} s"
+        if is_loopback_host(self._host):
+            reason += " (a local server queues requests: lower --concurrency or raise --timeout)"
+        return reason
 
-    def _adapt(self, exc: Any, request: Mapping[str, Any]) -> bool:
+    def _level_index(self, setting: str) -> int:
+        """Index into LEVELS of what a request with this setting asks for now."""
+        if setting == "none":
+            return LEVELS.index("none")
+        index = LEVELS.index(setting) if setting in LEVELS else 0
+        if setting == "auto":
+            index = max(index, self._saved_floor)
+        return max(index, self._floor)
+
+    def _shape(
+        self, kwargs: Mapping[str, Any], fmt: _Format, cap: int | None
+    ) -> tuple[dict[str, Any], str, bool]:
+        """The request as this server accepts it, after what it rejected earlier.
+
+        Returns the request, the response format it asks for (json_schema, json_object
+        or none) and whether it carries an auto-sized max_tokens.
+        """
+        request = {self._renamed.get(k, k): v for k, v in kwargs.items() if k not in self._dropped}
+        capped = cap is not None and self._auto_tokens_ok
+        if capped:
+            request[self._renamed.get("max_tokens", "max_tokens")] = cap
+        level = "none"
+        if fmt.json:
+            level = LEVELS[self._level_index(fmt.setting)]
+            response_format: dict[str, Any] | None
+            if level == "json_schema" and fmt.schema is not None:
+                response_format = json_schema_format(
+                    str(fmt.schema.get("name") or "reply"), dict(fmt.schema.get("schema") or {})
+                )
+            else:
+                response_format = response_format_for(
+                    level, fmt.platform, limits=self._schema_limits
+                )
+            if response_format is not None:
+                request["response_format"] = response_format
+                level = str(response_format["type"])
+        return request, level, capped
+
+    def _remember(self, **changes: Any) -> None:
+        """Note what the server accepts for later runs (never fails the run)."""
+        if self._caps is not None:
+            self._caps.update(self._base_url, self._model, profile=self._profile, **changes)
+
+    def _downgrade(self, level: str, request: Mapping[str, Any], text: str) -> bool:
+        """The server rejected the response format ``level``: ask with the next one."""
+        index = LEVELS.index(level) if level in LEVELS else LEVELS.index("json_object")
+        if _about_limits(request, text):
+            if self._schema_limits:
+                self._schema_limits = False
+                self.adaptations.append(
+                    "json_schema sent without maxLength/minItems/maxItems: the server rejected them"
+                )
+                self._remember(schema_limits=False)
+            return True
+        if self._floor > index:
+            return True  # another request learnt this already; ask as it does now
+        self._floor = index + 1
+        new = LEVELS[self._floor]
+        if new == "none":
+            self.adaptations.append("json mode off: the server rejected response_format")
+        else:
+            self.adaptations.append(f"response_format {new}: the server rejected {level}")
+        self._remember(response_format=new)
+        return True
+
+    def _starved(self, response: Any) -> bool:
+        """True when a reply came back empty because the sized max_tokens ran out.
+
+        A reasoning model spends tokens before it writes the reply; then max_tokens is
+        not sized for the rest of the run (learnt once) and the request is asked again.
+        """
+        choices = getattr(response, "choices", None) or []
+        if not choices or getattr(choices[0], "finish_reason", None) != "length":
+            return False
+        message = getattr(choices[0], "message", None)
+        if (getattr(message, "content", None) or "").strip():
+            return False
+        if self._auto_tokens_ok:
+            self._auto_tokens_ok = False
+            self.adaptations.append(
+                "max_tokens not sized from the platform: the model used them all before "
+                "replying (a reasoning model?)"
+            )
+        return True
+
+    def _fit_context(self, exc: Any, cap: int | None) -> int | None:
+        """A smaller auto max_tokens when the server says the request exceeds its context."""
+        if cap is None:
+            return None
+        text = _error_message(exc, limit=1000)
+        window = re.search(r"maximum context length is (\d+)", text)
+        prompt = re.search(r"(\d+) in the messages|has (\d+) input tokens", text)
+        if window is None or prompt is None:
+            return None
+        room = int(window.group(1)) - int(prompt.group(1) or prompt.group(2)) - 8
+        if room >= cap or room < _MIN_FITTED_TOKENS:
+            return None
+        if not self._fitted:
+            self._fitted = True
+            self.adaptations.append(
+                "max_tokens lowered to fit the server's context window for long prompts"
+            )
+        return room
+
+    def _adapt(self, exc: Any, request: Mapping[str, Any], level: str) -> bool:
         """Learn from a 400 about an optional parameter; True when a retry may succeed.
 
-        Servers differ: some have no JSON mode, newer OpenAI models want
-        ``max_completion_tokens`` and accept only the default temperature. Each lesson
-        holds for the rest of the run and is recorded in ``adaptations``; each is learnt
-        at most once, so this cannot loop.
+        Servers differ: some take no JSON schema or no JSON mode at all, newer OpenAI
+        models want ``max_completion_tokens`` and accept only the default temperature.
+        Each lesson holds for the rest of the run and is recorded in ``adaptations``;
+        each is learnt at most once and the response format only moves down, so this
+        cannot loop.
         """
-        text = f"{_error_message(exc)} {_error_param(exc) or ''}".lower()
+        text = f"{_error_message(exc, limit=1000)} {_error_param(exc) or ''}".lower()
         param = (_error_param(exc) or "").lower()
-        if "response_format" in request and _about_json_mode(exc):
-            self._json_mode_ok = False
-            self.adaptations.append("json mode off: the server rejected response_format")
-            return True
+        if "response_format" in request and (_about_json_mode(exc) or _about_limits(request, text)):
+            return self._downgrade(level, request, text)
         if "max_tokens" in request and "max_completion_tokens" in text:
             self._renamed["max_tokens"] = "max_completion_tokens"
             self.adaptations.append("max_tokens sent as max_completion_tokens")
@@ -378,25 +592,43 @@ class OpenAIBackend(Backend):
         return BackendError(reason)
 
 
-def _about_json_mode(exc: Any) -> bool:
-    text = f"{_error_message(exc)} {_error_param(exc) or ''}".lower()
-    return any(
-        word in text for word in ("response_format", "json_object", "json mode", "json_mode")
+_JSON_MODE_WORDS = (
+    "response_format",
+    "response format",
+    "json_object",
+    "json_schema",
+    "json mode",
+    "json_mode",
+    "schema",
+    "structured output",
+    "guided",
+)
+
+
+def _about_limits(request: Mapping[str, Any], text: str) -> bool:
+    """The request's schema had length/item limits and the error names one of them."""
+    return has_limits(request.get("response_format")) and any(
+        word.lower() in text.lower() for word in LIMIT_KEYWORDS
     )
 
 
-def _error_message(exc: Any) -> str:
+def _about_json_mode(exc: Any) -> bool:
+    text = f"{_error_message(exc, limit=1000)} {_error_param(exc) or ''}".lower()
+    return any(word in text for word in _JSON_MODE_WORDS)
+
+
+def _error_message(exc: Any, *, limit: int = 200) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, Mapping):
         inner = body.get("error", body)
         if isinstance(inner, Mapping) and inner.get("message"):
-            return _short(inner["message"])
+            return _short(inner["message"], limit)
         if isinstance(inner, str):
-            return _short(inner)
+            return _short(inner, limit)
     message = str(getattr(exc, "message", "") or exc)
     if message.startswith("Error code:"):
         message = message.split(" - ", 1)[-1]
-    return _short(message)
+    return _short(message, limit)
 
 
 def _error_param(exc: Any) -> str | None:

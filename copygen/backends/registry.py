@@ -179,6 +179,18 @@ PROBE_MESSAGES = (
     {"role": "system", "content": "You answer with a JSON object only."},
     {"role": "user", "content": 'Reply with exactly this JSON object: {"ok": true}'},
 )
+#: Sent as a JSON schema to a backend that takes one (``accepts_response_schema``), so
+#: the probe also finds out whether the server takes schemas; what it learns is
+#: remembered for the next run like any rejection.
+PROBE_SCHEMA: dict[str, Any] = {
+    "name": "copygen_probe",
+    "schema": {
+        "type": "object",
+        "properties": {"ok": {"type": "boolean"}},
+        "required": ["ok"],
+        "additionalProperties": False,
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -192,6 +204,9 @@ class ProbeResult:
     json_ok: bool  # the reply was a JSON object
     json_mode: bool | None  # the server accepted response_format (None: not applicable)
     seconds: float  # wall time including retries
+    #: What a run's requests will ask for: json_schema, json_object or none (None: n/a).
+    response_format: str | None = None
+    adaptations: tuple[str, ...] = ()  # what the backend learnt about the server
 
 
 async def probe(backend: Backend, *, params: dict[str, Any] | None = None) -> ProbeResult:
@@ -200,9 +215,12 @@ async def probe(backend: Backend, *, params: dict[str, Any] | None = None) -> Pr
     Raises ``BackendError`` with the server's reason when it does not.
     """
     started = time.perf_counter()
+    extra: dict[str, Any] = {}
+    if getattr(backend, "accepts_response_schema", False):
+        extra["response_schema"] = PROBE_SCHEMA
     try:
         completion = await backend.complete(
-            list(PROBE_MESSAGES), {"max_tokens": 20, "temperature": 0, **(params or {})}
+            list(PROBE_MESSAGES), {"max_tokens": 20, "temperature": 0, **extra, **(params or {})}
         )
     finally:
         await backend.aclose()
@@ -211,6 +229,7 @@ async def probe(backend: Backend, *, params: dict[str, Any] | None = None) -> Pr
 
     json_ok = find_json_object(completion.text) is not None
     json_mode = getattr(backend, "json_mode_supported", None)
+    level = getattr(backend, "response_format_level", None)
     if not completion.text:
         raise BackendError("empty reply")
     return ProbeResult(
@@ -221,6 +240,8 @@ async def probe(backend: Backend, *, params: dict[str, Any] | None = None) -> Pr
         json_ok=json_ok,
         json_mode=json_mode,
         seconds=seconds,
+        response_format=level if isinstance(level, str) else None,
+        adaptations=tuple(getattr(backend, "adaptations", ()) or ()),
     )
 
 
@@ -236,6 +257,8 @@ def probe_summary(result: ProbeResult) -> str:
     ]
     if result.json_mode is not None:
         parts.append(f"JSON mode: {'yes' if result.json_mode else 'not supported, prompt-only'}")
+    if result.response_format is not None:
+        parts.append(f"response format: {result.response_format}")
     return ", ".join(parts)
 
 
@@ -248,6 +271,8 @@ def probe_dict(result: ProbeResult) -> dict[str, Any]:
         "usage": result.completion.usage.to_dict(),
         "json_reply": result.json_ok,
         "json_mode": result.json_mode,
+        "response_format": result.response_format,
+        "adaptations": list(result.adaptations),
         "reply": result.completion.text,
         "seconds": round(result.seconds, 3),
     }

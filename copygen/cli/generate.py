@@ -32,7 +32,25 @@ def register(app: typer.Typer) -> None:
         variants: int | None = typer.Option(None, "--variants", "-k", help="Texts per platform."),
         lang: str | None = typer.Option(None, "--lang", help="Language (default: row, else zh)."),
         concurrency: int | None = typer.Option(
-            None, "--concurrency", "-j", help="Requests in flight (default 8)."
+            None,
+            "--concurrency",
+            "-j",
+            help="Requests in flight (default 8; 2 for a server on this machine).",
+        ),
+        timeout: float | None = typer.Option(
+            None,
+            "--timeout",
+            help="Seconds per request (default 60; 600 for a server on this machine).",
+        ),
+        max_tokens: int | None = typer.Option(
+            None,
+            "--max-tokens",
+            help="Longest reply in tokens (default: sized from the platform's limits).",
+        ),
+        response_format: str | None = typer.Option(
+            None,
+            "--response-format",
+            help="auto (default), json_schema, json_object or none.",
         ),
         rpm: int | None = typer.Option(None, "--rpm", help="Requests per minute limit."),
         max_repairs: int | None = typer.Option(
@@ -83,6 +101,9 @@ def register(app: typer.Typer) -> None:
             variants=variants,
             lang=lang,
             concurrency=concurrency,
+            timeout=timeout,
+            max_tokens=max_tokens,
+            response_format=response_format,
             rpm=rpm,
             max_repairs=max_repairs,
             seed=seed,

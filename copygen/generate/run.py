@@ -347,6 +347,8 @@ class _Run:
             "latency_p95_ms": summary.latency_p95_ms,
             "duration_ms": round((time.monotonic() - started) * 1000, 1),
             "results_sha256": file_sha256(self.store.path) if self.store.path.exists() else None,
+            # What the backend learnt about the server (json_schema refused, ...).
+            "adaptations": list(getattr(self.backend, "adaptations", None) or []),
         }
 
 
@@ -356,4 +358,5 @@ def _params(settings: Settings) -> dict[str, Any]:
         "max_tokens": settings.max_tokens,
         "seed": settings.seed,
         "json_mode": settings.json_mode,
+        "response_format": settings.response_format,
     }

@@ -14,6 +14,14 @@ In a test::
         ...  # point a client at server.url ("http://127.0.0.1:PORT/v1")
         assert len(server.chat_requests) == 3
 
+Servers differ in what they take and how they fail, and the fake can play them:
+``json_schema=False`` / ``json_object=False`` / ``schema_limits=False`` reject those
+response formats with a 400 as llama.cpp, older vLLM or OpenAI's strict mode do
+(``last_response_format`` shows what the client sent); ``looping=True`` answers like a
+small model stuck in a list (until ``max_tokens``, unless a schema's ``maxItems`` ends
+it); ``service_time=S`` serves one request at a time, S seconds each, like a server on
+a CPU, so concurrent requests queue (``peak_in_flight`` shows how many were waiting).
+
 As a process (for benchmarks)::
 
     python -m copygen.testing.fake_openai --port 0 --latency 0.1
@@ -198,6 +206,19 @@ class FakeOpenAIServer:
         model: the model name listed by ``GET /v1/models`` (replies echo the request's).
         json_mode: False makes the server reject ``response_format`` with a 400, as some
             servers do.
+        json_schema: False rejects ``response_format`` of type ``json_schema`` with a 400
+            (as llama.cpp and vLLM did before they took schemas); json_object still works.
+        json_object: False rejects type ``json_object`` with a 400.
+        schema_limits: False rejects a ``json_schema`` with ``maxLength``, ``minItems`` or
+            ``maxItems`` with a 400 naming the keyword, as OpenAI's strict mode does for
+            keywords it does not support.
+        looping: the default responder becomes :func:`looping_responder`: a list that
+            repeats until ``max_tokens`` (finish_reason ``length``), unless the request's
+            schema gives the list a ``maxItems``.
+        service_time: serve chat completions ``service_slots`` at a time (default one),
+            each taking this many seconds, like a model server on a CPU: concurrent
+            requests wait in a queue, and that wait counts against the client's timeout.
+            Error replies (4xx/5xx) are not queued.
         api_key: when set, requests without ``Authorization: Bearer <api_key>`` get 401.
         record: keep every request in ``requests`` (turn off for long benchmarks).
     """
@@ -209,15 +230,32 @@ class FakeOpenAIServer:
         responder: Responder | None = None,
         model: str = "fake-model",
         json_mode: bool = True,
+        json_schema: bool = True,
+        json_object: bool = True,
+        schema_limits: bool = True,
+        looping: bool = False,
+        service_time: float | None = None,
+        service_slots: int = 1,
         api_key: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         record: bool = True,
     ) -> None:
         self.latency = latency
-        self.responder: Responder = responder or default_responder
+        self.responder: Responder = responder or (
+            looping_responder if looping else default_responder
+        )
         self.model = model
         self.json_mode = json_mode
+        self.json_schema = json_schema
+        self.json_object = json_object
+        self.schema_limits = schema_limits
+        self.service_time = service_time
+        self.service_slots = max(1, service_slots)
+        self._service: asyncio.Semaphore | None = None
+        self._in_flight = 0
+        self._peak_in_flight = 0
+        self._last_response_format: Any = None
         self.api_key = api_key
         self.host = host
         self._port = port
@@ -302,12 +340,26 @@ class FakeOpenAIServer:
         with self._lock:
             return self._count
 
+    @property
+    def last_response_format(self) -> Any:
+        """The ``response_format`` of the last chat request (None: it had none)."""
+        with self._lock:
+            return self._last_response_format
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The most chat requests the server held at once (waiting or being answered)."""
+        with self._lock:
+            return self._peak_in_flight
+
     def clear(self) -> None:
-        """Forget recorded requests and the rest of the script."""
+        """Forget recorded requests, the rest of the script and the counters."""
         with self._lock:
             self._requests.clear()
             self._script.clear()
             self._count = 0
+            self._peak_in_flight = self._in_flight
+            self._last_response_format = None
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -315,6 +367,7 @@ class FakeOpenAIServer:
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
+        self._service = asyncio.Semaphore(self.service_slots)
         try:
             self._server = loop.run_until_complete(
                 asyncio.start_server(self._handle, self.host, self._port, backlog=1024)
@@ -369,6 +422,25 @@ class FakeOpenAIServer:
     ) -> bool:
         """Answer one request; False when the connection must close."""
         path = request.target.split("?", 1)[0].rstrip("/")
+        chat = request.method == "POST" and path.endswith("/chat/completions")
+        if not chat:
+            return await self._answer_path(request, path, reader, writer)
+        with self._lock:
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+        try:
+            return await self._answer_path(request, path, reader, writer)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    async def _answer_path(
+        self,
+        request: _Request,
+        path: str,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> bool:
         body_json: Any = None
         if request.body:
             try:
@@ -391,7 +463,18 @@ class FakeOpenAIServer:
             with contextlib.suppress(asyncio.TimeoutError, ConnectionError):
                 await asyncio.wait_for(reader.read(1), behavior.seconds)
             return False
-        if delay > 0:
+        queued = (
+            self.service_time is not None
+            and self._service is not None
+            and behavior.kind in ("ok", "empty", "malformed")
+            and path.endswith("/chat/completions")
+        )
+        if queued and self._service is not None and self.service_time is not None:
+            # One generation at a time: wait for a slot, then take the service time.
+            async with self._service:
+                service = self.service_time if behavior.latency is None else behavior.latency
+                await asyncio.sleep(service)
+        elif delay > 0:
             await asyncio.sleep(delay)
         if behavior.kind == "drop":
             writer.transport.abort()
@@ -421,10 +504,10 @@ class FakeOpenAIServer:
             return Behavior.error(400, "request body must be JSON with a 'messages' list")
         if body.get("stream"):
             return Behavior.error(400, "the fake server does not stream")
-        if not self.json_mode and "response_format" in body:
-            return Behavior.error(
-                400, "response_format is not supported by this model (param: response_format)"
-            )
+        if "response_format" in body:
+            rejection = self._format_rejection(body["response_format"])
+            if rejection is not None:
+                return Behavior.error(400, rejection)
         with self._lock:
             scripted = self._script.popleft() if self._script else None
         if scripted is not None and not (scripted.kind == "ok" and scripted.content is None):
@@ -441,9 +524,34 @@ class FakeOpenAIServer:
             )
         return Behavior.ok(answer)
 
+    def _format_rejection(self, response_format: Any) -> str | None:
+        """The 400 message for a response format this server does not take, else None."""
+        if not self.json_mode:
+            return "response_format is not supported by this model (param: response_format)"
+        kind = response_format.get("type") if isinstance(response_format, dict) else None
+        if kind == "json_schema" and not self.json_schema:
+            return 'response_format type must be one of "text" or "json_object", got: json_schema'
+        if kind == "json_object" and not self.json_object:
+            return 'response_format type must be one of "text" or "json_schema", got: json_object'
+        if kind == "json_schema" and not self.schema_limits:
+            spec = response_format.get("json_schema")
+            text = json.dumps(spec)
+            for keyword in ("maxLength", "minItems", "maxItems"):
+                if f'"{keyword}"' in text:
+                    name = spec.get("name") if isinstance(spec, dict) else None
+                    return (
+                        f"Invalid schema for response_format '{name}': "
+                        f"'{keyword}' is not permitted."
+                    )
+        return None
+
     def _remember(self, request: _Request, path: str, body: Any, behavior: Behavior) -> None:
         kind = f"status:{behavior.status}" if behavior.kind == "status" else behavior.kind
         with self._lock:
+            if path.endswith("/chat/completions"):
+                self._last_response_format = (
+                    body.get("response_format") if isinstance(body, dict) else None
+                )
             self._count += 1
             if self.record:
                 self._requests.append(
@@ -698,6 +806,56 @@ def default_responder(request: dict[str, Any]) -> str:
     return json.dumps(fields, ensure_ascii=False)
 
 
+#: A looping reply without max_tokens stops after this many tokens.
+LOOP_TOKENS = 4096
+
+
+def _request_schema(request: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    """The name and schema of a ``json_schema`` response format, else (None, None)."""
+    response_format = request.get("response_format")
+    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+        return None, None
+    spec = response_format.get("json_schema")
+    if not isinstance(spec, dict):
+        return None, None
+    schema = spec.get("schema")
+    return spec.get("name"), schema if isinstance(schema, dict) else None
+
+
+def looping_responder(request: dict[str, Any]) -> str | Behavior:
+    """A small model stuck in a list, as Qwen2.5-0.5B gets in JSON mode.
+
+    The platform's fields, then its list (hashtags, segments or bullets) repeating its
+    last item until ``max_tokens`` (or ``max_completion_tokens``, else ``LOOP_TOKENS``)
+    is spent: unfinished JSON with finish_reason ``length``. When the request's JSON
+    schema gives the list a ``maxItems`` (as grammar-constrained decoding enforces),
+    the list stops there and the reply is complete JSON.
+    """
+    messages = [m for m in request.get("messages", []) if isinstance(m, dict)]
+    name, schema = _request_schema(request)
+    platform = None
+    if isinstance(name, str) and name.startswith("copy_") and name[5:] in _PLATFORM_MARKERS:
+        platform = name[5:]
+    platform = platform or detect_platform(messages) or "social"
+    fields = sample_fields(platform, detect_lang(messages))
+    list_name = next(key for key, value in fields.items() if isinstance(value, list))
+    items = list(fields.pop(list_name))
+    properties = (schema or {}).get("properties")
+    limit = properties.get(list_name, {}).get("maxItems") if isinstance(properties, dict) else None
+    if isinstance(limit, int) and limit >= 0:
+        fields[list_name] = (items + [items[-1]] * limit)[:limit]
+        return json.dumps(fields, ensure_ascii=False)
+    budget = request.get("max_completion_tokens") or request.get("max_tokens") or LOOP_TOKENS
+    head = json.dumps(fields, ensure_ascii=False)[:-1]
+    text = f'{head}, "{list_name}": [' + ", ".join(json.dumps(i, ensure_ascii=False) for i in items)
+    repeat = ", " + json.dumps(items[-1], ensure_ascii=False)
+    while _estimate_tokens(text) < int(budget):
+        text += repeat
+    while _estimate_tokens(text) > int(budget):
+        text = text[:-1]
+    return Behavior.ok(text, finish_reason="length")
+
+
 # --- command line ---------------------------------------------------------------------------
 
 
@@ -713,6 +871,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-json-mode", action="store_true", help="reject response_format with a 400"
     )
+    parser.add_argument(
+        "--no-json-schema", action="store_true", help="reject json_schema response formats"
+    )
+    parser.add_argument(
+        "--no-json-object", action="store_true", help="reject json_object response formats"
+    )
+    parser.add_argument(
+        "--no-schema-limits",
+        action="store_true",
+        help="reject schemas with maxLength/minItems/maxItems",
+    )
+    parser.add_argument(
+        "--looping", action="store_true", help="reply with a list repeating until max_tokens"
+    )
+    parser.add_argument(
+        "--service-time",
+        type=float,
+        default=None,
+        help="serve one request at a time, this many seconds each (a CPU server)",
+    )
     parser.add_argument("--api-key", default=None, help="require this bearer token")
     parser.add_argument("--record", action="store_true", help="keep requests in memory")
     args = parser.parse_args(argv)
@@ -721,6 +899,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         latency=args.latency,
         model=args.model,
         json_mode=not args.no_json_mode,
+        json_schema=not args.no_json_schema,
+        json_object=not args.no_json_object,
+        schema_limits=not args.no_schema_limits,
+        looping=args.looping,
+        service_time=args.service_time,
         api_key=args.api_key,
         host=args.host,
         port=args.port,
