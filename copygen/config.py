@@ -69,6 +69,8 @@ class Price:
     input: float
     output: float
     currency: str = "USD"
+    #: Price of prompt tokens read from the provider's cache; None: same as input.
+    cached_input: float | None = None
 
 
 @dataclass(frozen=True)
@@ -383,7 +385,7 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
     "brand_voice": frozenset({"tone", "use", "avoid"}),
     "aigc": frozenset({"provider", "labels"}),
     "aigc.labels.*": frozenset({"enabled", "position", "text_zh", "text_en"}),
-    "prices.*": frozenset({"input", "output", "currency"}),
+    "prices.*": frozenset({"input", "output", "currency", "cached_input"}),
     "backends.*": PROFILE_KEYS | {"type"},
 }
 TOP_LEVEL_KEYS = frozenset(SCALARS) - {"debug"} | {"brand_voice", "aigc", "prices", "backends"}
@@ -536,6 +538,7 @@ def _sections(
                     input=_float(0.0)(entry.get("input")),
                     output=_float(0.0)(entry.get("output")),
                     currency=_str(entry.get("currency", "USD")),
+                    cached_input=_optional(_float(0.0))(entry.get("cached_input")),
                 )
             except (ValueError, AttributeError) as exc:
                 raise fail(key, f"{exc} (give input and output per million tokens)") from None

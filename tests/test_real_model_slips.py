@@ -265,3 +265,42 @@ def test_timeouts_are_named_in_the_summary(
     assert summary.errors == 1 and summary.timeouts == 1
     lines = "\n".join(summary_lines(summary))
     assert "1 items failed on timeouts" in lines and "--timeout" in lines
+
+
+# --- 6. prefix caching: cached prompt tokens are counted and priced ------------------------
+
+
+def test_cached_prompt_tokens_are_counted_and_priced(tmp_path: Path) -> None:
+    from copygen.config import Price
+
+    products = tmp_path / "products.csv"
+    products.write_text(
+        PRODUCTS_CSV + "A-2,滋润面霜 50g,美妆,质地细腻,净含量:50g,129\n", encoding="utf-8"
+    )
+    with FakeOpenAIServer(api_key=API_KEY, prefix_cache=True) as srv:
+        price = Price(input=2.0, output=8.0, currency="CNY", cached_input=0.5)
+        settings = settings_for(srv, tmp_path, prices={"fake-model": price})
+        summary = generate(input_path=products, outdir=tmp_path / "out", settings=settings)
+    lines = (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    first, second = (json.loads(line) for line in lines)
+    assert "cached_tokens" not in first["usage"]  # nothing before it to share
+    cached = second["usage"]["cached_tokens"]
+    prompt, completion = second["usage"]["prompt_tokens"], second["usage"]["completion_tokens"]
+    # The prompt is laid out shared-first: most of the second prompt comes from the cache.
+    assert cached >= 0.6 * prompt
+    expected = ((prompt - cached) * 2.0 + cached * 0.5 + completion * 8.0) / 1e6
+    assert second["cost"] == pytest.approx(expected)
+    assert summary.cached_tokens == cached
+    assert f"{cached} of them cached" in "\n".join(summary_lines(summary))
+
+
+def test_cached_input_price_is_read_from_the_config(tmp_path: Path) -> None:
+    config = tmp_path / "copygen.yaml"
+    config.write_text(
+        "prices:\n  m1: {input: 2, output: 8, cached_input: 0.5, currency: CNY}\n"
+        "  m2: {input: 1, output: 2}\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(config_path=config)
+    assert settings.prices["m1"].cached_input == 0.5
+    assert settings.prices["m2"].cached_input is None

@@ -38,17 +38,23 @@ class RequestContext:
 class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    #: Of prompt_tokens, those the server read from its prefix cache
+    #: (``usage.prompt_tokens_details.cached_tokens``); 0 when it does not say.
+    cached_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
     def to_dict(self) -> dict[str, int]:
-        return {
+        out = {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "total_tokens": self.total_tokens,
         }
+        if self.cached_tokens:
+            out["cached_tokens"] = self.cached_tokens
+        return out
 
 
 @dataclass(frozen=True)

@@ -565,6 +565,7 @@ class OpenAIBackend(Backend):
             usage=Usage(
                 prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
                 completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+                cached_tokens=_cached_tokens(usage),
             ),
             latency_ms=round(latency_ms, 1),
             model=getattr(response, "model", None) or self._model,
@@ -654,3 +655,18 @@ def _error_code(exc: Any) -> str | None:
 def _short(value: Any, limit: int = 200) -> str:
     text = " ".join(str(value).split()) or type(value).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _cached_tokens(usage: Any) -> int:
+    """Prompt tokens served from the server's prefix cache, where it reports them
+    (OpenAI, DeepSeek-style ``prompt_cache_hit_tokens``, vLLM with prefix caching)."""
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) if details is not None else None
+    if cached is None and isinstance(details, Mapping):
+        cached = details.get("cached_tokens")
+    if cached is None:
+        cached = getattr(usage, "prompt_cache_hit_tokens", None)
+    try:
+        return max(0, int(cached or 0))
+    except (TypeError, ValueError):
+        return 0

@@ -65,6 +65,7 @@ class _Attempt:
 class _ItemCost:
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
     cost: float | None = 0.0
     latency_ms: float = 0.0
     calls: int = 0
@@ -78,6 +79,7 @@ class _ItemCost:
             return  # a cached reply cost nothing this time
         self.prompt_tokens += completion.usage.prompt_tokens
         self.completion_tokens += completion.usage.completion_tokens
+        self.cached_tokens += completion.usage.cached_tokens
         if cost is None:
             self.cost = None
         elif self.cost is not None:
@@ -365,7 +367,9 @@ class ItemRunner:
             "kept_attempt": final.number if final is not None else None,
             "backend": self.backend.name,
             "model": self.model,
-            "usage": Usage(totals.prompt_tokens, totals.completion_tokens).to_dict(),
+            "usage": Usage(
+                totals.prompt_tokens, totals.completion_tokens, totals.cached_tokens
+            ).to_dict(),
             "cost": totals.cost if self.remote else 0.0,
             "currency": price.currency if price is not None else None,
             "latency_ms": round(totals.latency_ms, 1),

@@ -38,7 +38,12 @@ def cost_of(usage: Usage, price: Price | None) -> float | None:
     """The cost of one call's tokens, or None when the model's price is unknown."""
     if price is None:
         return None
-    return (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1e6
+    cached = min(usage.cached_tokens, usage.prompt_tokens)
+    cached_price = price.input if price.cached_input is None else price.cached_input
+    fresh = usage.prompt_tokens - cached
+    return (
+        fresh * price.input + cached * cached_price + usage.completion_tokens * price.output
+    ) / 1e6
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -67,6 +72,7 @@ class RunSummary:
     counts: dict[str, int] = field(default_factory=dict)  # by status
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # of prompt_tokens, read from the server's prefix cache
     cost: float | None = 0.0  # None: some tokens have no known price
     currency: str | None = None
     latency_p50_ms: float | None = None
@@ -141,6 +147,7 @@ class RunSummary:
             "pass_rate": self.pass_rate,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "cached_tokens": self.cached_tokens,
             "cost": self.cost,
             "currency": self.currency,
             "cost_per_text": self.cost_per_text,
@@ -169,6 +176,7 @@ class SummaryBuilder:
         self.latencies: list[float] = []
         self.prompt = 0
         self.completion = 0
+        self.cached = 0
         self.cost: float | None = 0.0
         self.currency: str | None = None
         self.worst = 0
@@ -185,6 +193,7 @@ class SummaryBuilder:
         tokens_out = int(usage.get("completion_tokens", 0) or 0)
         self.prompt += tokens_in
         self.completion += tokens_out
+        self.cached += int(usage.get("cached_tokens", 0) or 0)
         item_cost = record.get("cost")
         if item_cost is None:
             if self.priced and (tokens_in or tokens_out):
@@ -213,6 +222,7 @@ class SummaryBuilder:
         summary.counts = dict(self.counts)
         summary.prompt_tokens = self.prompt
         summary.completion_tokens = self.completion
+        summary.cached_tokens = self.cached
         summary.cost = self.cost
         summary.currency = self.currency
         summary.latency_p50_ms = percentile(self.latencies, 50)
@@ -285,7 +295,9 @@ def _rows(summary: RunSummary) -> list[tuple[str, str]]:
     rows += [
         (
             "tokens",
-            f"{summary.tokens} (in {summary.prompt_tokens}, out {summary.completion_tokens})",
+            f"{summary.tokens} (in {summary.prompt_tokens}, out {summary.completion_tokens}"
+            + (f", {summary.cached_tokens} of them cached" if summary.cached_tokens else "")
+            + ")",
         ),
         ("cost", _money(summary.cost, summary.currency)),
         ("cost per text", _money(summary.cost_per_text, summary.currency)),

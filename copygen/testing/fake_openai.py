@@ -219,6 +219,9 @@ class FakeOpenAIServer:
             each taking this many seconds, like a model server on a CPU: concurrent
             requests wait in a queue, and that wait counts against the client's timeout.
             Error replies (4xx/5xx) are not queued.
+        prefix_cache: report ``usage.prompt_tokens_details.cached_tokens`` as the tokens
+            of the prompt's longest common prefix with the previous chat request, the
+            way vLLM with prefix caching and OpenAI do.
         api_key: when set, requests without ``Authorization: Bearer <api_key>`` get 401.
         record: keep every request in ``requests`` (turn off for long benchmarks).
     """
@@ -236,6 +239,7 @@ class FakeOpenAIServer:
         looping: bool = False,
         service_time: float | None = None,
         service_slots: int = 1,
+        prefix_cache: bool = False,
         api_key: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -256,6 +260,8 @@ class FakeOpenAIServer:
         self._in_flight = 0
         self._peak_in_flight = 0
         self._last_response_format: Any = None
+        self.prefix_cache = prefix_cache
+        self._last_prompt = ""
         self.api_key = api_key
         self.host = host
         self._port = port
@@ -573,6 +579,16 @@ class FakeOpenAIServer:
         )
         prompt_tokens = _estimate_tokens(prompt_text)
         completion_tokens = _estimate_tokens(content)
+        usage: dict[str, Any] = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        if self.prefix_cache:
+            shared = _common_prefix(self._last_prompt, prompt_text)
+            self._last_prompt = prompt_text
+            cached = min(_estimate_tokens(shared), prompt_tokens) if shared else 0
+            usage["prompt_tokens_details"] = {"cached_tokens": cached}
         body = {
             "id": f"chatcmpl-fake{next(self._ids)}",
             "object": "chat.completion",
@@ -587,11 +603,7 @@ class FakeOpenAIServer:
                     "logprobs": None,
                 }
             ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
+            "usage": usage,
         }
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
@@ -683,6 +695,16 @@ def _error_body(status: int, message: str, code: str | None = None) -> bytes:
         "code": code or _ERROR_TYPES.get(status),
     }
     return json.dumps({"error": error}).encode()
+
+
+def _common_prefix(a: str, b: str) -> str:
+    """The characters two prompts share from their start."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
 
 
 def _format_seconds(seconds: float) -> str:
