@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import yaml
 
@@ -37,6 +38,31 @@ DEFAULT_TIMEOUT = 60.0
 LOCAL_SERVER_TIMEOUT = 600.0
 DEFAULT_CONCURRENCY = 8
 LOCAL_SERVER_CONCURRENCY = 2
+#: Characters one cell of an input file may hold (product sheets, `check --input`): a
+#: product title or selling point is a few hundred; a cell past this is a broken or
+#: hostile file, and text that long costs seconds in every checker that reads it.
+DEFAULT_MAX_CELL_CHARS = 65_536
+#: Bytes of one reply read at most: a chat completion sized by max_tokens is a few
+#: kilobytes, so a reply past this is a broken or hostile server, not copy.
+DEFAULT_MAX_REPLY_BYTES = 1 << 20
+#: Query parameters that carry a credential in some gateways' base URLs.
+SECRET_QUERY_PARAMS = frozenset(
+    {
+        "api_key",
+        "apikey",
+        "api-key",
+        "key",
+        "token",
+        "access_token",
+        "auth",
+        "auth_token",
+        "sig",
+        "signature",
+        "secret",
+        "client_secret",
+        "password",
+    }
+)
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -50,6 +76,35 @@ def is_loopback_host(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def redact_url(url: str | None) -> str | None:
+    """``url`` as it may be logged or printed: no ``user:password@``, and the values of
+    secret query parameters (``?api_key=``, ``&sig=``, ...) as ``***``.
+
+    A URL with nothing to hide comes back unchanged, character for character.
+    """
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. a broken [IPv6] host: still drop what looks like user-info
+        return re.sub(r"//[^/?#]*@", "//", url)
+    netloc = parts.netloc.rpartition("@")[2]
+    query = _redact_params(parts.query)
+    fragment = _redact_params(parts.fragment)
+    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+
+
+def _redact_params(text: str) -> str:
+    out = []
+    for pair in text.split("&"):
+        name, sep, value = pair.partition("=")
+        secret = unquote_plus(name).strip().lower() in SECRET_QUERY_PARAMS
+        out.append(f"{name}=***" if sep and value and secret else pair)
+    return "&".join(out)
 
 
 def is_loopback_url(url: str | None) -> bool:
@@ -125,6 +180,8 @@ class Settings:
     #: LOCAL_SERVER_TIMEOUT when the user set none.
     timeout: float = DEFAULT_TIMEOUT
     max_retries: int = 4
+    #: Bytes of one reply read at most; past it the item ends in error, not retried.
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
     #: Requests in flight. load_settings() gives a server on this machine
     #: LOCAL_SERVER_CONCURRENCY when the user set none.
     concurrency: int = DEFAULT_CONCURRENCY
@@ -142,7 +199,12 @@ class Settings:
     cache: bool = True
     cache_dir: Path | None = None
     audit: Path | None = None
+    #: A file holding the audit key (HMAC of every event); COPYGEN_AUDIT_KEY wins over
+    #: it unless it is given as an option. See copygen.audit.key.
+    audit_key_file: Path | None = None
     allow_insecure: bool = False
+    #: Characters one cell of an input file may hold; a longer cell is refused (exit 2).
+    max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
     aigc_provider: str = "copygen"
     aigc_labels: Mapping[str, AigcLabel] = field(default_factory=_default_labels)
     prices: Mapping[str, Price] = field(default_factory=lambda: MappingProxyType({}))
@@ -174,6 +236,8 @@ class Settings:
             value = getattr(self, f.name)
             if f.name in SECRET_KEYS:
                 value = mask_secret(value)
+            elif f.name == "base_url":
+                value = redact_url(value)
             elif f.name == "extra_headers":
                 value = {k: mask_header(k, v) for k, v in value.items()}
             elif f.name == "backends":
@@ -197,6 +261,8 @@ def mask_header(name: str, value: str) -> str:
 
 def _mask_profile(profile: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(profile)
+    if isinstance(out.get("base_url"), str):
+        out["base_url"] = redact_url(out["base_url"])
     if "extra_headers" in out and isinstance(out["extra_headers"], Mapping):
         out["extra_headers"] = {k: mask_header(k, v) for k, v in out["extra_headers"].items()}
     return out
@@ -343,6 +409,7 @@ SCALARS: dict[str, Parser] = {
     "response_format": _choice(*RESPONSE_FORMATS),
     "timeout": _auto(_float(0.1)),
     "max_retries": _int(0),
+    "max_reply_bytes": _int(1024),
     "concurrency": _auto(_int(1)),
     "rpm": _optional(_int(1)),
     "max_repairs": _optional(_int(0)),
@@ -358,7 +425,9 @@ SCALARS: dict[str, Parser] = {
     "cache": _bool,
     "cache_dir": _optional(_path),
     "audit": _optional(_path),
+    "audit_key_file": _optional(_path),
     "allow_insecure": _bool,
+    "max_cell_chars": _int(1),
     "debug": _bool,
 }
 
@@ -376,6 +445,7 @@ PROFILE_KEYS = frozenset(
         "response_format",
         "timeout",
         "max_retries",
+        "max_reply_bytes",
         "concurrency",
         "rpm",
         "max_repairs",

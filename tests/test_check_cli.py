@@ -258,3 +258,73 @@ def test_locale_option() -> None:
 def test_nothing_to_check() -> None:
     code, _, err = run("check", input="")
     assert code == 2 and "nothing to check" in err
+
+
+# --- hostile inputs (issue 19): bounded, decoded right or refused by line -------------------
+
+
+def test_line_separators_inside_a_text_do_not_split_it(tmp_path: Path) -> None:
+    # JSON allows U+2028 unescaped, and a form feed is no line end in a .txt file.
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "第一段\u2028最好的"}\n', encoding="utf-8")
+    code, out, err = run("check", "-i", str(src), "-f", "jsonl")
+    assert code == 1, err
+    assert [json.loads(x)["id"] for x in out.splitlines()] == ["a"]
+    txt = tmp_path / "in.txt"
+    txt.write_text("很好\x0c真的\n最好\n", encoding="utf-8")
+    _, out, _ = run("check", "-i", str(txt), "-f", "jsonl")
+    assert [json.loads(x)["id"] for x in out.splitlines()] == [1, 2]
+
+
+def test_gbk_text_file_is_checked_as_gbk(tmp_path: Path) -> None:
+    src = tmp_path / "in.txt"
+    src.write_bytes("这是最好的面霜\n".encode("gbk"))
+    code, out, _ = run("check", "-i", str(src), "-f", "jsonl")
+    assert code == 1 and json.loads(out)["findings"][0]["text"] == "最好"
+
+
+def test_empty_input_file_exit_2(tmp_path: Path) -> None:
+    src = tmp_path / "in.txt"
+    src.write_text("\n  \n", encoding="utf-8")
+    code, out, err = run("check", "-i", str(src))
+    assert code == 2 and out == "" and f"{src}: nothing to check" in err
+
+
+def test_stdin_that_is_not_utf8_exit_2() -> None:
+    result = runner.invoke(app, ["check", "-f", "jsonl"], input="很好\n".encode() + b"\xff\xfe\n")
+    assert result.exit_code == 2
+    assert "<stdin>:2: not valid UTF-8" in result.stderr and "Traceback" not in result.output
+
+
+def test_texts_over_the_cell_limit_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COPYGEN_MAX_CELL_CHARS", "20")
+    txt = tmp_path / "in.txt"
+    txt.write_text("很好\n" + "好" * 21 + "\n", encoding="utf-8")
+    code, _, err = run("check", "-i", str(txt))
+    assert code == 2 and f"{txt}:2: cell of 21 characters; at most 20" in err
+    # A longer line is refused without being read to its end.
+    txt.write_text("很好\n" + "好" * 5000 + "\n", encoding="utf-8")
+    code, _, err = run("check", "-i", str(txt))
+    assert code == 2 and f"{txt}:2: a text longer than 20 characters" in err
+    src = tmp_path / "in.csv"
+    src.write_text(f"id,copy\nr1,很好\nr2,{'好' * 21}\n", encoding="utf-8")
+    code, _, err = run("check", "-i", str(src), "--column", "copy")
+    assert code == 2 and f"{src}:2, column 'copy': a cell longer than 20" in err
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text(json.dumps({"fields": {"body": ["ok", "好" * 21]}}) + "\n", encoding="utf-8")
+    code, _, err = run("check", "-i", str(jsonl))
+    assert code == 2 and f"{jsonl}:1, column 'fields.body': cell of 21 characters" in err
+    code, _, err = run("check", "好" * 21)
+    assert code == 2 and "argument 1: cell of 21 characters" in err
+    stdin = runner.invoke(app, ["check"], input="好" * 30 + "\n")
+    assert stdin.exit_code == 2 and "<stdin>:1" in stdin.stderr
+
+
+def test_product_file_is_bounded_and_whole(tmp_path: Path) -> None:
+    product = tmp_path / "p.json"
+    product.write_text('{"title": "面霜 \\ud800"}', encoding="utf-8")
+    code, _, err = run("check", "x", "--product", str(product))
+    assert code == 2 and f"{product}, column 'title': lone surrogate" in err
+    product.write_text(json.dumps({"title": "x" * 70_000}), encoding="utf-8")
+    code, _, err = run("check", "x", "--product", str(product))
+    assert code == 2 and "cell of 70,000 characters" in err

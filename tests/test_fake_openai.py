@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import re
+import socket
 import subprocess
 import sys
+import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -456,3 +460,180 @@ def test_sample_fields_pass_the_checker(platform: str, lang: str) -> None:
         sample_fields(platform, lang), lang=lang, platform=platform, category="beauty"
     )
     assert result.status == "pass", [f.to_dict() for f in result.findings]
+
+
+# --- hostile replies: trickle, endless, huge --------------------------------------------------
+
+
+def _open_post(server: FakeOpenAIServer) -> socket.socket:
+    """A raw connection with one chat request sent, to watch the reply arrive."""
+    body = json.dumps({"model": "m", "messages": MESSAGES}).encode()
+    sock = socket.create_connection((server.host, server.port), timeout=5)
+    sock.sendall(
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    return sock
+
+
+def _read_for(sock: socket.socket, seconds: float) -> bytes:
+    """Whatever arrives within ``seconds`` (stops early when the server closes)."""
+    got = b""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            data = sock.recv(65536)
+        except TimeoutError:
+            break
+        if not data:
+            break
+        got += data
+    return got
+
+
+def _wait_idle(server: FakeOpenAIServer, seconds: float = 2.0) -> float:
+    """Seconds until the server holds no chat request (fails the test past ``seconds``)."""
+    started = time.monotonic()
+    while server.in_flight:
+        assert time.monotonic() - started < seconds, "the server kept answering a gone client"
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+def test_trickle_sends_one_byte_per_interval_and_stops_when_the_client_leaves(
+    server: FakeOpenAIServer,
+) -> None:
+    server.script(Behavior.trickle(0.05))
+    sock = _open_post(server)
+    got = _read_for(sock, 0.6)
+    head, _, body = got.partition(b"\r\n\r\n")
+    length = int(re.search(rb"Content-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
+    assert length > 200  # a whole completion is on its way ...
+    assert 3 <= len(body) <= 14  # ... at about one byte per 0.05 s
+    assert server.reply_bytes_sent == len(body)
+    assert server.in_flight == 1
+    sock.close()
+    _wait_idle(server)
+    assert server.chat_requests[0].behavior == "trickle"
+
+
+def test_a_trickled_reply_is_complete_when_waited_for(server: FakeOpenAIServer) -> None:
+    server.script(Behavior.trickle(0.001, '{"ok": true}'), Behavior.trickle(0.0))
+    client = openai.OpenAI(base_url=server.url, api_key="x", max_retries=0, timeout=10)
+    reply = client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+    assert reply.choices[0].message.content == '{"ok": true}'
+    # Without content the responder writes it, as for ok().
+    reply = client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+    assert json.loads(reply.choices[0].message.content or "")["hashtags"]
+
+
+def test_endless_body_never_ends(server: FakeOpenAIServer) -> None:
+    server.script(Behavior.endless(0.02, chunk_bytes=100))
+    sock = _open_post(server)
+    got = _read_for(sock, 0.5)
+    head, _, body = got.partition(b"\r\n\r\n")
+    assert b"Transfer-Encoding: chunked" in head
+    assert b'"content": "' in body and body.count(b"x" * 100) >= 5
+    assert not body.endswith(b"0\r\n\r\n")  # no last chunk
+    more = _read_for(sock, 0.2)
+    assert more  # still coming
+    sock.close()
+    _wait_idle(server)
+
+
+def test_endless_reply_keeps_a_read_timeout_from_firing(server: FakeOpenAIServer) -> None:
+    # Each chunk arrives within the client's 0.2 s read timeout: only an outer deadline
+    # (copygen's) ends the request, which is the point of this mode.
+    server.script(Behavior.endless(0.05))
+    client = openai.OpenAI(base_url=server.url, api_key="x", max_retries=0, timeout=0.2)
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=call, daemon=True)
+    worker.start()
+    worker.join(1.0)
+    assert worker.is_alive() and not outcome  # 5x the timeout, and still reading
+    client.close()
+    server.stop()  # ends the reply; the client then fails
+    worker.join(5)
+    assert not worker.is_alive()
+
+
+@pytest.mark.parametrize(
+    ("options", "framing"),
+    [({}, "length"), ({"chunked": True}, "chunked"), ({"gzip": True}, "gzip")],
+    ids=["content-length", "chunked", "gzip"],
+)
+def test_huge_reply_is_a_valid_completion_of_that_size(
+    server: FakeOpenAIServer, options: dict[str, Any], framing: str
+) -> None:
+    size = 300_000
+    server.script(Behavior.huge(size, **options))
+    status, headers, raw = _post(server, {"model": "m", "messages": MESSAGES})
+    assert status == 200
+    if framing == "length":
+        assert headers["content-length"] == str(size) and len(raw) == size
+        body = raw
+    elif framing == "chunked":
+        assert headers["transfer-encoding"] == "chunked" and len(raw) == size
+        body = raw
+    else:
+        assert headers["content-encoding"] == "gzip"
+        assert len(raw) < size // 50  # padding compresses: small on the wire
+        body = zlib.decompress(raw, 16 + zlib.MAX_WBITS)
+        assert server.reply_bytes_sent == len(raw)
+    assert len(body) == size
+    content = json.loads(body)["choices"][0]["message"]["content"]
+    assert set(content) == {"x"} and len(content) > size - 400
+    if framing != "gzip":
+        assert server.reply_bytes_sent == size
+
+
+def test_server_options_make_every_normal_reply_hostile() -> None:
+    with FakeOpenAIServer(huge_reply_bytes=50_000) as srv:
+        srv.script(Behavior.error(500))  # scripted trouble still comes first
+        assert _post(srv, {"model": "m", "messages": MESSAGES})[0] == 500
+        status, _, raw = _post(srv, {"model": "m", "messages": MESSAGES})
+        assert status == 200 and len(raw) == 50_000
+        assert [r.behavior for r in srv.chat_requests] == ["status:500", "huge"]
+    with FakeOpenAIServer(trickle=0.05) as srv:
+        sock = _open_post(srv)
+        assert 2 <= len(_read_for(sock, 0.4).partition(b"\r\n\r\n")[2]) <= 10
+        sock.close()
+        assert srv.chat_requests[0].behavior == "trickle"
+    with FakeOpenAIServer(endless=0.01) as srv:
+        sock = _open_post(srv)
+        assert b"Transfer-Encoding: chunked" in _read_for(sock, 0.2)
+        sock.close()
+        _wait_idle(srv)
+        assert srv.chat_requests[0].behavior == "endless"
+
+
+def test_subprocess_mode_takes_the_hostile_options() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "copygen.testing.fake_openai", "--huge-reply-bytes", "20000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        client = openai.OpenAI(base_url=url, api_key="x", max_retries=0, timeout=5)
+        raw = client.chat.completions.with_raw_response.create(
+            model="m",
+            messages=MESSAGES,  # type: ignore[arg-type]
+        )
+        assert len(raw.http_response.content) == 20_000
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+    assert proc.returncode == 0

@@ -395,3 +395,62 @@ def test_shared_real_world_rows() -> None:
     # Its columns are not ours: 'product' is the title, no sku -> a clear error.
     with pytest.raises(InputError, match="missing required column 'sku'"):
         list(read_products(path))
+
+
+# --- bounds, encodings and characters (issue 19) -------------------------------------------
+
+
+def test_max_cell_chars_is_a_parameter(tmp_path: Path) -> None:
+    path = write(tmp_path / "p.csv", "sku,title,描述\nA1,Mug,abcdef\n")
+    assert [p.extra["描述"] for p in read_products(path, max_cell_chars=6)] == ["abcdef"]
+    with pytest.raises(InputError, match="a cell longer than 5 characters") as info:
+        list(read_products(path, max_cell_chars=5))
+    assert (info.value.row, info.value.column) == (1, "描述")
+    with pytest.raises(InputError, match="cell of 6 characters"):
+        product_at(
+            write(tmp_path / "p.jsonl", '{"sku": "A1", "title": "abcdef"}\n'), 1, max_cell_chars=5
+        )
+
+
+@pytest.mark.parametrize(
+    ("data", "codec"),
+    [
+        ("sku,title\nA1,面霜\n".encode(), "utf-8"),
+        ("sku,title\nA1,面霜\n".encode("utf-8-sig"), "utf-8-sig"),
+        ("sku,title\nA1,面霜\n".encode("utf-16"), "utf-16"),
+        ("sku,title\nA1,面霜\n".encode("utf-32"), "utf-32"),
+        ("sku,title\nA1,面霜\n".encode("gbk"), "gb18030"),
+    ],
+)
+def test_detected_codecs(tmp_path: Path, data: bytes, codec: str) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes(data)
+    assert detect_encoding(path) == codec
+    assert [p.title for p in read_products(path)] == ["面霜"]
+
+
+def test_header_only_file_has_no_product_rows(tmp_path: Path) -> None:
+    path = write(tmp_path / "p.csv", "sku,title\n,\n")
+    error = error_of(path)
+    assert str(error) == f"{path}: no product rows: only a header, or only blank rows"
+    with pytest.raises(InputError, match="no product rows"):
+        product_at(path, 1)
+
+
+def test_cells_are_cleaned_in_every_format(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    csv_path = write(tmp_path / "p.csv", "sku,title\nA1,Mu\x01g\u2028cup\x9f\n")
+    jsonl_path = write(
+        tmp_path / "p.jsonl", json.dumps({"sku": "A1", "title": "Mu\x01g\u2028cup\x9f"}) + "\n"
+    )
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["sku", "title"])
+    sheet.append(["A1", "Mug\r\ncup"])
+    xlsx_path = tmp_path / "p.xlsx"
+    workbook.save(xlsx_path)
+    for path in (csv_path, jsonl_path, xlsx_path):
+        [product] = read_products(path)
+        assert product.title == "Mug\ncup", path

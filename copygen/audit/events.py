@@ -1,10 +1,11 @@
 """The payload of each event type: what writers put in, what readers may rely on.
 
 Every event also carries the envelope the log adds itself: ``v``, ``seq``, ``ts``,
-``run``, ``event``, ``prev``, ``hash``. The TypedDicts below are documentation
-and type hints for writers (``log.append("checked", **Checked(...))``); keys are
-all optional to the log, which writes what it is given, but the readers named
-here (``copygen audit stats``/``show``, the report) read exactly these names.
+``run``, ``event``, ``prev``, ``hash``, and ``mac`` in a keyed log. The TypedDicts
+below are documentation and type hints for writers
+(``log.append("checked", **Checked(...))``); keys are all optional to the log,
+which writes what it is given, but the readers named here (``copygen audit
+stats``/``show``, the report, the record proofs) read exactly these names.
 
 =============  =================================================================
 event          payload
@@ -24,8 +25,13 @@ repaired       item, attempt (the repair attempt, >= 2), from_attempt (the draft
                it repairs), findings_fixed / findings_remaining (rule ids), status,
                kept (the attempt kept after it: the repair, or an earlier draft
                with fewer block, then warn findings)
-reviewed       item, reviewer, decision (approved|rejected), reason, forced,
-               edited, before {status, fields}, after {status, fields}
+recorded       item, status, record_sha256 (of the item's results.jsonl record,
+               :func:`copygen.audit.chain.record_sha256`): the item's last event
+               in a run, on disk before its result line
+reviewed       item, reviewer, decision (approved|rejected|undone), reason, forced,
+               edited, before {status, fields}, after {status, fields},
+               replaces_sha256 (the record decided on), record_sha256 (the record
+               written); see :mod:`copygen.audit.binding`
 exported       path, format, items (count), sha256 (of the written file), labels
 run_finished   counts {total, pass, review, blocked, error, ...}, usage, cost,
                currency, duration_ms (the CLI prints ``log.head`` after it)
@@ -101,6 +107,12 @@ class Repaired(TypedDict, total=False):
     kept: int
 
 
+class Recorded(TypedDict, total=False):
+    item: str
+    status: str  # pass | review | blocked | error
+    record_sha256: str
+
+
 class ReviewState(TypedDict, total=False):
     status: str
     fields: dict[str, Any]
@@ -115,6 +127,8 @@ class Reviewed(TypedDict, total=False):
     edited: bool
     before: ReviewState
     after: ReviewState
+    replaces_sha256: str
+    record_sha256: str
 
 
 class Exported(TypedDict, total=False):
@@ -152,4 +166,5 @@ PAYLOADS: dict[str, type] = {
     "exported": Exported,
     "run_finished": RunFinished,
     "recovered": Recovered,
+    "recorded": Recorded,
 }

@@ -15,6 +15,11 @@ newline is kept and completed instead.
 One writer per file: ``open`` takes an exclusive, non-blocking OS lock
 (``flock`` on the log itself) for the log's lifetime; a second writer, in another
 process or in the same one, gets :class:`~copygen.errors.AuditLockedError`.
+
+Keyed logs: opened with an :class:`~copygen.audit.key.AuditKey`, every event gets a
+``mac``. A log whose last event carries a MAC is refused to a writer without the
+key (its events would break the keyed chain) and to one whose key does not match
+that MAC (another key, or a forged tail).
 """
 
 from __future__ import annotations
@@ -31,19 +36,25 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copygen.audit.chain import (
     ENVELOPE_KEYS,
     EVENTS,
     FORMAT_VERSION,
     GENESIS,
+    MAX_LINE_BYTES,
     event_hash,
+    mac_body,
     plain,
-    sealed_line,
+    seal,
 )
+from copygen.audit.key import is_mac, keyed_log_error, wrong_key_error
 from copygen.audit.scrub import Scrubber, env_secrets
 from copygen.errors import AuditError, AuditLockedError, CopygenError
+
+if TYPE_CHECKING:
+    from copygen.audit.key import AuditKey
 
 _TAIL_CHUNK = 64 * 1024
 _PREFIX_CHARS = 120  # how much of a removed torn line the recovered event quotes
@@ -143,14 +154,27 @@ def _fsync_dir(path: Path) -> None:
 class _Tail:
     """The end of an existing log: its last complete line and any torn fragment."""
 
-    def __init__(self, fd: int, size: int) -> None:
-        buf = b""
+    def __init__(self, fd: int, size: int, path: Path) -> None:
         pos = size
-        # Read backwards until the buffer holds the last two newlines (or the file).
-        while pos > 0 and buf.count(b"\n") < 2:
+        # Read backwards until the buffer holds the last two newlines (or the file);
+        # chunks are joined once, and a file with no newline in sight stops the read.
+        chunks: list[bytes] = []
+        newlines = read = 0
+        while pos > 0 and newlines < 2:
+            if read > 2 * MAX_LINE_BYTES:
+                raise AuditError(
+                    f"the end of the audit log has no line break in its last {read} bytes: "
+                    "not an audit log copygen wrote",
+                    file=path,
+                    hint="run `copygen audit verify` on it; start a new log file to continue",
+                )
             start = max(0, pos - _TAIL_CHUNK)
-            buf = os.pread(fd, pos - start, start) + buf
+            chunk = os.pread(fd, pos - start, start)
+            chunks.append(chunk)
+            newlines += chunk.count(b"\n")
+            read += len(chunk)
             pos = start
+        buf = b"".join(reversed(chunks))
         last_nl = buf.rfind(b"\n")
         if last_nl < 0:
             self.good_end = 0
@@ -194,8 +218,10 @@ class AuditLog:
         run: str,
         scrubber: Scrubber,
         max_unsynced: int,
+        key: AuditKey | None = None,
     ) -> None:
         self._path = path
+        self._key = key
         self._fd = fd
         self._lock_file = lock
         self._run = run
@@ -218,14 +244,18 @@ class AuditLog:
         run: str | None = None,
         secrets: Iterable[str | None] = (),
         max_unsynced: int = 0,
+        key: AuditKey | None = None,
     ) -> AuditLog:
         """Open (creating it and its folders) and lock the log at ``path``.
 
         ``run`` is the id written on every event (default: a new one);
         ``secrets`` are extra values that must never appear in the file (the API
         key in use, say); environment variables named like credentials are added
-        automatically. Raises :class:`AuditLockedError` if another writer holds
-        the log and :class:`AuditError` if its last complete line is damaged.
+        automatically. ``key``: every event gets a ``mac`` made with it. Raises
+        :class:`AuditLockedError` if another writer holds the log,
+        :class:`AuditError` if its last complete line is damaged or carries a MAC
+        this key does not match, and ConfigError if it carries a MAC and no key
+        is given.
         """
         if max_unsynced < 0:
             raise ValueError("max_unsynced must be >= 0")
@@ -248,14 +278,15 @@ class AuditLog:
                 file=target,
                 hint="wait for it to finish, or give this run its own --audit file",
             ) from None
-        scrubber = Scrubber([*secrets, *env_secrets()])
+        never = [*secrets, *env_secrets(), key.secret_text if key is not None else None]
         log = cls(
             target,
             fd,
             lock,
             run=run or new_run_id(),
-            scrubber=scrubber,
+            scrubber=Scrubber(never),
             max_unsynced=max_unsynced,
+            key=key,
         )
         try:
             if not existed:
@@ -271,7 +302,7 @@ class AuditLog:
         self._size = size
         if size == 0:
             return
-        tail = _Tail(self._fd, size)
+        tail = _Tail(self._fd, size, self._path)
         if tail.last_line is not None:
             last = _parse_event(tail.last_line)
             if last is None:
@@ -280,15 +311,32 @@ class AuditLog:
                     file=self._path,
                     hint="run `copygen audit verify` on it; start a new log file to continue",
                 )
+            self._check_key(last)
             self._head, self._seq = last["hash"], last["seq"]
         if tail.fragment:
             self._recover(tail)
+
+    def _check_key(self, last: dict[str, Any]) -> None:
+        """Refuse to extend a keyed log without its key, or with another one."""
+        if "mac" not in last:
+            return  # an unkeyed log; with a key, keying starts with the next event
+        if self._key is None:
+            raise keyed_log_error(self._path)
+        mac = last["mac"]
+        if not is_mac(mac) or not self._key.mac_ok(mac_body(last), mac):
+            raise wrong_key_error(self._path)
+
+    @property
+    def keyed(self) -> bool:
+        """Whether events written now carry a MAC."""
+        return self._key is not None
 
     def _recover(self, tail: _Tail) -> None:
         fragment = tail.fragment
         event = _parse_event(fragment)
         if event is not None and event.get("prev") == self._head and event["seq"] == self._seq + 1:
             # The whole event reached the disk; only its newline did not.
+            self._check_key(event)
             _write_all(self._fd, b"\n")
             self._fsync()
             self._size += 1
@@ -368,8 +416,19 @@ class AuditLog:
                 **payload,
                 "prev": self._head,
             }
-            # One serialisation for both the hash and the line (see sealed_line).
-            record["hash"], line = sealed_line(record)
+            # One serialisation for the MAC, the hash and the line (see chain.seal).
+            signer = self._key.mac if self._key is not None else None
+            digest, mac, line = seal(record, signer)
+            if len(line) > MAX_LINE_BYTES:
+                raise CopygenError(
+                    f"a {event} event of {len(line)} bytes is over the audit log's limit of "
+                    f"{MAX_LINE_BYTES} bytes per event",
+                    file=self._path,
+                    hint="lower max_reply_bytes",
+                )
+            if mac is not None:
+                record["mac"] = mac
+            record["hash"] = digest
             try:
                 _write_all(self._fd, line)
                 self._unsynced += 1

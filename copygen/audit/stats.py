@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from copygen.terminal import visible
+
 _TOKEN_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 _ITEM_EVENTS = frozenset({"generated", "checked", "repaired", "reviewed"})
 
@@ -174,7 +176,8 @@ def format_stats(stats: AuditStats) -> str:
             )
     else:
         lines.append("findings     none")
-    return "\n".join(lines)
+    # Model names and categories are read from the log, which anyone may have edited.
+    return "\n".join(visible(line) for line in lines)
 
 
 def _short(value: Any, width: int = 12) -> str:
@@ -234,6 +237,8 @@ def describe(ev: Mapping[str, Any]) -> str:
         if ev.get("reason"):
             text += f": {ev.get('reason')}"
         return text
+    if kind == "recorded":
+        return f"status={ev.get('status')} record={_short(ev.get('record_sha256'))}"
     if kind == "exported":
         return (
             f"{ev.get('format')} {ev.get('path')} items={ev.get('items')} "
@@ -253,9 +258,14 @@ def describe(ev: Mapping[str, Any]) -> str:
 
 
 def format_event(ev: Mapping[str, Any]) -> str:
-    """``seq ts run event item summary`` on one line."""
+    """``seq ts run event item summary`` on one line, safe for a terminal.
+
+    Item ids, reasons, reviewer names and error texts come from product files, model
+    servers and people; a control character among them is shown as an escape, so an
+    event can neither move the cursor nor break into a second, forged line.
+    """
     item = ev.get("item") or "-"
-    return (
+    return visible(
         f"{ev.get('seq', '?'):>6}  {ev.get('ts', '?')}  {_short(ev.get('run', '?'), 32)}  "
         f"{ev.get('event', '?')!s:<12}  {item}  {describe(ev)}"
     ).rstrip()

@@ -97,6 +97,9 @@ class Backend(ABC):
 
     @property
     def base_url(self) -> str | None:
+        """The server's URL as it may be logged and shown (audit log, run.json, output):
+        never with a ``user:password@`` or a secret query parameter in it
+        (``copygen.config.redact_url``). None: no server."""
         return None
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, default is nothing to close

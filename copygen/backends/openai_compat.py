@@ -7,10 +7,18 @@ llama.cpp server all accept the same request, so one backend built on the offici
 The client's own retries are off: copygen retries in one place (``retry.py``), with a
 pause shared by all tasks on a 429 and an optional requests-per-minute limit.
 
-Keys are handled with care: a key is never sent over plain ``http://`` to a host that
-is not this machine unless ``allow_insecure`` is set; a local server needs no key; an
-OpenAI organisation/project id from the environment is only sent to OpenAI; and no
-error message ever contains the key.
+Keys are handled with care: a key (or a ``user:password@`` in the base URL) is never
+sent over plain ``http://`` to a host that is not this machine unless ``allow_insecure``
+is set; a local server needs no key; an OpenAI organisation/project id from the
+environment is only sent to OpenAI; no error message ever contains the key; and the
+base URL is shown to the rest of copygen (audit log, run.json, output) without its
+user-info or secret query parameters, while the client connects with the full one.
+
+A server cannot hold a request or memory hostage: ``timeout`` is a deadline for the
+whole request (connect, wait, read the body), not for each read, so a reply that
+trickles in a byte a second or never ends is cut there and retried as a timeout; and
+no reply is read past ``max_reply_bytes`` (``http_limits.py``): a bigger one fails the
+item at once, since asking again would only fetch another one as big.
 
 Replies are asked to be JSON in the best way the server accepts (``response_format``):
 a strict JSON schema built from the platform's fields and limits, else ``json_object``,
@@ -29,9 +37,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote_plus, urlsplit, urlunsplit
 
 from copygen.backends.base import Backend, Completion, Message, RequestContext, Usage
+from copygen.backends.http_limits import ReplyRejected, capped_http_client
 from copygen.backends.response_format import (
     LEVELS,
     LIMIT_KEYWORDS,
@@ -52,11 +61,14 @@ from copygen.backends.retry import (
 )
 from copygen.backends.server_caps import CapsStore
 from copygen.config import (
+    DEFAULT_MAX_REPLY_BYTES,
     DEFAULT_TIMEOUT,
     LOCAL_SERVER_TIMEOUT,
     RESPONSE_FORMATS,
+    SECRET_QUERY_PARAMS,
     is_loopback_host,
     mask_header,
+    redact_url,
 )
 from copygen.errors import BackendError, ConfigError
 
@@ -123,8 +135,10 @@ class OpenAIBackend(Backend):
         policy: RetryPolicy | None = None,
         caps_file: str | Path | None = None,
         profile: str | None = None,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
     ) -> None:
-        """``timeout`` None: 600 s for a server on this machine, else 60 s.
+        """``timeout`` None: 600 s for a server on this machine, else 60 s; it bounds
+        each request as a whole. ``max_reply_bytes``: the most of a reply read.
 
         ``max_tokens`` None: sized per request from the platform and language of its
         context. ``caps_file``: where what the server accepts is remembered between
@@ -137,18 +151,37 @@ class OpenAIBackend(Backend):
             )
         self._model = model
         self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        parts = urlsplit(self._base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        #: What the rest of copygen sees: no user-info, no secret query values.
+        self._public_url = redact_url(self._base_url) or self._base_url
+        try:
+            parts: SplitResult | None = urlsplit(self._base_url)
+            hostname = parts.hostname if parts is not None else None
+        except ValueError:  # a broken [IPv6] host
+            parts, hostname = None, None
+        if parts is None or parts.scheme not in ("http", "https") or not hostname:
             raise ConfigError(
-                f"base URL must be an http(s) URL, got {self._base_url!r}",
+                f"base URL must be an http(s) URL, got {self._public_url!r}",
                 hint="for example https://api.deepseek.com/v1 or http://127.0.0.1:8000/v1",
             )
-        self._host = parts.hostname
+        self._host = hostname
+        #: Secrets inside the base URL itself, kept out of every error message.
+        self._url_secrets = _url_secrets(parts)
+        # The client appends its paths to base_url, query and all: a query (a gateway's
+        # ?api-version=, ?key=) goes with every request as default_query instead.
+        self._connect_url = urlunsplit(parts._replace(query="", fragment="")).rstrip("/")
+        self._query = dict(parse_qsl(parts.query, keep_blank_values=True))
         self._api_key_env = api_key_env
         self._headers = dict(extra_headers or {})
         self._api_key = self._checked_key(
-            api_key, scheme=parts.scheme, host=parts.hostname, allow_insecure=allow_insecure
+            api_key,
+            scheme=parts.scheme,
+            host=hostname,
+            allow_insecure=allow_insecure,
+            userinfo="@" in parts.netloc,
         )
+        if max_reply_bytes < 1:
+            raise ConfigError("max_reply_bytes must be at least 1")
+        self._max_reply_bytes = int(max_reply_bytes)
         if timeout is None:
             timeout = LOCAL_SERVER_TIMEOUT if is_loopback_host(self._host) else DEFAULT_TIMEOUT
         self._timeout = float(timeout)
@@ -180,7 +213,7 @@ class OpenAIBackend(Backend):
         self._profile = profile
         self._caps = CapsStore(caps_file) if caps_file is not None else None
         self._saved_floor = 0
-        saved = self._caps.get(self._base_url, model) if self._caps is not None else None
+        saved = self._caps.get(self._public_url, model) if self._caps is not None else None
         if saved is not None:
             if saved.response_format is not None:
                 self._saved_floor = LEVELS.index(saved.response_format)
@@ -220,6 +253,7 @@ class OpenAIBackend(Backend):
             allow_insecure=settings.allow_insecure,
             caps_file=caps_path(settings),
             profile=settings.backend_profile,
+            max_reply_bytes=settings.max_reply_bytes,
         )
 
     # --- properties ---------------------------------------------------------------------
@@ -230,12 +264,18 @@ class OpenAIBackend(Backend):
 
     @property
     def base_url(self) -> str:
-        return self._base_url
+        """The server's URL as it may be shown and logged: without user-info or secret
+        query parameters (the client itself connects with the full URL)."""
+        return self._public_url
 
     @property
     def timeout(self) -> float:
-        """Seconds per request."""
+        """Seconds per request, start to last byte."""
         return self._timeout
+
+    @property
+    def max_reply_bytes(self) -> int:
+        return self._max_reply_bytes
 
     @property
     def json_mode_supported(self) -> bool:
@@ -265,13 +305,24 @@ class OpenAIBackend(Backend):
     # --- key safety ---------------------------------------------------------------------
 
     def _checked_key(
-        self, api_key: str | None, *, scheme: str, host: str, allow_insecure: bool
+        self,
+        api_key: str | None,
+        *,
+        scheme: str,
+        host: str,
+        allow_insecure: bool,
+        userinfo: bool = False,
     ) -> str:
         local = is_loopback_host(host)
         plain = scheme == "http"
         secret_headers = [name for name in self._headers if mask_header(name, "") == "***"]
-        if plain and not local and not allow_insecure and (api_key or secret_headers):
-            what = "the API key" if api_key else f"the header {secret_headers[0]!r}"
+        if plain and not local and not allow_insecure and (api_key or secret_headers or userinfo):
+            if api_key:
+                what = "the API key"
+            elif secret_headers:
+                what = f"the header {secret_headers[0]!r}"
+            else:
+                what = "the user:password of the base URL"
             raise ConfigError(
                 f"refusing to send {what} over plain http to {host}",
                 hint="use an https:// base URL, or --allow-insecure "
@@ -291,6 +342,10 @@ class OpenAIBackend(Backend):
     def _scrub(self, text: str) -> str:
         if self._api_key and self._api_key != PLACEHOLDER_KEY and len(self._api_key) >= 6:
             text = text.replace(self._api_key, "***")
+        if self._url_secrets:
+            text = text.replace(self._base_url, self._public_url)
+            for secret in self._url_secrets:
+                text = text.replace(secret, "***")
         return text
 
     # --- the client ---------------------------------------------------------------------
@@ -308,11 +363,15 @@ class OpenAIBackend(Backend):
                 headers.setdefault("OpenAI-Organization", Omit())
                 headers.setdefault("OpenAI-Project", Omit())
             self._client_obj = AsyncOpenAI(
-                base_url=self._base_url,
+                base_url=self._connect_url,
+                default_query=self._query or None,
                 api_key=self._api_key,
                 timeout=self._timeout,
                 max_retries=0,
                 default_headers=headers,
+                http_client=capped_http_client(
+                    max_reply_bytes=self._max_reply_bytes, timeout=self._timeout
+                ),
             )
             self._client_loop = loop
         return self._client_obj
@@ -383,7 +442,16 @@ class OpenAIBackend(Backend):
             request, level, capped = self._shape(kwargs, fmt, cap)
             started = time.perf_counter()
             try:
-                response = await client.chat.completions.create(**request)
+                # httpx's timeout is per read: a byte a second would keep it alive for
+                # ever. The deadline is for the whole request; cancelling it closes the
+                # connection (httpx never returns a half-read one to its pool).
+                response = await asyncio.wait_for(
+                    client.chat.completions.create(**request), self._timeout
+                )
+            except asyncio.TimeoutError:
+                raise TransientError(self._timeout_reason(), kind="timeout") from None
+            except ReplyRejected as exc:
+                raise self._rejected(exc) from None
             except openai.APIStatusError as exc:
                 if exc.status_code in (400, 422):
                     fitted = self._fit_context(exc, cap) if capped else None
@@ -397,6 +465,8 @@ class OpenAIBackend(Backend):
                 raise TransientError(self._timeout_reason(), kind="timeout") from None
             except openai.APIConnectionError as exc:
                 cause = exc.__cause__ or exc
+                if isinstance(cause, ReplyRejected):  # SDKs that wrap every send error
+                    raise self._rejected(cause) from None
                 raise TransientError(
                     self._scrub(f"connection error to {self._host}: {_short(cause)}"),
                     kind="connection",
@@ -413,6 +483,13 @@ class OpenAIBackend(Backend):
             if capped and self._starved(response):
                 continue  # the model spent the sized max_tokens before replying: ask without
             return self._completion(response, latency_ms)
+
+    def _rejected(self, exc: ReplyRejected) -> BackendError:
+        """A reply cut short on purpose: final, since asking again would get its like."""
+        return BackendError(
+            self._scrub(f"{exc.reason} from {self._host}"),
+            hint="raise max_reply_bytes if this server's replies really are that big",
+        )
 
     def _timeout_reason(self) -> str:
         reason = f"request timed out after {self._timeout:g} s"
@@ -461,7 +538,7 @@ class OpenAIBackend(Backend):
     def _remember(self, **changes: Any) -> None:
         """Note what the server accepts for later runs (never fails the run)."""
         if self._caps is not None:
-            self._caps.update(self._base_url, self._model, profile=self._profile, **changes)
+            self._caps.update(self._public_url, self._model, profile=self._profile, **changes)
 
     def _downgrade(self, level: str, request: Mapping[str, Any], text: str) -> bool:
         """The server rejected the response format ``level``: ask with the next one."""
@@ -650,6 +727,19 @@ def _error_code(exc: Any) -> str | None:
             return str(inner["code"])
     code = getattr(exc, "code", None)
     return str(code) if code else None
+
+
+def _url_secrets(parts: SplitResult) -> tuple[str, ...]:
+    """The user, password and secret query values of a base URL, longest first."""
+    found: set[str] = set()
+    userinfo = parts.netloc.rpartition("@")[0]
+    # Short pieces are left alone: replacing "u" everywhere would garble the message.
+    found.update(piece for piece in (userinfo, *userinfo.split(":", 1)) if len(piece) >= 4)
+    for pair in parts.query.split("&"):
+        name, _, value = pair.partition("=")
+        if unquote_plus(name).strip().lower() in SECRET_QUERY_PARAMS and len(value) >= 4:
+            found.update({value, unquote_plus(value)})
+    return tuple(sorted(found, key=len, reverse=True))
 
 
 def _short(value: Any, limit: int = 200) -> str:

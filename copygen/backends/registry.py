@@ -21,6 +21,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from copygen.backends.base import Backend, Completion
+from copygen.config import redact_url
 from copygen.errors import BackendError, ConfigError
 
 if TYPE_CHECKING:
@@ -235,7 +236,7 @@ async def probe(backend: Backend, *, params: dict[str, Any] | None = None) -> Pr
     return ProbeResult(
         backend=backend.name,
         model=completion.model or backend.model,
-        base_url=backend.base_url,
+        base_url=redact_url(backend.base_url),  # a plugin's may still hold credentials
         completion=completion,
         json_ok=json_ok,
         json_mode=json_mode,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from copygen.files.atomic import atomic_writer
+from copygen.files.atomic import WriteError, atomic_writer
 
 if TYPE_CHECKING:
     from copygen.config import Settings
@@ -119,6 +119,6 @@ class CapsStore:
                     sort_keys=True,
                 )
                 handle.write("\n")
-        except OSError:
+        except (OSError, WriteError):
             return False
         return True

@@ -1,15 +1,68 @@
-"""``copygen audit verify|show|stats|recover``."""
+"""``copygen audit verify|checkpoint|show|stats|recover``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from copygen.errors import AuditError, InputError
 
+if TYPE_CHECKING:
+    from copygen.audit.key import AuditKey, Checkpoint
+    from copygen.config import Settings
+
 _FORMATS = ("text", "jsonl")
+_KEY_FILE_HELP = (
+    "File holding the audit key (else COPYGEN_AUDIT_KEY, COPYGEN_AUDIT_KEY_FILE, "
+    "or audit_key_file in the config)."
+)
+
+
+def _settings(ctx: typer.Context, key_file: Path | None, config: str | None) -> Settings:
+    from copygen.cli.common import settings_from
+
+    return settings_from(
+        ctx, config=config, audit_key_file=str(key_file) if key_file is not None else None
+    )
+
+
+def _key(ctx: typer.Context, key_file: Path | None, config: str | None) -> AuditKey | None:
+    from copygen.audit.key import key_from_settings
+
+    return key_from_settings(_settings(ctx, key_file, config))
+
+
+def _verify_folder(
+    folder: Path,
+    *,
+    settings: Settings,
+    audit: Path | None,
+    key: AuditKey | None,
+    expect_head: str | None,
+    checkpoint: Checkpoint | None,
+) -> str:
+    """The summary line of a folder whose every record the log proves; else AuditError."""
+    from copygen.review.outdir import load_numbered_items, prove_outdir, resolve_audit_path
+
+    log = resolve_audit_path(folder, settings=settings, explicit=audit)
+    proof = prove_outdir(
+        folder,
+        load_numbered_items(folder),
+        log=log,
+        key=key,
+        expect_head=expect_head,
+        checkpoint=checkpoint,
+    )
+    proof.enforce(keyed=key is not None)
+    # Stricter than export and report: this command's answer is the proof, so a
+    # record it cannot prove fails even without a key.
+    if proof.unproven:
+        raise proof.unproven_error(keyed=False)
+    assert proof.report is not None
+    return f"{proof.report.summary()}; {proof.summary()}"
 
 
 def _silence_stdout() -> None:
@@ -27,21 +80,80 @@ def register(app: typer.Typer) -> None:
 
     @audit_app.command("verify")
     def verify_cmd(
-        path: Path = typer.Argument(..., help="The audit log (JSONL)."),
+        ctx: typer.Context,
+        path: Path = typer.Argument(
+            ..., help="The audit log (JSONL), or an output folder: its log and its results."
+        ),
         expect_head: str | None = typer.Option(
             None,
             "--expect-head",
             help="A head hash kept elsewhere; fails if the log no longer contains it "
             "(catches a truncated tail).",
         ),
+        checkpoint: str | None = typer.Option(
+            None,
+            "--checkpoint",
+            help="A signed checkpoint from `copygen audit checkpoint`; fails if the log "
+            "no longer contains that event (needs the key).",
+        ),
+        audit: Path | None = typer.Option(
+            None, "--audit", help="With an output folder: its audit log, if not the usual one."
+        ),
+        audit_key_file: Path | None = typer.Option(None, "--audit-key-file", help=_KEY_FILE_HELP),
+        config: str | None = typer.Option(None, "--config", help="Config file."),
     ) -> None:
-        """Check every line's hash, link and sequence. Exit 4 at the first bad line."""
-        from copygen.audit import verify
+        """Check every line's hash, link, sequence and MAC; for a folder, every record too.
 
-        report = verify(path, expect_head=expect_head)
+        Exit 4 at the first bad line, or when a record of the folder's results.jsonl
+        is not the one the log holds (or, for a log older than record hashes,
+        cannot be proven).
+        """
+        from copygen.audit import verify
+        from copygen.audit.key import Checkpoint, key_from_settings
+
+        settings = _settings(ctx, audit_key_file, config)
+        key = key_from_settings(settings)
+        mark = Checkpoint.parse(checkpoint) if checkpoint is not None else None
+        if path.is_dir():
+            typer.echo(
+                _verify_folder(
+                    path,
+                    settings=settings,
+                    audit=audit,
+                    key=key,
+                    expect_head=expect_head,
+                    checkpoint=mark,
+                )
+            )
+            return
+        report = verify(path, expect_head=expect_head, key=key, checkpoint=mark)
         if not report.ok:
             raise AuditError(report.reason or "verification failed", file=path, row=report.line)
         typer.echo(report.summary())
+
+    @audit_app.command("checkpoint")
+    def checkpoint_cmd(
+        ctx: typer.Context,
+        path: Path = typer.Argument(..., help="The audit log (JSONL)."),
+        audit_key_file: Path | None = typer.Option(None, "--audit-key-file", help=_KEY_FILE_HELP),
+        config: str | None = typer.Option(None, "--config", help="Config file."),
+    ) -> None:
+        """Print a signed head (seq, hash, HMAC) to keep elsewhere; needs the key.
+
+        The whole log is verified with the key first. Later, `copygen audit verify
+        LOG --checkpoint TEXT` fails if the log no longer holds that event: a log
+        cut short or rewritten since.
+        """
+        from copygen.audit import verify
+        from copygen.audit.key import require_key
+
+        key = require_key(_key(ctx, audit_key_file, config), "copygen audit checkpoint")
+        report = verify(path, key=key)
+        if not report.ok:
+            raise AuditError(report.reason or "verification failed", file=path, row=report.line)
+        if report.events == 0:
+            raise InputError("the audit log is empty: nothing to checkpoint", file=path)
+        typer.echo(str(key.checkpoint(report.events, report.head)))
 
     @audit_app.command("show")
     def show_cmd(
@@ -93,14 +205,17 @@ def register(app: typer.Typer) -> None:
 
     @audit_app.command("recover")
     def recover_cmd(
+        ctx: typer.Context,
         path: Path = typer.Argument(..., help="The audit log (JSONL)."),
+        audit_key_file: Path | None = typer.Option(None, "--audit-key-file", help=_KEY_FILE_HELP),
+        config: str | None = typer.Option(None, "--config", help="Config file."),
     ) -> None:
         """Cut a torn last line left by a crash (recorded as a `recovered` event)."""
         from copygen.audit import AuditLog
 
         if not path.is_file():
             raise InputError("no such audit log", file=path)
-        with AuditLog.open(path) as log:
+        with AuditLog.open(path, key=_key(ctx, audit_key_file, config)) as log:
             typer.echo(f"ok: {log.seq} events, head {log.head}")
 
     app.add_typer(audit_app, name="audit")

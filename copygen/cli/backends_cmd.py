@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import typer
 
 from copygen.cli.common import settings_from
+from copygen.config import redact_url
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +31,7 @@ def register(app: typer.Typer) -> None:
                 "name": name,
                 "type": str(profile.get("type", "openai")),
                 "model": profile.get("model"),
-                "base_url": profile.get("base_url"),
+                "base_url": redact_url(profile.get("base_url")),
                 "api_key_env": profile.get("api_key_env"),
             }
             for name, profile in settings.backends.items()

@@ -21,16 +21,32 @@ def export(
     audit: Path | None = typer.Option(
         None, "--audit", help="Audit log to record the export in (default: the folder's)."
     ),
+    audit_key_file: Path | None = typer.Option(
+        None,
+        "--audit-key-file",
+        help="File holding the audit key of a keyed log (else COPYGEN_AUDIT_KEY, "
+        "or audit_key_file in the config).",
+    ),
     config: str | None = typer.Option(None, "--config", help="Config file."),
 ) -> None:
-    """Export items that passed or were approved; the AI-content labels always stay."""
+    """Export items that passed or were approved; the AI-content labels always stay.
+
+    Every record is checked against the audit log first: exit 4 when the log
+    contradicts one (results.jsonl edited by hand).
+    """
     from copygen.cli.common import settings_from
     from copygen.review.exporting import export as run_export
 
-    settings = settings_from(ctx, config=config)
+    settings = settings_from(
+        ctx,
+        config=config,
+        audit_key_file=str(audit_key_file) if audit_key_file is not None else None,
+    )
     result = run_export(
         outdir=outdir, to=to, settings=settings, group_by=group_by, audit_path=audit
     )
+    if result.unproven:
+        typer.echo(f"copygen: warning: {result.unproven}", err=True)
     for written in result.files:
         where = f" [{written.group}]" if written.group else ""
         sheets = ""

@@ -6,6 +6,7 @@ so that ``copygen check "..."`` starts fast.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import traceback
@@ -16,6 +17,7 @@ from typer.core import TyperGroup
 
 from copygen import __version__
 from copygen.errors import CopygenError, ExitCode
+from copygen.terminal import visible
 
 
 def _debug_enabled(ctx: Any) -> bool:
@@ -34,11 +36,31 @@ class CopygenGroup(TyperGroup):
         except CopygenError as exc:
             if _debug_enabled(ctx):
                 traceback.print_exc(file=sys.stderr)
-            typer.echo(f"copygen: error: {exc}", err=True)
+            # visible(): a file name or cell in the message must not drive the terminal.
+            typer.echo(f"copygen: error: {visible(str(exc))}", err=True)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             typer.echo("copygen: interrupted", err=True)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise  # stdout closed by the reader (| head): click exits quietly
+            # A file operation the library did not expect to fail (a full disk, a
+            # read-only or forbidden folder): still one line naming the file.
+            if _debug_enabled(ctx):
+                traceback.print_exc(file=sys.stderr)
+            typer.echo(f"copygen: error: {visible(_os_error_line(exc))}", err=True)
+            raise typer.Exit(int(ExitCode.USAGE)) from None
+
+
+def _os_error_line(exc: OSError) -> str:
+    from copygen.files.atomic import describe_os_error, os_error_hint
+
+    text = describe_os_error(exc)
+    if exc.filename is not None:
+        text = f"{exc.filename}: {text}"
+    hint = os_error_hint(exc)
+    return f"{text} ({hint})" if hint else text
 
 
 app = typer.Typer(

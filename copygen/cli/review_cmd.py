@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from copygen.review.decisions import QueueFilter
     from copygen.review.session import ReviewSession
 
+
 def review(
     ctx: typer.Context,
     outdir: Path = typer.Argument(..., help="Output folder of 'copygen generate'."),
@@ -48,6 +49,7 @@ def review(
     from copygen.cli.common import settings_from
     from copygen.review.decisions import queue_filter, scripted_decisions
     from copygen.review.session import ReviewSession
+    from copygen.terminal import visible
 
     filters = queue_filter(
         statuses=status or (),
@@ -64,17 +66,25 @@ def review(
         outdir, settings=settings, reviewer=reviewer, audit_path=audit
     ) as session:
         if list_only:
+            # One line per item, tab-separated for scripts: a tab or newline inside
+            # the data is shown as an escape so it can neither split a column nor
+            # forge a line (nor can an ESC sequence reach the terminal).
             for item in session.queue(filters):
-                rules = sorted({str(f.get("rule")) for f in item.get("findings") or []})
-                typer.echo(f"{item['id']}\t{item.get('status')}\t{', '.join(rules)}")
+                rules = sorted({visible(f.get("rule")) for f in item.get("findings") or []})
+                typer.echo(
+                    f"{visible(item['id'])}\t{visible(item.get('status'))}\t{', '.join(rules)}"
+                )
             return
         if scripted:
             updated = session.decide_many(scripted)
             for item in updated:
                 forced = " (forced)" if item["review"].get("forced") else ""
-                typer.echo(f"{item['status']}{forced}: {item['id']}")
+                typer.echo(f"{visible(item['status'])}{forced}: {visible(item['id'])}")
             typer.echo(
-                f"{len(updated)} decisions by {session.reviewer}, recorded in {session.audit_path}"
+                visible(
+                    f"{len(updated)} decisions by {session.reviewer}, "
+                    f"recorded in {session.audit_path}"
+                )
             )
             return
         _interactive(session, filters)
@@ -84,14 +94,17 @@ def _interactive(session: ReviewSession, filters: QueueFilter) -> None:
     from rich.console import Console
 
     from copygen.review.interactive import Keys, run_interactive
+    from copygen.terminal import visible_text
 
     console = Console(highlight=False)
     queue = session.queue(filters)
     if not queue:
         console.print(
-            f"Nothing to review: no item with status {' or '.join(filters.statuses)} "
-            "matches the filters.",
-            markup=False,
+            visible_text(
+                f"Nothing to review: no item with status {' or '.join(filters.statuses)} "
+                "matches the filters.",
+                keep="",
+            )
         )
         return
     session.start()  # a busy audit log is reported now, not after the first decision
@@ -100,9 +113,11 @@ def _interactive(session: ReviewSession, filters: QueueFilter) -> None:
         by_status[str(item.get("status"))] = by_status.get(str(item.get("status")), 0) + 1
     breakdown = ", ".join(f"{n} {status}" for status, n in by_status.items())
     console.print(
-        f"Reviewing {len(queue)} items ({breakdown}) in {session.outdir} as {session.reviewer}; "
-        f"decisions are recorded in {session.audit_path}.",
-        markup=False,
+        visible_text(
+            f"Reviewing {len(queue)} items ({breakdown}) in {session.outdir} as "
+            f"{session.reviewer}; decisions are recorded in {session.audit_path}.",
+            keep="",
+        )
     )
     counts = run_interactive(session, queue, console=console, keys=Keys())
     console.print(

@@ -120,7 +120,7 @@ def render_cmd(
     def warn(message: str) -> None:
         typer.echo(f"copygen: warning: {message}", err=True)
 
-    product = product_at(input_path, row, on_warning=warn)
+    product = product_at(input_path, row, on_warning=warn, max_cell_chars=settings.max_cell_chars)
     rendered = _rendered(
         builder, settings, product, name, platform=platform, draft=draft, variant=variant
     )

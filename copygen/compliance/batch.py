@@ -2,23 +2,36 @@
 
 Inputs are read and validated in full before anything is checked, so a malformed
 line fails the command (exit 2, naming file and line) before any output is written.
+Reading is bounded: a text by ``max_cell_chars``, a line by ``LINE_CELLS`` of them.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from copygen.compliance.findings import SEVERITY_RANK, CheckResult
+from copygen.config import DEFAULT_MAX_CELL_CHARS
 from copygen.errors import InputError
+from copygen.inputs.cells import value_refusal
+from copygen.inputs.text_files import (
+    SAVE_AS_UTF8,
+    UTF8,
+    BoundedLines,
+    TextEncoding,
+    csv_field_limit,
+    detect,
+    long_field,
+)
 
 FAIL_ON_RANK: dict[str, int] = {"block": 3, "warn": 2, "info": 1, "never": 99}
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass
@@ -41,70 +54,213 @@ def exit_code_for(results: Iterable[CheckResult], fail_on: str) -> int:
     return 0
 
 
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("input file not found", file=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read input: {exc.strerror or exc}", file=path) from None
-    return _decode(data, path)
+#: Characters of one line of a ``.jsonl`` input or a ``--product`` file read at most,
+#: per allowed cell (see ``copygen.inputs.product_files.LINE_CELLS``).
+LINE_CELLS = 96
+_STDIN = "<stdin>"
 
 
-def _decode(data: bytes, path: Path | str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is None:
-        raise InputError("cannot detect the text encoding", file=path)
-    return str(best)
-
-
-def read_inputs(source: str, *, column: str | None = None, stdin: Any = None) -> list[CheckItem]:
+def read_inputs(
+    source: str,
+    *,
+    column: str | None = None,
+    stdin: Any = None,
+    max_cell_chars: int = DEFAULT_MAX_CELL_CHARS,
+) -> list[CheckItem]:
     """Items from ``.txt`` / ``.jsonl`` / ``.csv`` or ``-`` (stdin: JSONL if it starts
-    with ``{``, otherwise one text per line)."""
+    with ``{``, otherwise one text per line).
+
+    Files are decoded as product files are (``copygen.inputs.text_files``: the whole
+    file decides; a byte order mark the rest contradicts, or a file mixing encodings, is
+    refused); stdin must be UTF-8. In files, lines end at ``\\n``, ``\\r\\n`` or ``\\r``. Every text
+    is at most ``max_cell_chars`` long and holds no NUL or lone surrogate; each of these
+    is refused by file, line (or row) and column."""
+    limit = max_cell_chars
     if source == "-":
         stream = stdin if stdin is not None else sys.stdin
-        raw = stream.read()
-        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
-        name = "<stdin>"
+        piped = _Stdin(stream, LINE_CELLS * limit)
+        first = piped.peek_text()
         if column is not None:
-            return _csv_items(text, name, column)
-        if text.lstrip().startswith("{"):
-            return _jsonl_items(text, name)
-        return _txt_items(text)
+            return _csv_items(piped, _STDIN, column, limit, UTF8)
+        if first.lstrip().startswith("{"):
+            return _jsonl_items(piped, _STDIN, limit, UTF8)
+        return _txt_items(piped, _STDIN, limit, UTF8)
     path = Path(source).expanduser()
     suffix = path.suffix.lower()
     if suffix not in (".txt", ".jsonl", ".ndjson", ".csv", ".tsv"):
         raise InputError(
             "unsupported input type; use .txt (one text per line), .jsonl or .csv", file=path
         )
-    text = _read_text(path)
-    if suffix in (".csv", ".tsv"):
-        return _csv_items(text, str(path), column, delimiter="\t" if suffix == ".tsv" else ",")
-    if suffix in (".jsonl", ".ndjson"):
-        return _jsonl_items(text, str(path))
-    return _txt_items(text)
+    encoding = _detect(path)
+    name = str(path)
+    is_csv = suffix in (".csv", ".tsv")
+    with _open(path, encoding, newline="" if is_csv else None) as handle:
+        if is_csv:
+            lines = BoundedLines(handle, LINE_CELLS * limit, name)
+            delimiter = "\t" if suffix == ".tsv" else ","
+            items = _csv_items(lines, name, column, limit, encoding, delimiter=delimiter)
+        elif suffix in (".jsonl", ".ndjson"):
+            items = _jsonl_items(
+                BoundedLines(handle, LINE_CELLS * limit, name), name, limit, encoding
+            )
+        else:
+            too_long = f"a text longer than {limit:,} characters (max_cell_chars)"
+            lines = BoundedLines(handle, limit + 2, name, too_long=too_long)
+            items = _txt_items(lines, name, limit, encoding)
+    if not items:
+        raise InputError("nothing to check: no texts in the file", file=path)
+    return items
 
 
-def _txt_items(text: str) -> list[CheckItem]:
-    return [
-        CheckItem(id=number, content=line, line=number)
-        for number, line in enumerate(text.splitlines(), start=1)
-        if line.strip()
-    ]
+def _detect(path: Path) -> TextEncoding:
+    if not path.exists():
+        raise InputError("input file not found", file=path)
+    if path.is_dir():
+        raise InputError("is a directory, expected a text file", file=path)
+    return detect(path)
+
+
+def _open(path: Path, encoding: TextEncoding, *, newline: str | None) -> IO[str]:
+    try:
+        return encoding.open(path, newline=newline)
+    except OSError as exc:
+        raise InputError(f"cannot read input: {exc.strerror or exc}", file=path) from None
+
+
+class _Stdin:
+    """Lines of stdin, read with a bound and decoded as strict UTF-8 when stdin gives
+    bytes (a text stream has decoded them already)."""
+
+    def __init__(self, stream: Any, limit: int) -> None:
+        self.raw = getattr(stream, "buffer", None)
+        self.stream = stream
+        self.limit = limit
+        self.row: int | None = None
+        self.record: list[str] = []
+        # Peeked lines: how many blank ones, then the first with text (counted, not
+        # kept: stdin may open with any number of blank lines).
+        self.blank_lines = 0
+        self.first: str | None = None
+        self.number = 0
+
+    def start(self, row: int | None) -> None:
+        self.row = row
+        self.record.clear()
+
+    def peek_text(self) -> str:
+        """The first non-blank line, left to be read again."""
+        while True:
+            line = self._read()
+            if not line:
+                return ""
+            if line.strip():
+                self.first = line
+                return line
+            self.blank_lines += 1
+
+    def __iter__(self) -> _Stdin:
+        return self
+
+    def __next__(self) -> str:
+        if self.blank_lines:
+            self.blank_lines -= 1
+            line = "\n"
+        elif self.first is not None:
+            line, self.first = self.first, None
+        else:
+            line = self._read()
+        if not line:
+            raise StopIteration
+        self.record.append(line)
+        return line
+
+    def _read(self) -> str:
+        self.number += 1
+        try:
+            if self.raw is None:
+                line = str(self.stream.readline(self.limit + 1))
+            else:
+                data = self.raw.readline(4 * self.limit + 4)
+                if len(data) > 4 * self.limit and not data.endswith(b"\n"):
+                    raise InputError(
+                        f"a line longer than {self.limit:,} characters",
+                        file=_STDIN,
+                        row=self.number,
+                    )
+                if self.number == 1 and data.startswith(b"\xef\xbb\xbf"):
+                    data = data[3:]
+                line = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(
+                "not valid UTF-8 (stdin must be UTF-8; give a file with --input to read"
+                " another encoding)",
+                file=_STDIN,
+                row=self.number,
+            ) from None
+        if len(line) > self.limit and not line.endswith(("\n", "\r")):
+            raise InputError(
+                f"a line longer than {self.limit:,} characters", file=_STDIN, row=self.number
+            )
+        return line
+
+
+Lines = BoundedLines | _Stdin
+
+
+def _checked_line(line: str, name: str, number: int | None, encoding: TextEncoding) -> str:
+    """The line without its end; bytes not in the file's encoding refused."""
+    if _UNDECODABLE.search(line):
+        raise InputError(encoding.undecodable(), file=name, row=number, hint=SAVE_AS_UTF8)
+    raw = line.encode(encoding.codec, "surrogateescape") if encoding.mixed else b""
+    if raw and not line.isascii() and encoding.foreign_row(raw):
+        raise InputError(encoding.foreign_message(), file=name, row=number, hint=SAVE_AS_UTF8)
+    return line.rstrip("\r\n")
+
+
+def _refuse(value: Any, name: str, number: int | None, column: str | None, limit: int) -> None:
+    problem = value_refusal(value, limit)
+    if problem is not None:
+        raise InputError(problem, file=name, row=number, column=column)
+
+
+def _txt_items(lines: Lines, name: str, limit: int, encoding: TextEncoding) -> list[CheckItem]:
+    items: list[CheckItem] = []
+    lines.start(1)
+    for number, raw in enumerate(lines, start=1):
+        lines.start(number + 1)
+        line = _checked_line(raw, name, number, encoding)
+        if not line.strip():
+            continue
+        _refuse(line, name, number, None, limit)
+        items.append(CheckItem(id=number, content=line, line=number))
+    _mixed_at_end(encoding, name)
+    return items
 
 
 def _csv_items(
-    text: str, name: str, column: str | None, *, delimiter: str = ","
+    lines: Lines,
+    name: str,
+    column: str | None,
+    limit: int,
+    encoding: TextEncoding,
+    *,
+    delimiter: str = ",",
 ) -> list[CheckItem]:
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader = csv.DictReader(lines, delimiter=delimiter)
+    lines.start(None)
+    with csv_field_limit(limit):
+        try:
+            fieldnames = reader.fieldnames or []
+        except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise InputError(
+                    f"a header cell longer than {limit:,} characters (max_cell_chars)", file=name
+                ) from None
+            raise InputError(f"malformed CSV header: {exc}", file=name) from None
+    header = [h.strip() for h in fieldnames]
     reader.fieldnames = header
+    for cell in header:
+        _refuse(_checked_line(cell, name, None, encoding), name, None, None, limit)
     wanted = column or ("text" if "text" in header else None)
     if wanted is None:
         raise InputError(
@@ -115,7 +271,30 @@ def _csv_items(
             f"no column {wanted!r} (columns: {', '.join(header)})", file=name, column=wanted
         )
     items: list[CheckItem] = []
-    for number, row in enumerate(reader, start=1):
+    number = 0
+    while True:
+        lines.start(number + 1)
+        try:
+            with csv_field_limit(limit):
+                row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if "field limit" in str(exc):
+                index = long_field(lines.record, delimiter, limit)
+                where = header[index] if index is not None and index < len(header) else None
+                raise InputError(
+                    f"a cell longer than {limit:,} characters (max_cell_chars)",
+                    file=name,
+                    row=number + 1,
+                    column=where,
+                ) from None
+            raise InputError(f"malformed CSV: {exc}", file=name, row=number + 1) from None
+        number += 1
+        for key, value in row.items():
+            if isinstance(value, str):
+                _checked_line(value, name, number, encoding)
+                _refuse(value, name, number, key, limit)
         value = row.get(wanted) or ""
         if not value.strip():
             continue
@@ -130,23 +309,48 @@ def _csv_items(
                 line=number,
             )
         )
+    _mixed_at_end(encoding, name)
     return items
 
 
-def _jsonl_items(text: str, name: str) -> list[CheckItem]:
+def _jsonl_items(lines: Lines, name: str, limit: int, encoding: TextEncoding) -> list[CheckItem]:
     items: list[CheckItem] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines.start(1)
+    for number, raw in enumerate(lines, start=1):
+        lines.start(number + 1)
+        line = _checked_line(raw, name, number, encoding)
         if not line.strip():
             continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON: {exc.msg}", file=name, row=number) from None
-        items.append(_json_item(data, name, number))
+        data = _json(line, name, number)
+        items.append(_json_item(data, name, number, limit))
+    _mixed_at_end(encoding, name)
     return items
 
 
-def _json_item(data: Any, name: str, number: int) -> CheckItem:
+def _json(text: str, name: str | Path, number: int | None) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON: {exc.msg}", file=name, row=number if number else exc.lineno
+        ) from None
+    except RecursionError:
+        raise InputError("invalid JSON: nested too deeply", file=name, row=number) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise InputError(f"invalid JSON: {exc}", file=name, row=number) from None
+
+
+def _mixed_at_end(encoding: TextEncoding, name: str) -> None:
+    if encoding.mixed and encoding.codec == "gb18030":
+        raise InputError(
+            f"line {encoding.other_line} is UTF-8 but the lines before it are GB18030:"
+            " the file mixes encodings",
+            file=name,
+            hint=SAVE_AS_UTF8,
+        )
+
+
+def _json_item(data: Any, name: str, number: int, limit: int) -> CheckItem:
     def fail(message: str) -> InputError:
         return InputError(message, file=name, row=number)
 
@@ -157,6 +361,7 @@ def _json_item(data: Any, name: str, number: int) -> CheckItem:
         if not isinstance(data["text"], str):
             raise fail("'text' must be a string")
         content = data["text"]
+        _refuse(content, name, number, "text", limit)
     elif "fields" in data:
         fields = data["fields"]
         if not isinstance(fields, dict):
@@ -169,6 +374,8 @@ def _json_item(data: Any, name: str, number: int) -> CheckItem:
             )
             if not ok:
                 raise fail(f"field {key!r} must be a string or a list of strings")
+            _refuse(key, name, number, "fields", limit)
+            _refuse(value, name, number, f"fields.{key}", limit)
         content = fields
     else:
         raise fail("object has neither 'text' nor 'fields'")
@@ -177,13 +384,18 @@ def _json_item(data: Any, name: str, number: int) -> CheckItem:
         value = data.get(key)
         if value is not None and not isinstance(value, str):
             raise fail(f"'{key}' must be a string")
+        _refuse(value, name, number, key, limit)
         options[key] = value or None
     product = data.get("product")
     if product is not None and not isinstance(product, dict):
         raise fail("'product' must be an object")
+    for key, value in (product or {}).items():
+        _refuse(key, name, number, "product", limit)
+        _refuse(value, name, number, f"product.{key}", limit)
     given = data.get("id")
     if given is not None and not isinstance(given, (str, int)):
         raise fail("'id' must be a string or a number")
+    _refuse(given, name, number, "id", limit)
     return CheckItem(
         id=given if given is not None else number,
         content=content,
@@ -195,15 +407,23 @@ def _json_item(data: Any, name: str, number: int) -> CheckItem:
     )
 
 
-def read_product(path: Path) -> dict[str, Any]:
-    """``--product FILE.json``: one JSON object of product columns."""
-    text = _read_text(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", file=path, row=exc.lineno) from None
+def read_product(path: Path, *, max_cell_chars: int = DEFAULT_MAX_CELL_CHARS) -> dict[str, Any]:
+    """``--product FILE.json``: one JSON object of product columns, at most
+    ``LINE_CELLS`` x ``max_cell_chars`` characters, each value within the cell limits."""
+    size = LINE_CELLS * max_cell_chars
+    encoding = _detect(path)
+    with _open(path, encoding, newline=None) as handle:
+        text = handle.read(size + 1)
+    if len(text) > size:
+        raise InputError(f"larger than {size:,} characters: not a product's columns", file=path)
+    if _UNDECODABLE.search(text):
+        raise InputError(encoding.undecodable(), file=path)
+    data = _json(text, path, None)
     if not isinstance(data, dict):
         raise InputError("expected one JSON object of product columns", file=path)
+    for key, value in data.items():
+        _refuse(key, str(path), None, None, max_cell_chars)
+        _refuse(value, str(path), None, str(key), max_cell_chars)
     validate_product(data, str(path))
     return data
 

@@ -27,6 +27,7 @@ from copygen.compliance.batch import (
 )
 from copygen.compliance.engine import Checker
 from copygen.compliance.findings import CheckResult
+from copygen.config import DEFAULT_MAX_CELL_CHARS
 from copygen.errors import ConfigError, InputError
 from copygen.platforms import PLATFORM_NAMES
 
@@ -77,8 +78,11 @@ def run_check(options: CheckOptions, settings: Settings, echo: Callable[[str], N
     ``echo``, text to a rich console on stdout. Returns the exit code: 1 when a finding
     is at or above the fail-on severity, else 0."""
     threshold = options.fail_on or settings.fail_on or "warn"
-    items = read_items(options)
-    default_product = read_product(options.product) if options.product is not None else None
+    limit = settings.max_cell_chars
+    items = read_items(options, max_cell_chars=limit)
+    default_product = (
+        read_product(options.product, max_cell_chars=limit) if options.product is not None else None
+    )
     locale = options.locale
     if locale is None and os.environ.get("LANG", "").lower().startswith("zh"):
         locale = "zh"
@@ -117,18 +121,24 @@ def run_check(options: CheckOptions, settings: Settings, echo: Callable[[str], N
     return exit_code_for(results, threshold)
 
 
-def read_items(options: CheckOptions) -> list[CheckItem]:
+def read_items(
+    options: CheckOptions, *, max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
+) -> list[CheckItem]:
     """The texts to check, from the arguments, ``--input`` or piped stdin; all read and
-    validated before anything is checked."""
+    validated before anything is checked (each within ``max_cell_chars``)."""
     items: list[CheckItem]
     if options.texts and options.input_path is not None:
         raise ConfigError("give texts as arguments or --input, not both")
     if options.texts:
         items = [CheckItem(id=n, content=t) for n, t in enumerate(options.texts, start=1)]
+        for item in items:
+            _check_argument(item, max_cell_chars)
     elif options.input_path is not None:
-        items = read_inputs(options.input_path, column=options.column)
+        items = read_inputs(
+            options.input_path, column=options.column, max_cell_chars=max_cell_chars
+        )
     elif not sys.stdin.isatty():
-        items = read_inputs("-", column=options.column)
+        items = read_inputs("-", column=options.column, max_cell_chars=max_cell_chars)
         if not items:
             raise ConfigError("nothing to check: give TEXT arguments or --input FILE|-")
     else:
@@ -139,6 +149,19 @@ def read_items(options: CheckOptions) -> list[CheckItem]:
         if item.product is not None:
             validate_product(item.product, source, row=item.line)
     return items
+
+
+def _check_argument(item: CheckItem, limit: int) -> None:
+    """A text argument: within the cell limit, and whole characters. The shell hands over
+    bytes that are not UTF-8 as lone surrogates (U+DC80..U+DCFF)."""
+    from copygen.inputs.cells import text_refusal
+
+    text = str(item.content)
+    if any("\udc80" <= char <= "\udcff" for char in text):
+        raise InputError(f"argument {item.id}: bytes that are not valid UTF-8")
+    problem = text_refusal(text, limit)
+    if problem is not None:
+        raise InputError(f"argument {item.id}: {problem}")
 
 
 def checked_category(

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from copygen.compliance.findings import CheckResult, Finding
+from copygen.terminal import visible, visible_text
 
 STYLE = {"block": "bold white on red", "warn": "black on yellow", "info": "underline cyan"}
 STATUS_STYLE = {"blocked": "bold red", "review": "bold yellow", "pass": "bold green"}
@@ -44,47 +45,56 @@ def _field_texts(content: str | Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def highlighted(text: str, findings: Sequence[Finding]) -> Any:
-    """A rich ``Text`` of ``text`` with each finding's span styled by severity."""
-    from rich.text import Text
-
-    out = Text(text)
+    """A rich ``Text`` of ``text`` with each finding's span styled by severity, every
+    control character in it shown rather than sent to the terminal."""
     rank = {"info": 0, "warn": 1, "block": 2}
     # Paint weaker severities first so that a block shows over an overlapping warn.
-    for finding in sorted(findings, key=lambda f: rank.get(f.severity, 0)):
-        if finding.end > finding.start:
-            out.stylize(STYLE.get(finding.severity, "bold"), finding.start, finding.end)
-    return out
+    ordered = sorted(findings, key=lambda f: rank.get(f.severity, 0))
+    return visible_text(
+        text,
+        spans=[(f.start, f.end, STYLE.get(f.severity, "bold")) for f in ordered],
+    )
 
 
 def print_item(
     console: Any, item_id: Any, content: str | Mapping[str, Any], result: CheckResult, locale: str
 ) -> None:
+    """One checked text: its status, its text with the hits highlighted, its findings.
+
+    Everything that came with the input (the id, field names, the copy, the hit) or
+    from a rule pack is shown through ``copygen.terminal``, so none of it can move the
+    cursor or restyle the terminal.
+    """
     from rich.text import Text
 
     labels = LABELS[locale]
-    header = Text(f"#{item_id} ", style="bold")
+    header = Text("#", style="bold")
+    header.append(visible(item_id))
+    header.append(" ")
     header.append(labels[result.status], style=STATUS_STYLE[result.status])
     console.print(header)
     fields = _field_texts(content)
     single = len(fields) == 1 and fields[0][0] == "text"
     for name, text in fields:
         mine = [f for f in result.findings if f.field == name]
-        line = Text("  ") if single else Text(f"  {name}: ", style="dim")
+        line = Text("  ") if single else Text(f"  {visible(name)}: ", style="dim")
         line.append_text(highlighted(text, mine))
         console.print(line)
     for finding in result.findings:
-        where = "" if single else f" {finding.field}"
+        where = "" if single else f" {visible(finding.field)}"
         line = Text("  - ")
         line.append(f"[{finding.severity}]", style=STYLE.get(finding.severity, ""))
-        line.append(f" {finding.rule}{where} ")
+        line.append(f" {visible(finding.rule)}{where} ")
         if finding.text:
-            line.append(f"「{finding.text}」", style="bold")
-        line.append(f" {finding.message}")
+            line.append(f"「{visible(finding.text)}」", style="bold")
+        line.append(f" {visible(finding.message)}")
         console.print(line)
         if finding.law and finding.law != "—":
-            console.print(Text(f"      {labels['law']}: {finding.law}", style="dim"))
+            console.print(Text(f"      {labels['law']}: {visible(finding.law)}", style="dim"))
         if finding.suggestion:
-            console.print(Text(f"      {labels['suggestion']}: {finding.suggestion}", style="dim"))
+            console.print(
+                Text(f"      {labels['suggestion']}: {visible(finding.suggestion)}", style="dim")
+            )
 
 
 def print_summary(console: Any, counts: Mapping[str, int], locale: str, rules_hash: str) -> None:

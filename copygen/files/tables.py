@@ -7,7 +7,8 @@ cell written here goes through :func:`safe_cell`, which prefixes such a cell wit
 apostrophe, the marker spreadsheet programs themselves use for "this is text".
 
 Both writers replace the target atomically (temp file + ``os.replace``), so a reader
-never sees half a file and an interrupted write leaves the previous file intact.
+never sees half a file and an interrupted write leaves the previous file intact; a
+write that fails (disk full, read-only folder) is a ``WriteError`` naming the file.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from copygen.files.atomic import atomic_writer
+from copygen.files.atomic import atomic_writer, write_error
 
 __all__ = [
     "LIST_SEPARATOR",
@@ -165,18 +166,82 @@ def write_xlsx_sheets(
     counts: dict[str, int] = {}
     if not sheets:
         sheets = {"Sheet": ((), ())}
-    for name, (header, rows) in sheets.items():
-        title = _sheet_title(name, used)
-        ws = workbook.create_sheet(title=title)
-        ws.append([_xlsx_cell(ws, h) for h in header])
-        count = 0
-        for row in rows:
-            ws.append([_xlsx_cell(ws, v) for v in _row_values(header, row)])
-            count += 1
-        counts[title] = count
+    try:
+        for name, (header, rows) in sheets.items():
+            title = _sheet_title(name, used)
+            ws = workbook.create_sheet(title=title)
+            ws.append([_xlsx_cell(ws, h) for h in header])
+            count = 0
+            for row in rows:
+                ws.append([_xlsx_cell(ws, v) for v in _row_values(header, row)])
+                count += 1
+            # Finish the sheet's spool file now rather than inside save(): a save that
+            # fails part-way then leaves no half-written sheet whose clean-up would
+            # print a stray traceback when it is garbage-collected.
+            ws.close()
+            counts[title] = count
+    except OSError as exc:
+        # openpyxl spools write-only sheets to the system temp folder; a full disk
+        # there fails here, before the target is opened, but it is this file that
+        # cannot be written.
+        if exc.filename is not None:
+            raise
+        raise write_error(exc, target) from None
     with atomic_writer(target, "wb") as handle:
-        workbook.save(handle)
+        sink = _Sink(handle)
+        try:
+            workbook.save(sink)
+        except BaseException:
+            sink.spend()
+            raise
     return counts
+
+
+class _Sink:
+    """The file openpyxl saves a workbook into; a bottomless one once the save failed.
+
+    openpyxl leaves its ZipFile open when a write fails (a full disk), and the
+    ZipFile's finaliser later tries to finish the archive on a file that is closed
+    by then, printing a stray traceback at exit. Once spent, writes go nowhere
+    (positions are still counted, which is all the ZipFile checks), so that
+    finaliser has nothing to complain about.
+    """
+
+    def __init__(self, handle: Any) -> None:
+        self._target: Any = handle
+
+    def spend(self) -> None:
+        try:
+            position = self._target.tell()
+        except (OSError, ValueError):  # a closed or failed handle; the ZipFile seeks anyway
+            position = 0
+        self._target = _Void(position)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+
+class _Void:
+    def __init__(self, position: int) -> None:
+        self.position = position
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        self.position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.position = offset if whence == 0 else self.position + offset
+        return self.position
+
+    def flush(self) -> None:
+        pass
+
+    def truncate(self, size: int | None = None) -> int:
+        return self.position if size is None else size
 
 
 def write_xlsx(

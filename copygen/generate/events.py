@@ -126,7 +126,7 @@ class AuditWriter:
 
 
 class ItemEvents:
-    """The ``generated``, ``checked`` and ``repaired`` events of the items of one run.
+    """The ``generated``, ``checked``, ``repaired`` and ``recorded`` events of a run's items.
 
     Holds what every event of the run repeats (backend, model, parameters), so an
     item's steps name only what is theirs.
@@ -228,6 +228,21 @@ class ItemEvents:
             findings_remaining=sorted(new),
             status=after.status,
             kept=kept,
+        )
+
+    def recorded(self, work: WorkItem, record: Mapping[str, Any]) -> None:
+        """The item's last event: the hash its ``results.jsonl`` line must keep.
+
+        Export, report and ``audit verify OUTDIR`` refuse a record whose hash the
+        log does not hold, so a hand edit of results.jsonl cannot bypass review.
+        """
+        from copygen.audit.chain import record_sha256
+
+        self.writer.append(
+            "recorded",
+            item=work.id,
+            status=record.get("status"),
+            record_sha256=record_sha256(record),
         )
 
 

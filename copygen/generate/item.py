@@ -341,6 +341,8 @@ class ItemRunner:
         """The item's ``results.jsonl`` record; ``rendered``: the prompt of the kept draft.
 
         ``attempts``: drafts made; ``kept_attempt``: the one whose fields are kept.
+        Its hash is logged (``recorded``) before the loop writes it, so the log
+        proves the line.
         """
         from copygen.compliance.aigc import aigc_record, content_id_for
 
@@ -354,7 +356,7 @@ class ItemRunner:
             lang=work.lang,
         )
         price = self._price()
-        return {
+        record = {
             "id": work.id,
             "sku": work.product.sku,
             "platform": work.platform,
@@ -384,3 +386,5 @@ class ItemRunner:
             "run": self.run_id,
             "ts": _now(),
         }
+        self.events.recorded(work, record)
+        return record

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from copygen.config import Settings
+from copygen.config import Settings, redact_url
 from copygen.errors import ConfigError, InputError
 from copygen.files.atomic import atomic_writer
 from copygen.resources import data_dir
@@ -94,7 +94,7 @@ def fingerprint_for(
         "lang": settings.lang,
         "backend": backend,
         "model": model,
-        "base_url": base_url,
+        "base_url": redact_url(base_url),  # run.json is shared and kept: no credentials
         "params": {k: params[k] for k in sorted(params)},
         "seed": settings.seed,
         "templates_sha256": templates_sha256,
@@ -176,8 +176,17 @@ class RunManifest:
             json.dump(self.to_dict(), handle, ensure_ascii=False, indent=2)
             handle.write("\n")
 
-    def run_started(self, run_id: str) -> None:
-        self.runs.append({"run": run_id, "started": _now(), "finished": None, "outcome": None})
+    def run_started(self, run_id: str, *, audit: str | None = None) -> None:
+        """``audit``: a log outside the folder (``--audit``), for review, export and report."""
+        entry: dict[str, Any] = {
+            "run": run_id,
+            "started": _now(),
+            "finished": None,
+            "outcome": None,
+        }
+        if audit is not None:
+            entry["audit"] = audit
+        self.runs.append(entry)
         self.save()
 
     def run_finished(self, run_id: str, *, outcome: str, counts: Mapping[str, int]) -> None:

@@ -91,7 +91,10 @@ def iter_work(
     from copygen.inputs.product_files import read_products
 
     seen: set[str] = set()
-    for product in read_products(input_path, on_warning=on_warning):
+    products = read_products(
+        input_path, on_warning=on_warning, max_cell_chars=settings.max_cell_chars
+    )
+    for product in products:
         for work in plan_items(product, settings, on_warning=on_warning, mask=mask):
             if work.id in seen:
                 if on_warning is not None and work.variant == 1:

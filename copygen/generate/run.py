@@ -10,18 +10,23 @@ closes it: the output folder and its resume state, the audit log's
 
 from __future__ import annotations
 
+import errno
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copygen import __version__
 from copygen.backends.base import Backend
-from copygen.config import Settings
+from copygen.config import Settings, redact_url
+from copygen.errors import CopygenError, ExitCode
+from copygen.files.atomic import WriteError, remove_stale_temps, write_error
 from copygen.generate.item import ItemRunner
 from copygen.generate.loop import RUN_GC_THRESHOLD, ItemLoop
 from copygen.generate.manifest import (
+    MANIFEST_FILE,
     RunManifest,
     file_sha256,
     fingerprint_for,
@@ -30,8 +35,9 @@ from copygen.generate.manifest import (
 )
 from copygen.generate.plan import WarningHandler, WorkItem, count_plan, item_id_for, plan_items
 from copygen.generate.progress import NullProgress, ProgressReporter
-from copygen.generate.store import ResultStore
+from copygen.generate.store import RESULTS_FILE, ResultStore
 from copygen.generate.summary import RunSummary, SummaryBuilder
+from copygen.generate.tables import CSV_FILE, XLSX_FILE
 
 if TYPE_CHECKING:
     from copygen.backends.cache import ResponseCache
@@ -49,6 +55,11 @@ __all__ = [
 ]
 
 AUDIT_FILE = "audit.jsonl"
+# The files of an output folder that generate replaces atomically: temp files of
+# theirs that a killed run left behind are removed when the next run takes the folder.
+_OWN_FILES = (RESULTS_FILE, CSV_FILE, XLSX_FILE, MANIFEST_FILE)
+_FULL_ERRNOS = frozenset({errno.ENOSPC, *([errno.EDQUOT] if hasattr(errno, "EDQUOT") else [])})
+_WRITE_ERRNOS = _FULL_ERRNOS | {errno.EROFS, errno.EFBIG}
 
 
 def generate(
@@ -82,14 +93,68 @@ def generate(
         backend=backend,
         workers=workers,
     )
+    after = _Aftermath(run.outdir)
     try:
         with run.store.lock():
             completed = run.resume_state(force=force, on_warning=on_warning)
             run.execute(completed, progress or NullProgress(), xlsx=xlsx)
-    finally:
+    except BaseException as exc:
+        after.failed(exc)
+    with after.step():
         run.offload.close()
+    with after.step():
         run.store.close()
+    after.raise_first()
     return run.summary
+
+
+class _Aftermath:
+    """Clean-up steps that must all run after a failure; the first error is reported.
+
+    A full disk fails the write that noticed it and then every write after it (the
+    tables, ``run_finished``, the manifest, the final fsync). Reporting the first
+    failure and dropping the echoes gives the user one line, not a chain of
+    tracebacks, and every step still gets its chance to leave the folder tidy.
+    """
+
+    def __init__(self, outdir: Path) -> None:
+        self.outdir = outdir
+        self.error: BaseException | None = None
+
+    def failed(self, exc: BaseException) -> None:
+        if self.error is None:
+            self.error = _reportable(exc, self.outdir)
+
+    @contextmanager
+    def step(self) -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:  # KeyboardInterrupt still goes straight through
+            self.failed(exc)
+
+    def raise_first(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+
+def _reportable(exc: BaseException, outdir: Path) -> BaseException:
+    """A write failure as one line naming the folder, with what to do about it.
+
+    The audit log's fsync thread raises a bare OSError (no file name): it can only
+    be a file of this output folder. A full disk gets the hint that the run
+    resumes: every completed item is in results.jsonl and the audit log.
+    """
+    if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
+        exc = write_error(exc, exc.filename or outdir, action="cannot write to the output folder")
+    if isinstance(exc, WriteError):
+        code = exc.errno
+    else:  # the audit log's own error keeps the OSError it replaced as its context
+        cause = exc.__context__
+        code = cause.errno if isinstance(cause, OSError) else None
+    if isinstance(exc, CopygenError) and code in _FULL_ERRNOS and exc.exit_code == ExitCode.USAGE:
+        exc.hint = "free some space, then run the same command again: it resumes where it stopped"
+    return exc
 
 
 @dataclass
@@ -141,6 +206,7 @@ class _Run:
         base_url = backend.base_url if backend.remote else None
         if backend.remote and base_url is None:
             base_url = settings.base_url
+        base_url = redact_url(base_url)  # a plugin's, or the setting, may hold credentials
         params = _params(settings)
         fingerprint = fingerprint_for(
             input_sha256=input_sha,
@@ -189,6 +255,8 @@ class _Run:
 
     def resume_state(self, *, force: bool, on_warning: WarningHandler | None) -> set[str]:
         """Claim the folder; the ids already completed (errored items are tried again)."""
+        # Under the folder lock, so no write of another process is in progress.
+        remove_stale_temps(self.outdir, _OWN_FILES)
         self.manifest, self.resuming = prepare_outdir(
             self.outdir, self.fingerprint, force=force, results_exist=self.store.exists()
         )
@@ -207,20 +275,30 @@ class _Run:
     def execute(self, completed: set[str], progress: ProgressReporter, *, xlsx: bool) -> None:
         """Run the items under an open audit log, then write tables and the summary."""
         from copygen.audit import AuditLog
+        from copygen.audit.key import key_from_settings
 
         if self.backend.remote and self.settings.cache:
             from copygen.backends.cache import ResponseCache
 
             self.cache = ResponseCache.from_settings(self.settings)
         assert self.summary.audit_path is not None and self.manifest is not None
+        manifest = self.manifest
         started = time.monotonic()
         # Item events are fsynced in batches by the writer thread (generate.events);
         # the log itself must not fsync each one on the event loop.
-        with AuditLog.open(
-            self.summary.audit_path, secrets=[self.settings.api_key], max_unsynced=1 << 30
-        ) as audit:
+        audit = AuditLog.open(
+            self.summary.audit_path,
+            secrets=[self.settings.api_key],
+            max_unsynced=1 << 30,
+            key=key_from_settings(self.settings),
+        )
+        after = _Aftermath(self.outdir)
+        try:
             self.summary.run_id = audit.run
-            self.manifest.run_started(audit.run)
+            # A shared log (--audit) is named in run.json, so that review, export and
+            # report find the log that proves the folder's records.
+            shared = self.settings.audit
+            manifest.run_started(audit.run, audit=str(shared.resolve()) if shared else None)
             audit.append("run_started", **self._started_event())
             audit.sync()
             loop = ItemLoop(
@@ -239,16 +317,31 @@ class _Run:
             except KeyboardInterrupt:
                 self.summary.interrupted = True
                 outcome = "interrupted"
-            finally:
+            except BaseException as exc:
+                after.failed(exc)
+            # Everything below runs after a failure too: the tables and the log then
+            # show what was completed before it.
+            with after.step():
                 progress.close()
+            with after.step():
                 self._close(loop.new_counts, xlsx=xlsx)
+            if after.error is not None:
+                outcome = "failed"
+            with after.step():
                 audit.append(
                     "run_finished",
                     **self._finished_event(outcome, loop.new_counts, started),
                 )
                 audit.sync()
-                self.summary.audit_head = audit.head
-                self.manifest.run_finished(audit.run, outcome=outcome, counts=self.summary.counts)
+            self.summary.audit_head = audit.head
+            with after.step():
+                manifest.run_finished(audit.run, outcome=outcome, counts=self.summary.counts)
+        except BaseException as exc:
+            after.failed(exc)
+        finally:
+            with after.step():
+                audit.close()
+        after.raise_first()
 
     def _events(self, writer: AuditWriter) -> ItemEvents:
         from copygen.generate.events import ItemEvents

@@ -14,19 +14,23 @@ Invariants kept here:
   last record for an id wins.
 - One writer at a time: :meth:`ResultStore.lock` takes an OS lock on a side file,
   so a review cannot rewrite the file while a generate run appends to it.
+- A write that fails (disk full, read-only folder) takes back what it wrote, so
+  no torn line is left, and raises ``WriteError`` naming the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from copygen.errors import ConfigError, InputError
-from copygen.files.atomic import atomic_writer
+from copygen.files.atomic import atomic_writer, write_error
 
 __all__ = [
     "RESULTS_FILE",
@@ -37,6 +41,7 @@ __all__ = [
 
 RESULTS_FILE = "results.jsonl"
 LOCK_FILE = ".results.lock"
+_LOCK_POLL = 0.05  # seconds between attempts while waiting for the folder lock
 #: Every status an item can have: the checker's three, ``error`` for items the
 #: backend could not produce, and the reviewer's two decisions.
 STATUSES: tuple[str, ...] = ("pass", "review", "blocked", "error", "approved", "rejected")
@@ -51,7 +56,7 @@ class ResultStore:
     """The ``results.jsonl`` of an output folder.
 
     ``append`` is the only method used on the hot path; it writes one line with one
-    ``write`` call on a file opened for appending and flushes it to the OS, which is
+    ``os.write`` on a file opened for appending (no user-space buffer), which is
     what survives ``kill -9``. ``fsync_every`` additionally forces the data to disk
     every N appends (and on close) to bound what a power failure can take; the audit
     log, which fsyncs every event, remains the durable record of what was done.
@@ -61,36 +66,52 @@ class ResultStore:
         self.outdir = Path(outdir)
         self.path = self.outdir / RESULTS_FILE
         self.fsync_every = max(1, fsync_every)
-        self._handle: IO[bytes] | None = None
+        self._fd: int | None = None
+        self._size = 0  # bytes of complete lines: where a failed append is cut back to
         self._unsynced = 0
         self._lock_handle: IO[bytes] | None = None
 
     # --- locking ---------------------------------------------------------------------
 
     @contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the folder's writer lock; ConfigError if another process holds it."""
-        self.outdir.mkdir(parents=True, exist_ok=True)
-        handle = open(self.outdir / LOCK_FILE, "ab")  # noqa: SIM115 - held for the block
+    def lock(self, *, wait: float = 0.0) -> Iterator[None]:
+        """Hold the folder's writer lock; ConfigError if another process holds it.
+
+        ``wait``: seconds to keep trying before giving up (reviewers take the lock
+        for one decision at a time, so two of them only ever wait for each other
+        briefly; a generate run holds it for the whole run).
+        """
         try:
-            try:
-                import fcntl
-            except ImportError:  # pragma: no cover - Windows: no advisory lock
-                fcntl = None  # type: ignore[assignment]
-            if fcntl is not None:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError:
-                    raise ConfigError(
-                        "another copygen process is writing this output folder",
-                        file=self.outdir,
-                        hint="wait for it to finish or use another -o folder",
-                    ) from None
+            self.outdir.mkdir(parents=True, exist_ok=True)
+            handle = open(self.outdir / LOCK_FILE, "ab")  # noqa: SIM115 - held for the block
+        except OSError as exc:
+            raise write_error(exc, self.outdir, action="cannot write to the folder") from None
+        try:
+            self._acquire(handle, wait)
             self._lock_handle = handle
             yield
         finally:
             self._lock_handle = None
             handle.close()
+
+    def _acquire(self, handle: IO[bytes], wait: float) -> None:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no advisory lock
+            return
+        deadline = time.monotonic() + max(0.0, wait)
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise ConfigError(
+                        "another copygen process is writing this output folder",
+                        file=self.outdir,
+                        hint="wait for it to finish or use another -o folder",
+                    ) from None
+                time.sleep(_LOCK_POLL)
 
     # --- reading -----------------------------------------------------------------------
 
@@ -148,6 +169,19 @@ class ResultStore:
             if last.get(record["id"]) == number:
                 yield record
 
+    def numbered_records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """:meth:`iter_records` with each record's line number, to name it in errors.
+
+        Each record's hash is in the audit log (``copygen.audit.binding``): the hash
+        of the parsed record, so other spacing or key order on the line keeps it.
+        """
+        last: dict[str, int] = {}
+        for number, record in self._lines():
+            last[record["id"]] = number
+        for number, record in self._lines() if last else ():
+            if last.get(record["id"]) == number:
+                yield number, record
+
     def load(self) -> list[dict[str, Any]]:
         """All records (the last per id), in file order; for small folders and tests."""
         return list(self.iter_records())
@@ -157,6 +191,15 @@ class ResultStore:
         for _, record in self._lines():
             if record["id"] == item_id:
                 found = record
+        return found
+
+    def latest(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The latest record of each of ``ids`` that has one, in one pass."""
+        wanted = set(ids)
+        found: dict[str, dict[str, Any]] = {}
+        for _, record in self._lines():
+            if record["id"] in wanted:
+                found[record["id"]] = record
         return found
 
     def completed_ids(self, *, statuses: tuple[str, ...] | None = None) -> set[str]:
@@ -177,39 +220,68 @@ class ResultStore:
         size = self.path.stat().st_size
         if size == 0:
             return 0
-        with open(self.path, "rb+") as handle:
-            # Find the end of the last complete, valid line by reading backwards in blocks.
-            cut = _valid_end(handle, size)
-            if cut < size:
-                handle.truncate(cut)
-                handle.flush()
-                os.fsync(handle.fileno())
+        try:
+            with open(self.path, "rb+") as handle:
+                # Find the end of the last complete, valid line by reading backwards.
+                cut = _valid_end(handle, size)
+                if cut < size:
+                    handle.truncate(cut)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+        except OSError as exc:
+            raise write_error(exc, self.path) from None
         return size - cut
 
     def append(self, item: Mapping[str, Any]) -> None:
-        """Write one record as one line and flush it to the OS."""
-        if self._handle is None:
-            self.outdir.mkdir(parents=True, exist_ok=True)
-            self._handle = open(self.path, "ab")  # noqa: SIM115 - kept open across appends
+        """Write one record as one line, straight to the OS; never leave part of one.
+
+        When the write fails (disk full, quota, read-only), the file is cut back to
+        its last complete line and ``WriteError`` names it: the record is simply not
+        there, and the next run does the item again.
+        """
         data = (dumps_record(item) + "\n").encode("utf-8")
-        self._handle.write(data)
-        self._handle.flush()
+        fd = self._fd if self._fd is not None else self._open()
+        try:
+            _write_all(fd, data)
+        except OSError as exc:
+            # If even this fails, repair() cuts the torn line before anyone appends again.
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, self._size)
+            raise write_error(exc, self.path) from None
+        self._size += len(data)
         self._unsynced += 1
         if self._unsynced >= self.fsync_every:
-            os.fsync(self._handle.fileno())
-            self._unsynced = 0
+            self.sync()
+
+    def _open(self) -> int:
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+        try:
+            self.outdir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, flags, 0o666)  # the umask applies, as for open()
+            self._size = os.fstat(fd).st_size
+        except OSError as exc:
+            raise write_error(exc, self.path) from None
+        self._fd = fd
+        return fd
 
     def sync(self) -> None:
-        if self._handle is not None and self._unsynced:
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
+        if self._fd is not None and self._unsynced:
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                raise write_error(exc, self.path) from None
             self._unsynced = 0
 
     def close(self) -> None:
-        if self._handle is not None:
-            self.sync()
-            self._handle.close()
-            self._handle = None
+        """fsync what is pending and close; the file is closed even when the fsync fails."""
+        if self._fd is not None:
+            fd = self._fd
+            try:
+                self.sync()
+            finally:
+                self._fd = None
+                self._unsynced = 0
+                os.close(fd)
 
     def __enter__(self) -> ResultStore:
         return self
@@ -262,6 +334,14 @@ class ResultStore:
 
         self.rewrite(apply)
         return changed
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    # One os.write nearly always takes the whole line; loop for the rare short write.
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def _valid_end(handle: IO[bytes], size: int) -> int:

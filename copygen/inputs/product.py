@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any
 
+from copygen.inputs.cells import shown
+
 CATEGORIES: tuple[str, ...] = (
     "beauty",
     "food",
@@ -132,7 +134,7 @@ def parse_attributes(value: Any) -> Mapping[str, str]:
         match = _ATTR_KV.match(part)
         if match is None:
             raise FieldValueError(
-                "attributes", f"expected 'key:value; key:value', got {part.strip()!r}"
+                "attributes", f"expected 'key:value; key:value', got '{shown(part.strip())}'"
             )
         out[match.group(1)] = match.group(2)
     return MappingProxyType(out)
@@ -146,7 +148,7 @@ def parse_price(value: Any, column: str = "price") -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise FieldValueError(column, f"not a price: {value!r}")
+        raise FieldValueError(column, f"not a price: {value}")
     if isinstance(value, (int, float, Decimal)):
         number = Decimal(str(value))
     else:
@@ -156,9 +158,9 @@ def parse_price(value: Any, column: str = "price") -> Decimal | None:
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise FieldValueError(column, f"not a price: {str(value)!r}") from None
+            raise FieldValueError(column, f"not a price: '{shown(str(value))}'") from None
     if not number.is_finite() or number < 0:
-        raise FieldValueError(column, f"not a price: {str(value)!r}")
+        raise FieldValueError(column, f"not a price: '{shown(str(value))}'")
     return number
 
 

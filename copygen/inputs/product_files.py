@@ -11,6 +11,12 @@ counted, so a row number always points at the same row the user sees. In JSONL t
 row is the line number.
 
 Every problem is an ``InputError`` naming the file, the row and the column.
+
+Everything is bounded: a cell by ``max_cell_chars`` (``inputs.cells``, which also
+refuses NUL, lone surrogates and line breaks in SKUs, and cleans control characters),
+a physical line by ``LINE_CELLS`` cells, an XLSX by its parts' sizes and its last row
+holding a value (``inputs.xlsx_files``). The encoding of a CSV/JSONL file is decided
+on the whole file (``inputs.text_files``). A file without a product row is an error.
 """
 
 from __future__ import annotations
@@ -21,10 +27,34 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from copygen.config import DEFAULT_MAX_CELL_CHARS
 from copygen.errors import InputError
+from copygen.inputs.cells import (
+    clean_value,
+    plain,
+    shown,
+    sku_refusal,
+    text_refusal,
+    value_refusal,
+)
 from copygen.inputs.product import FieldValueError, Product
+from copygen.inputs.text_files import (
+    SAVE_AS_UTF8,
+    BoundedLines,
+    TextEncoding,
+    csv_field_limit,
+    detect,
+    long_field,
+)
+from copygen.inputs.xlsx_files import (
+    BROKEN_WORKBOOK,
+    Sheet,
+    broken,
+    header_text,
+    open_first_sheet,
+)
 
 WarningHandler = Callable[[str], None]
 
@@ -181,18 +211,32 @@ def _is_empty(value: Any) -> bool:
 
 
 class _RowBuilder:
-    """Turns row mappings into Products; tracks duplicate SKUs."""
+    """Turns row mappings into Products: checks and cleans each cell (``cells``), and
+    tracks duplicate SKUs."""
 
-    def __init__(self, file: str, on_warning: WarningHandler | None) -> None:
+    def __init__(self, file: str, on_warning: WarningHandler | None, max_cell_chars: int) -> None:
         self.file = file
         self.on_warning = on_warning
+        self.max_cell_chars = max_cell_chars
         self.first_row: dict[str, int] = {}
 
     def build(
         self, data: Mapping[str, Any], row: int, column_name: Callable[[str], str]
     ) -> Product:
+        checked: dict[str, Any] = {}
+        limit = self.max_cell_chars
+        for key, value in data.items():
+            if value is None or (plain(value, limit) and key != "sku"):
+                checked[key] = value
+                continue
+            problem = value_refusal(value, limit)
+            if problem is None and key == "sku" and isinstance(value, str):
+                problem = sku_refusal(value.strip())
+            if problem is not None:
+                raise InputError(problem, file=self.file, row=row, column=column_name(key))
+            checked[key] = clean_value(value)
         try:
-            product = Product.from_mapping(data, row=row, source=self.file)
+            product = Product.from_mapping(checked, row=row, source=self.file)
         except FieldValueError as exc:
             header = column_name(exc.column)
             label = header if header == exc.column else f"{header} ({exc.column})"
@@ -210,59 +254,78 @@ class _RowBuilder:
         return product
 
 
-# --- encodings ----------------------------------------------------------------------------
+def _check_header(cells: Sequence[Any], file: str, limit: int) -> None:
+    """Header cells are cells too: bounded, whole characters."""
+    for value in cells:
+        if isinstance(value, str):
+            problem = text_refusal(value, limit)
+            if problem is not None:
+                raise InputError(f"header '{shown(value, 30)}': {problem}", file=file)
 
-_SAMPLE_BYTES = 64 * 1024
-_GB_FAMILY = frozenset({"gb2312", "gbk", "gb18030", "hz", "cp936"})
+
+def _no_rows(file: str, why: str) -> InputError:
+    return InputError(f"no product rows: {why}", file=file)
+
+
+# --- encodings ----------------------------------------------------------------------------
 
 
 def detect_encoding(path: Path) -> str:
-    """The text encoding of a CSV/JSONL file, judged from its first 64 KiB.
+    """The codec a CSV/JSONL file is read with: see ``copygen.inputs.text_files``."""
+    return detect(Path(path)).codec
 
-    UTF-8 (with or without BOM) and UTF-16 with BOM are recognised directly; other
-    files go to charset-normalizer. Chinese Excel saves CSV as GBK; GB18030 (its
-    superset) is used whenever it is among the plausible candidates, because short
-    Chinese samples are otherwise often taken for Korean cp949.
-    """
-    with path.open("rb") as handle:
-        sample = handle.read(_SAMPLE_BYTES)
-        more = bool(handle.read(1))
-    if sample.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    if more:
-        # Cut at a line end so that a multi-byte character is not split.
-        cut = sample.rfind(b"\n")
-        if cut > 0:
-            sample = sample[: cut + 1]
-    try:
-        sample.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
 
-    results = from_bytes(sample)
-    best = results.best()
-    for match in results:
-        if match.encoding.lower().replace("-", "").replace("_", "") in _GB_FAMILY and (
-            match.chaos <= 0.2
-        ):
-            return "gb18030"
-    if best is None:
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def _check_decoded(
+    encoding: TextEncoding, value: str, file: str, row: int | None, column: str | None
+) -> None:
+    """A cell holding bytes its file's encoding does not have, or (in a GB18030 file that
+    mixes encodings) a UTF-8 row, is refused by row and column."""
+    if _UNDECODABLE.search(value):
         raise InputError(
-            "unreadable encoding: not UTF-8, GBK/GB18030 or another text encoding",
-            file=str(path),
-            hint="save the file as CSV UTF-8",
+            encoding.undecodable(),
+            file=file,
+            row=row,
+            column=column,
+            hint=SAVE_AS_UTF8,
         )
-    encoding = best.encoding
-    if encoding.lower().replace("-", "").replace("_", "") in _GB_FAMILY:
-        return "gb18030"
-    return str(encoding)
+    if (
+        encoding.mixed
+        and not value.isascii()
+        and encoding.foreign_row(value.encode(encoding.codec, "surrogateescape"))
+    ):
+        raise InputError(
+            encoding.foreign_message(),
+            file=file,
+            row=row,
+            column=column,
+            hint=SAVE_AS_UTF8,
+        )
+
+
+def _mixed_at_end(encoding: TextEncoding, file: str) -> None:
+    # A row of the other encoding that no cell check caught (a short one, read the same
+    # either way line by line): still refused, by the line the file pass found.
+    if encoding.mixed and encoding.codec == "gb18030":
+        raise InputError(
+            f"line {encoding.other_line} is UTF-8 but the lines before it are GB18030:"
+            " the file mixes encodings",
+            file=file,
+            hint=SAVE_AS_UTF8,
+        )
 
 
 # --- readers ------------------------------------------------------------------------------
+
+#: Characters of one physical line read at most, per allowed cell: lines hold many
+#: cells, quotes double in CSV and JSON escapes take up to 6 characters per character.
+LINE_CELLS = 96
+
+
+def _line_limit(max_cell_chars: int, width: int = 0) -> int:
+    return max(LINE_CELLS * max_cell_chars, width * (2 * max_cell_chars + 3) + 2)
 
 
 def _delimiter(first_line: str, path: Path) -> str:
@@ -274,136 +337,169 @@ def _delimiter(first_line: str, path: Path) -> str:
     return best if counts[best] > counts[","] else ","
 
 
-_UNDECODABLE = re.compile("[\udc80-\udcff]")
-
-
-def _bad_bytes(file: str, encoding: str, row: int | None, column: str | None) -> InputError:
-    return InputError(
-        f"unreadable encoding: bytes that are not valid {encoding}",
-        file=file,
-        row=row,
-        column=column,
-        hint="save the file as CSV UTF-8",
-    )
-
-
-def _read_csv(
-    path: Path, builder: _RowBuilder, on_warning: WarningHandler | None
-) -> Iterator[Product]:
+def _read_csv(path: Path, builder: _RowBuilder) -> Iterator[Product]:
     file = builder.file
-    encoding = detect_encoding(path)
-    # surrogateescape keeps undecodable bytes as marked characters, so the error can
-    # name the exact row and column rather than wherever the decoder's chunk began.
-    handle: IO[str] = path.open("r", encoding=encoding, errors="surrogateescape", newline="")
+    limit = builder.max_cell_chars
+    encoding = detect(path)
+    handle = encoding.open(path, newline="")
     row = 0
     try:
-        first_line = handle.readline()
+        lines = BoundedLines(handle, _line_limit(limit), file)
+        first_line = next(lines, "")
         if not first_line.strip():
-            raise InputError("empty file: no header row", file=file)
-        if _UNDECODABLE.search(first_line):
-            raise _bad_bytes(file, encoding, None, None)
+            raise _no_rows(file, "the file is empty, no header row")
+        _check_decoded(encoding, first_line, file, None, None)
         delimiter: str | None = None
         # Excel writes a "sep=;" line first when asked to; it names the delimiter.
         if first_line.lower().startswith("sep=") and len(first_line.strip()) == 5:
             delimiter = first_line.strip()[4]
-            first_line = handle.readline()
+            first_line = next(lines, "")
             if not first_line.strip():
-                raise InputError("empty file: no header row", file=file)
+                raise _no_rows(file, "the file is empty, no header row")
         if delimiter is None:
             delimiter = _delimiter(first_line, path)
-        header_cells = next(csv.reader([first_line], delimiter=delimiter))
+        try:
+            with csv_field_limit(limit):
+                header_cells = next(csv.reader([first_line], delimiter=delimiter))
+        except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise InputError(
+                    f"a header cell longer than {limit:,} characters (max_cell_chars)",
+                    file=file,
+                ) from None
+            raise InputError(f"malformed CSV header: {exc}", file=file) from None
+        _check_header(header_cells, file, limit)
         header = _Header(header_cells, file=file)
         width = len(header.names)
-        reader = csv.reader(handle, delimiter=delimiter)
+
+        def column_at(index: int | None) -> str | None:
+            name = header.names[index] if index is not None and index < width else None
+            return header.column_name(name) if name else None
+
+        lines.limit = _line_limit(limit, width)
+        reader = csv.reader(lines, delimiter=delimiter)
         while True:
+            lines.start(row + 1)
             try:
-                values = next(reader)
+                with csv_field_limit(limit):
+                    values = next(reader)
             except StopIteration:
                 break
             except csv.Error as exc:
+                if "field limit" in str(exc):
+                    index = long_field(lines.record, delimiter, limit)
+                    raise InputError(
+                        f"a cell longer than {limit:,} characters (max_cell_chars)",
+                        file=file,
+                        row=row + 1,
+                        column=column_at(index),
+                    ) from None
                 raise InputError(f"malformed CSV: {exc}", file=file, row=row + 1) from None
             row += 1
             if _is_blank(values):
                 continue
             for index, value in enumerate(values):
-                if _UNDECODABLE.search(value):
-                    name = header.names[index] if index < width else None
-                    column = header.column_name(name) if name else None
-                    raise _bad_bytes(file, encoding, row, column)
+                if _UNDECODABLE.search(value) or (encoding.mixed and not value.isascii()):
+                    _check_decoded(encoding, value, file, row, column_at(index))
             if len(values) > width and not _is_blank(values[width:]):
                 _warn(
-                    on_warning,
+                    builder.on_warning,
                     f"{file}:{row}: {len(values)} values but {width} columns in the header;"
                     " extra values ignored",
                 )
             yield builder.build(header.mapping(values), row, header.column_name)
+        _mixed_at_end(encoding, file)
     finally:
         handle.close()
 
 
-def _read_xlsx(
-    path: Path, builder: _RowBuilder, on_warning: WarningHandler | None
-) -> Iterator[Product]:
-    import zipfile
-
-    from openpyxl import load_workbook
-
+def _read_xlsx(path: Path, builder: _RowBuilder) -> Iterator[Product]:
     file = builder.file
+    sheet = open_first_sheet(path, file, builder.max_cell_chars)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(f"not a readable XLSX workbook: {exc}", file=file) from None
-    try:
-        if not workbook.worksheets:
-            raise InputError("the workbook has no sheets", file=file)
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
+        if sheet.scan.oversized is not None:
+            raise _oversized_cell(sheet, file, builder.max_cell_chars)
         header: _Header | None = None
-        row = 0
-        for values in rows:
+        header_row = 0
+        for sheet_row, values in enumerate(_sheet_rows(sheet, file), start=1):
             cells = [_cell_text(v) for v in values]
-            if header is None:
-                # Leading empty sheet rows are not the header.
-                if _is_blank(cells):
-                    continue
+            # Leading empty sheet rows are not the header.
+            if not _is_blank(cells):
+                _check_header(cells, file, builder.max_cell_chars)
                 header = _Header(cells, file=file)
-                continue
-            row += 1
+                header_row = sheet_row
+                break
+        if header is None:
+            raise _no_rows(file, f"sheet '{sheet.title}' is empty, no header row")
+        width = max((i + 1 for i, name in enumerate(header.names) if name), default=1)
+        rows = _sheet_rows(sheet, file, min_row=header_row + 1, max_col=width)
+        for row, values in enumerate(rows, start=1):
+            cells = [_cell_text(v) for v in values]
             if _is_blank(cells):
                 continue
             yield builder.build(header.mapping(cells), row, header.column_name)
-        if header is None:
-            raise InputError(f"sheet '{sheet.title}' is empty: no header row", file=file)
     finally:
-        workbook.close()
+        sheet.close()
+
+
+def _sheet_rows(
+    sheet: Sheet, file: str, *, min_row: int = 1, max_col: int | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """``sheet.rows``, a broken sheet reported as one line (it shows only as rows are
+    parsed: bad XML, a bad CRC, a shared string that is not there)."""
+    rows = sheet.rows(min_row=min_row, max_col=max_col)
+    while True:
+        try:
+            values = next(rows)
+        except StopIteration:
+            return
+        except BROKEN_WORKBOOK as exc:
+            raise broken(file, exc) from None
+        yield values
+
+
+def _oversized_cell(sheet: Sheet, file: str, limit: int) -> InputError:
+    sheet_row, letters, size = sheet.scan.oversized or (None, None, 0)
+    first = sheet.scan.first_row
+    column = None
+    if letters is not None:
+        column = header_text(sheet.scan, letters, sheet.strings) or letters
+    row = sheet_row - first if sheet_row is not None and first and sheet_row > first else None
+    where = f" (sheet row {sheet_row})" if row is None and sheet_row is not None else ""
+    return InputError(
+        f"a cell of {size:,}+ bytes{where}: longer than max_cell_chars ({limit:,} characters)"
+        " allows",
+        file=file,
+        row=row,
+        column=column,
+    )
 
 
 def _namer(original: Mapping[str, str]) -> Callable[[str], str]:
     return lambda column: original.get(column, column)
 
 
-def _read_jsonl(
-    path: Path, builder: _RowBuilder, on_warning: WarningHandler | None
-) -> Iterator[Product]:
+def _read_jsonl(path: Path, builder: _RowBuilder) -> Iterator[Product]:
     file = builder.file
-    encoding = detect_encoding(path)
+    encoding = detect(path)
+    line_limit = _line_limit(builder.max_cell_chars)
     row = 0
-    with path.open("r", encoding=encoding, errors="surrogateescape") as handle:
+    with encoding.open(path) as handle:
         while True:
-            line = handle.readline()
+            line = handle.readline(line_limit + 1)
             if not line:
                 break
             row += 1
+            if len(line) > line_limit and not line.endswith(("\n", "\r")):
+                raise InputError(
+                    f"a line longer than {line_limit:,} characters ({LINE_CELLS} x max_cell_chars)",
+                    file=file,
+                    row=row,
+                )
             if not line.strip():
                 continue
-            if _UNDECODABLE.search(line):
-                raise _bad_bytes(file, encoding, row, None)
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    f"invalid JSON at character {exc.colno}: {exc.msg}", file=file, row=row
-                ) from None
+            _check_decoded(encoding, line, file, row, None)
+            record = _json_line(line, file, row)
             if not isinstance(record, dict):
                 raise InputError(
                     f"expected a JSON object per line, got {type(record).__name__}",
@@ -413,6 +509,9 @@ def _read_jsonl(
             data: dict[str, Any] = {}
             original: dict[str, str] = {}
             for key, value in record.items():
+                problem = text_refusal(key, builder.max_cell_chars)
+                if problem is not None:
+                    raise InputError(f"key '{shown(key, 30)}': {problem}", file=file, row=row)
                 canonical = canonical_column(str(key))
                 name = canonical or str(key)
                 if name in data:
@@ -425,6 +524,9 @@ def _read_jsonl(
                 original[name] = str(key)
                 # Nested values of extra columns stay readable JSON, not Python reprs.
                 if canonical is None and isinstance(value, (dict, list)):
+                    problem = value_refusal(value, builder.max_cell_chars)
+                    if problem is not None:
+                        raise InputError(problem, file=file, row=row, column=str(key))
                     value = json.dumps(value, ensure_ascii=False)
                 data[name] = value
             if all(_is_empty(v) for v in data.values()):
@@ -440,6 +542,20 @@ def _read_jsonl(
                         hint=_missing_hint(column),
                     )
             yield builder.build(data, row, _namer(original))
+    _mixed_at_end(encoding, file)
+
+
+def _json_line(line: str, file: str, row: int) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON at character {exc.colno}: {exc.msg}", file=file, row=row
+        ) from None
+    except RecursionError:
+        raise InputError("invalid JSON: nested too deeply", file=file, row=row) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise InputError(f"invalid JSON: {exc}", file=file, row=row) from None
 
 
 def _check_path(path: Path) -> str:
@@ -461,32 +577,57 @@ def _check_path(path: Path) -> str:
 
 
 def read_products(
-    path: str | Path, *, on_warning: WarningHandler | None = None
+    path: str | Path,
+    *,
+    on_warning: WarningHandler | None = None,
+    max_cell_chars: int = DEFAULT_MAX_CELL_CHARS,
 ) -> Iterator[Product]:
     """Stream the products of a CSV/TSV, XLSX or JSONL file.
 
     Checks that the file exists and has a supported extension before returning;
     everything else (header, rows) is read lazily as the iterator is consumed.
     ``on_warning`` receives one line per non-fatal problem (a duplicate SKU,
-    surplus values in a row). Raises ``InputError`` with file, row and column.
+    surplus values in a row). A cell longer than ``max_cell_chars`` is refused. Raises
+    ``InputError`` with file, row and column; a file without a product row is one too.
     """
     path = Path(path)
     file = _check_path(path)
-    builder = _RowBuilder(file, on_warning)
+    builder = _RowBuilder(file, on_warning, max_cell_chars)
     suffix = path.suffix.lower()
     if suffix in XLSX_EXTENSIONS:
-        return _read_xlsx(path, builder, on_warning)
+        return _at_least_one(_read_xlsx(path, builder), file)
     if suffix in JSONL_EXTENSIONS:
-        return _read_jsonl(path, builder, on_warning)
-    return _read_csv(path, builder, on_warning)
+        return _at_least_one(_read_jsonl(path, builder), file)
+    return _at_least_one(_read_csv(path, builder), file)
 
 
-def product_at(path: str | Path, row: int, *, on_warning: WarningHandler | None = None) -> Product:
+def _at_least_one(products: Iterator[Product], file: str) -> Iterator[Product]:
+    count = 0
+    try:
+        for product in products:
+            count += 1
+            yield product
+    finally:
+        # Close the reader (and its file) even when the caller stops early.
+        close = getattr(products, "close", None)
+        if close is not None:
+            close()
+    if count == 0:
+        raise _no_rows(file, "only a header, or only blank rows")
+
+
+def product_at(
+    path: str | Path,
+    row: int,
+    *,
+    on_warning: WarningHandler | None = None,
+    max_cell_chars: int = DEFAULT_MAX_CELL_CHARS,
+) -> Product:
     """The product in 1-based data row ``row`` (reads only up to that row)."""
     if row < 1:
         raise InputError(f"row must be 1 or more, got {row}", file=str(path))
     count = 0
-    for product in read_products(path, on_warning=on_warning):
+    for product in read_products(path, on_warning=on_warning, max_cell_chars=max_cell_chars):
         count = product.row or count
         if product.row == row:
             return product

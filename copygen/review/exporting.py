@@ -6,12 +6,17 @@ one was recorded at generation or is configured now, and the implicit label
 (``aigc``: generated, provider, model, content id) as columns or keys. No option
 removes either. Every written file is recorded in the audit log as an ``exported``
 event with its SHA-256, so what left can be proven later.
+
+Nothing leaves that the audit log contradicts: every record is checked against the
+hash logged for it (:mod:`copygen.audit.binding`) before anything is written, so a
+``blocked`` flipped to ``pass`` in results.jsonl by hand is refused (exit 4).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from copygen.errors import InputError
 from copygen.platforms import PLATFORM_SPECS
-from copygen.review.outdir import audit_session, load_items, resolve_audit_path
+from copygen.review.outdir import (
+    audit_session,
+    load_numbered_items,
+    prove_outdir,
+    resolve_audit_path,
+)
 
 if TYPE_CHECKING:
     from copygen.config import AigcLabel, Settings
@@ -57,6 +67,9 @@ TRAILING_COLUMNS: tuple[str, ...] = (
 # Hashtags read better on one line; segments and bullets one per line (as results.csv).
 _INLINE_LISTS = frozenset({"hashtags"})
 _UNSAFE_NAME = re.compile(r"[^\w.-]+", re.UNICODE)
+#: Bytes of a group's part of a file name: with the stem and suffix it stays under
+#: the 255 bytes most file systems allow, whatever the SKU.
+_GROUP_NAME_BYTES = 120
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,9 @@ class ExportResult:
     count: int = 0  # items exported
     skipped: dict[str, int] = field(default_factory=dict)  # items left out, by status
     audit_path: Path | None = None
+    #: Why some records could not be proven against the audit log (an older or
+    #: missing log, no key in force), or None when every record was.
+    unproven: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +108,7 @@ class ExportResult:
             "count": self.count,
             "skipped": self.skipped,
             "audit": str(self.audit_path) if self.audit_path else None,
+            "unproven": self.unproven,
         }
 
 
@@ -217,8 +234,48 @@ def table_row(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _group_file(target: Path, group: str) -> Path:
-    safe = _UNSAFE_NAME.sub("_", group).strip("._") or "group"
-    return target.with_name(f"{target.stem}-{safe}{target.suffix}")
+    # Composed first, so that an accent typed as a combining mark stays a letter.
+    safe = _UNSAFE_NAME.sub("_", unicodedata.normalize("NFC", group)).strip("._")
+    # Cut on a character boundary, never in the middle of a UTF-8 sequence.
+    safe = safe.encode("utf-8")[:_GROUP_NAME_BYTES].decode("utf-8", errors="ignore")
+    return target.with_name(f"{target.stem}-{safe.rstrip('._') or 'group'}{target.suffix}")
+
+
+def _same_file_key(path: Path) -> str:
+    # Case-insensitive file systems (Windows, macOS by default) fold Unicode case,
+    # and macOS also composed and decomposed accents: "É" and "é" (or "e" + U+0301)
+    # are one file there.
+    return unicodedata.normalize("NFC", path.name).casefold()
+
+
+def group_files(target: Path, groups: Iterable[str], *, group_by: str) -> dict[str, Path]:
+    """The file of each group, or InputError (exit 2) when two groups would share one.
+
+    Checked before anything is written: two SKUs that become the same name once
+    sanitised (``A/1`` and ``A_1``) or that differ only in case (``ab-1`` and
+    ``AB-1``, one file on a case-insensitive file system) would otherwise
+    overwrite each other's file.
+    """
+    paths: dict[str, Path] = {}
+    owners: dict[str, str] = {}
+    for name in groups:
+        path = _group_file(target, name)
+        other = owners.setdefault(_same_file_key(path), name)
+        if other != name:
+            clash = _group_file(target, other)
+            same = (
+                "the same file name"
+                if clash.name == path.name
+                else "file names that differ only in case"
+            )
+            raise InputError(
+                f"--group-by {group_by}: {other!r} and {name!r} map to {same} "
+                f"({clash.name}, {path.name}); nothing was written",
+                file=target,
+                hint="export as .xlsx (one sheet each) or without --group-by",
+            )
+        paths[name] = path
+    return paths
 
 
 def _write_jsonl(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
@@ -268,14 +325,9 @@ def write_export(
         counts = write_xlsx_sheets(target, sheets)
         return [ExportedFile(target, fmt, len(records), sha256_file(target), groups=counts)]
     written: list[ExportedFile] = []
-    seen: set[Path] = set()
+    paths = group_files(target, groups, group_by=group_by)
     for name, rows in groups.items():
-        path = _group_file(target, name)
-        if path in seen:
-            raise InputError(
-                f"two groups map to the same file name {path.name}", file=path, column=group_by
-            )
-        seen.add(path)
+        path = paths[name]
         _write_one(path, fmt, rows)
         written.append(ExportedFile(path, fmt, len(rows), sha256_file(path), group=name))
     return written
@@ -291,27 +343,40 @@ def export(
 ) -> ExportResult:
     """Export the publishable items of ``outdir`` to ``to`` and record it in the audit log.
 
-    Raises InputError (exit 2) for a missing folder, an unknown format or grouping.
+    Raises InputError (exit 2) for a missing folder, an unknown format or grouping,
+    or group files whose names collide; AuditError (exit 4) when the audit log
+    fails verification or contradicts a record, or, with an audit key in force,
+    cannot prove one. Every record of the folder is checked, not only those that
+    leave: the skipped counts must be as true as the exported items.
     """
+    from copygen.audit.key import key_from_settings
+
     target = Path(to)
     export_format(target)  # fail on a bad name before anything is opened
     if group_by is not None and group_by not in GROUP_BY:
         raise InputError(f"cannot group by '{group_by}'", hint="use platform or sku")
     folder = Path(outdir)
-    items = load_items(folder)
+    numbered = load_numbered_items(folder)
+    key = key_from_settings(settings)
+    log_path = resolve_audit_path(folder, settings=settings, explicit=audit_path)
+    proof = prove_outdir(folder, numbered, log=log_path, key=key)
+    unproven = proof.enforce(keyed=key is not None)
     records: list[dict[str, Any]] = []
     skipped: dict[str, int] = {}
-    for item in items:
+    for _, item in numbered:
         status = str(item.get("status"))
         if status in EXPORTABLE_STATUSES:
             records.append(publishable_record(item, settings=settings))
         else:
             skipped[status] = skipped.get(status, 0) + 1
-    log_path = resolve_audit_path(folder, settings=settings, explicit=audit_path)
-    result = ExportResult(count=len(records), skipped=skipped, audit_path=log_path)
+    if group_by is not None and export_format(target) != "xlsx":
+        group_files(target, dict.fromkeys(str(r.get(group_by)) for r in records), group_by=group_by)
+    result = ExportResult(
+        count=len(records), skipped=skipped, audit_path=log_path, unproven=unproven
+    )
     # The log is opened (and locked) first: an export that cannot be recorded does
     # not happen.
-    with audit_session(log_path, command="export", outdir=folder) as log:
+    with audit_session(log_path, command="export", outdir=folder, key=key) as log:
         result.files = write_export(records, to=target, group_by=group_by)
         for exported in result.files:
             ids = [
@@ -331,5 +396,6 @@ def export(
                 groups=dict(exported.groups) if exported.groups is not None else None,
                 item_ids=ids,
                 outdir=str(folder),
+                records=proof.to_dict(),
             )
     return result

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from copygen.errors import CopygenError, InputError
 from copygen.review.decisions import OUTCOMES, SEVERITY_RANK, Decision, check_status
 from copygen.review.editing import edit_in_editor, fields_from_text, fields_to_text
+from copygen.terminal import visible, visible_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,15 +30,16 @@ __all__ = ["Keys", "render_item", "run_interactive"]
 _STYLES = {"block": "bold white on red", "warn": "black on yellow", "info": "underline cyan"}
 
 
-def _highlighted(text: str, findings: Sequence[Mapping[str, Any]]) -> Any:
-    from rich.text import Text
-
-    out = Text(text)
+def _highlighted(text: str, findings: Sequence[Mapping[str, Any]]) -> Text:
+    """The text with its flagged spans styled (a block over an overlapping warn), every
+    control character in it shown, not obeyed: the copy and the product data come from
+    files and model replies, and a reviewer's screen must show them as they are."""
+    spans: list[tuple[int, int, str]] = []
     for f in sorted(findings, key=lambda f: SEVERITY_RANK.get(str(f.get("severity")), 0)):
         start, end = f.get("start"), f.get("end")
-        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
-            out.stylize(_STYLES.get(str(f.get("severity")), "bold"), start, end)
-    return out
+        if isinstance(start, int) and isinstance(end, int):
+            spans.append((start, end, _STYLES.get(str(f.get("severity")), "bold")))
+    return visible_text(text, spans=spans)
 
 
 def _rule_title(
@@ -48,9 +50,9 @@ def _rule_title(
     colour = {"blocked": "red", "review": "yellow", "pass": "green"}.get(verdict, "cyan")
     return Text.assemble(
         (f"[{position}/{total}] ", "bold"),
-        (str(item.get("id")), "bold"),
+        (visible(item.get("id")), "bold"),
         "  ",
-        (verdict, f"bold {colour}"),
+        (visible(verdict), f"bold {colour}"),
         ("  (edited, not saved yet)" if edited else "", "italic"),
     )
 
@@ -58,7 +60,6 @@ def _rule_title(
 def _fields_table(fields: Mapping[str, Any], findings: Sequence[Mapping[str, Any]]) -> Table:
     """One row per field (per item of a list field), its flagged spans highlighted."""
     from rich.table import Table
-    from rich.text import Text
 
     text_table = Table(show_header=False, box=None, padding=(0, 1))
     text_table.add_column("field", style="dim", no_wrap=True)
@@ -67,18 +68,17 @@ def _fields_table(fields: Mapping[str, Any], findings: Sequence[Mapping[str, Any
         if isinstance(value, (list, tuple)):
             for i, entry in enumerate(value):
                 own = [f for f in findings if f.get("field") == f"{name}[{i}]"]
-                text_table.add_row(Text(f"{name}[{i}]"), _highlighted(str(entry), own))
+                text_table.add_row(visible_text(f"{name}[{i}]"), _highlighted(str(entry), own))
         else:
             own = [f for f in findings if f.get("field") == name]
             text_table.add_row(
-                Text(str(name)), _highlighted("" if value is None else str(value), own)
+                visible_text(name), _highlighted("" if value is None else str(value), own)
             )
     return text_table
 
 
 def _findings_table(findings: Sequence[Mapping[str, Any]]) -> Table:
     from rich.table import Table
-    from rich.text import Text
 
     table = Table(title="Findings", title_justify="left", show_lines=False)
     for column in ("sev", "rule", "category", "field", "text", "law", "suggestion"):
@@ -86,9 +86,9 @@ def _findings_table(findings: Sequence[Mapping[str, Any]]) -> Table:
     for f in findings:
         severity = str(f.get("severity"))
         table.add_row(
-            Text(severity, style=_STYLES.get(severity, "")),
+            visible_text(severity, style=_STYLES.get(severity, "")),
             *(
-                Text(str(f.get(key, "")))
+                visible_text(f.get(key, ""))
                 for key in ("rule", "category", "field", "text", "law", "suggestion")
             ),
         )
@@ -98,20 +98,21 @@ def _findings_table(findings: Sequence[Mapping[str, Any]]) -> Table:
 def _facts_table(product: Mapping[str, Any]) -> Table:
     """The product row the copy was written from, to check its claims against."""
     from rich.table import Table
-    from rich.text import Text
 
     facts = Table(title="Product facts", title_justify="left", show_header=False, box=None)
     facts.add_column("key", style="dim", no_wrap=True)
     facts.add_column("value", overflow="fold")
     for key in ("sku", "title", "brand", "category", "price", "promo_price", "audience"):
         if product.get(key) not in (None, "", []):
-            facts.add_row(key, Text(str(product[key])))
+            facts.add_row(key, visible_text(product[key]))
     points = product.get("selling_points") or []
     if points:
-        facts.add_row("selling_points", Text("；".join(str(p) for p in points)))
+        facts.add_row("selling_points", visible_text("；".join(str(p) for p in points)))
     attributes = product.get("attributes") or {}
     if isinstance(attributes, Mapping) and attributes:
-        facts.add_row("attributes", Text("; ".join(f"{k}: {v}" for k, v in attributes.items())))
+        facts.add_row(
+            "attributes", visible_text("; ".join(f"{k}: {v}" for k, v in attributes.items()))
+        )
     return facts
 
 
@@ -145,9 +146,12 @@ def render_item(
     review = item.get("review") if isinstance(item.get("review"), Mapping) else None
     if review:
         console.print(
-            f"Previously {review.get('decision')} by {review.get('reviewer')} at "
-            f"{review.get('ts')}" + (f": {review.get('reason')}" if review.get("reason") else ""),
-            markup=False,
+            visible_text(
+                f"Previously {review.get('decision')} by {review.get('reviewer')} at "
+                f"{review.get('ts')}"
+                + (f": {review.get('reason')}" if review.get("reason") else ""),
+                keep="",
+            )
         )
 
 
@@ -292,10 +296,12 @@ def _edit(walk: _Walk, item: Mapping[str, Any]) -> None:
     except (ValueError, CopygenError) as exc:
         # A bad edit (or a rule pack that fails to load) must not end the
         # session: the decisions so far are saved, the reviewer can go on.
-        walk.console.print(f"Edit not used: {exc}", style="red", markup=False)
+        walk.console.print(visible_text(f"Edit not used: {exc}", style="red", keep=""))
         return
     walk.pending, walk.pending_check = new_fields, new_check
-    walk.console.print(f"Checked the edited text again: {walk.pending_check[0]}", markup=False)
+    walk.console.print(
+        visible_text(f"Checked the edited text again: {walk.pending_check[0]}", keep="")
+    )
     walk.show = True
 
 
@@ -316,7 +322,7 @@ def _undo(walk: _Walk, item: Mapping[str, Any]) -> None:
     walk.index = walk.positions.pop()
     walk.counts["undone"] += 1
     if restored is not None:
-        walk.console.print(f"Undid the decision on {restored.get('id')}.", markup=False)
+        walk.console.print(visible_text(f"Undid the decision on {restored.get('id')}.", keep=""))
     walk.fresh()
 
 
@@ -334,11 +340,11 @@ def _record(walk: _Walk, decision: Decision) -> None:
     try:
         walk.session.decide(decision, check=walk.pending_check)
     except InputError as exc:
-        walk.console.print(str(exc), style="red", markup=False)
+        walk.console.print(visible_text(exc, style="red", keep=""))
         return
     outcome = OUTCOMES[decision.decision]
     walk.counts[outcome] += 1
-    walk.console.print(f"{outcome.capitalize()}: {walk.item_id}", markup=False)
+    walk.console.print(visible_text(f"{outcome.capitalize()}: {walk.item_id}", keep=""))
     walk.positions.append(walk.index)
     walk.index += 1
     walk.fresh()
@@ -365,7 +371,7 @@ def run_interactive(
             break
         handler = _HANDLERS.get(key)
         if handler is None:
-            console.print(f"Unknown key {key!r}. {_MENU}", markup=False)
+            console.print(visible_text(f"Unknown key {key!r}. {_MENU}", keep=""))
             continue
         decision = handler(walk, item)
         if decision is not None:

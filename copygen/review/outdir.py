@@ -1,7 +1,8 @@
 """The output folder of ``copygen generate`` as review, export and report find it.
 
-Its result records and the audit log that belongs to it. Everything that works on
-a finished folder starts here, so this module imports none of them.
+Its result records, the audit log that belongs to it, and the proof that the one
+matches the other (:func:`prove_outdir`). Everything that works on a finished
+folder starts here, so this module imports none of them.
 """
 
 from __future__ import annotations
@@ -16,15 +17,29 @@ from copygen.errors import InputError
 
 if TYPE_CHECKING:
     from copygen.audit import AuditLog
+    from copygen.audit.binding import RecordProof
+    from copygen.audit.key import AuditKey, Checkpoint
     from copygen.config import Settings
 
-__all__ = ["AUDIT_FILE", "audit_session", "load_items", "resolve_audit_path"]
+__all__ = [
+    "AUDIT_FILE",
+    "audit_session",
+    "load_items",
+    "load_numbered_items",
+    "prove_outdir",
+    "resolve_audit_path",
+]
 
 AUDIT_FILE = "audit.jsonl"
 
 
 def load_items(outdir: str | Path) -> list[dict[str, Any]]:
     """The result records of an output folder (InputError when it has none)."""
+    return [record for _, record in load_numbered_items(outdir)]
+
+
+def load_numbered_items(outdir: str | Path) -> list[tuple[int, dict[str, Any]]]:
+    """``(line, record)`` of an output folder's records (InputError when it has none)."""
     from copygen.generate.store import ResultStore
 
     folder = Path(outdir)
@@ -37,7 +52,7 @@ def load_items(outdir: str | Path) -> list[dict[str, Any]]:
             file=folder,
             hint="point at the -o folder of 'copygen generate'",
         )
-    return store.load()
+    return list(store.numbered_records())
 
 
 def resolve_audit_path(
@@ -76,17 +91,51 @@ def resolve_audit_path(
     return folder / AUDIT_FILE
 
 
+def prove_outdir(
+    outdir: str | Path,
+    records: list[tuple[int, dict[str, Any]]],
+    *,
+    log: Path,
+    key: AuditKey | None,
+    expect_head: str | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> RecordProof:
+    """Judge ``records`` (``(line, record)`` of the folder) against the audit log ``log``.
+
+    See :mod:`copygen.audit.binding`; the caller decides what to refuse.
+    """
+    from copygen.audit.binding import prove_records
+    from copygen.generate.store import RESULTS_FILE
+
+    return prove_records(
+        records,
+        results=Path(outdir) / RESULTS_FILE,
+        log=log,
+        key=key,
+        expect_head=expect_head,
+        checkpoint=checkpoint,
+    )
+
+
 @contextmanager
-def audit_session(path: Path, *, command: str, outdir: Path, **details: Any) -> Iterator[AuditLog]:
+def audit_session(
+    path: Path,
+    *,
+    command: str,
+    outdir: Path,
+    key: AuditKey | None = None,
+    **details: Any,
+) -> Iterator[AuditLog]:
     """The audit log opened (and locked) for one review or export session.
 
     The session is bracketed by ``run_started`` (command, version, outdir) and
     ``run_finished``, so its events are easy to find and its head is recorded.
+    ``key``: the audit key, for a keyed log (see :mod:`copygen.audit.key`).
     """
     from copygen import __version__
     from copygen.audit import AuditLog
 
-    with AuditLog.open(path) as log:
+    with AuditLog.open(path, key=key) as log:
         log.append("run_started", command=command, version=__version__, outdir=str(outdir))
         outcome = "interrupted"
         try:

@@ -93,7 +93,10 @@ h2{break-after:avoid;page-break-after:avoid}
 
 # Adds the filter bar. Without it (mail clients, print) every item simply shows. The
 # filters can be preset in the address (report.html#status=blocked&platform=social&q=最)
-# and follow the selection, so a filtered view can be shared as a link.
+# and follow the selection, so a filtered view can be shared as a link. A link is
+# typed, pasted and cut short by people and mail clients: a malformed %-escape
+# (#q=%E0%A4%A, #q=100%) is taken as plain text instead of stopping the script, and
+# only the four known keys are read.
 JS = """
 (function(){
 var bar=document.getElementById('filters');if(!bar)return;
@@ -103,9 +106,10 @@ var st=document.getElementById('f-status'),pf=document.getElementById('f-platfor
 ct=document.getElementById('f-category'),q=document.getElementById('f-text'),
 n=document.getElementById('f-count');
 var keys={status:st,platform:pf,category:ct,q:q};
+function dec(s){s=s.replace(/[+]/g,' ');try{return decodeURIComponent(s);}catch(e){return s;}}
 location.hash.replace(/^#/,'').split('&').forEach(function(kv){var i=kv.indexOf('=');
-if(i<0)return;var k=kv.slice(0,i),v=decodeURIComponent(kv.slice(i+1).replace(/[+]/g,' '));
-if(keys[k])keys[k].value=v;});
+if(i<0)return;var k=dec(kv.slice(0,i)),v=dec(kv.slice(i+1));
+if(Object.prototype.hasOwnProperty.call(keys,k))keys[k].value=v;});
 function apply(){var s=st.value,p=pf.value,c=ct.value,t=q.value.trim().toLowerCase(),shown=0;
 items.forEach(function(el){var ok=(!s||el.dataset.status===s)&&(!p||el.dataset.platform===p)&&
 (!c||(' '+el.dataset.categories+' ').indexOf(' '+c+' ')>=0)&&

@@ -16,18 +16,27 @@ through :meth:`ReviewSession.decide`:
 The audit event comes first: if the process dies between 2 and 3, the log holds a
 decision the results do not show yet, never the other way round. An undo is a
 decision too (``decision: "undone"``), so the log shows it.
+
+Several reviewers can work on one folder at once. A session holds no lock while a
+person reads: the folder's writer lock and the audit log's lock are taken for the
+moment a decision is written (waiting up to ``LOCK_WAIT`` seconds for another
+reviewer's decision to finish), and the item is read again under them, so a
+decision is always made on, and undoes back to, what the folder holds then.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from contextlib import ExitStack
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from copygen.errors import InputError
+from copygen.audit.chain import record_sha256
+from copygen.audit.key import key_from_settings
+from copygen.errors import AuditLockedError, CopygenError, InputError
 from copygen.review.decisions import (
     DECIDABLE_STATUSES,
     OUTCOMES,
@@ -36,7 +45,7 @@ from copygen.review.decisions import (
     check_status,
     default_reviewer,
 )
-from copygen.review.outdir import audit_session, load_items, resolve_audit_path
+from copygen.review.outdir import load_items, resolve_audit_path
 
 if TYPE_CHECKING:
     from copygen.audit import AuditLog
@@ -44,7 +53,13 @@ if TYPE_CHECKING:
     from copygen.config import Settings
     from copygen.generate.store import ResultStore
 
-__all__ = ["ReviewSession"]
+__all__ = ["LOCK_WAIT", "ReviewSession"]
+
+#: Seconds a decision waits for the folder and the audit log while someone else
+#: writes (another reviewer's decision takes milliseconds; a generate run holds
+#: them until it ends, and then the decision gives up with a one-line error).
+LOCK_WAIT = 10.0
+_POLL = 0.05
 
 
 def _now() -> str:
@@ -58,16 +73,85 @@ class _Done:
     item_id: str
     previous: dict[str, Any]  # the whole record before the decision
     event_seq: int
+    review: Any = None  # the review object the decision wrote, to tell if it still stands
+
+
+class _DecisionLog:
+    """A session's audit log, opened and locked only while something is written to it.
+
+    The session's events share one run id, with ``run_started`` written before the
+    first and ``run_finished`` (with the session's counts) when the session closes.
+    """
+
+    def __init__(
+        self, path: Path, *, outdir: Path, settings: Settings, counts: dict[str, int]
+    ) -> None:
+        from copygen.audit.log import new_run_id
+
+        self.path = path
+        self.run = new_run_id()
+        self.started = False
+        self._outdir = outdir
+        self._settings = settings
+        self._counts = counts
+        self._held: AuditLog | None = None
+
+    @contextmanager
+    def held(self) -> Iterator[AuditLog]:
+        """The log, open and locked for the block (a nested block shares it)."""
+        if self._held is not None:
+            yield self._held
+            return
+        log = _open_waiting(self.path, run=self.run, settings=self._settings)
+        self._held = log
+        try:
+            if not self.started:
+                from copygen import __version__
+
+                log.append(
+                    "run_started", command="review", version=__version__, outdir=str(self._outdir)
+                )
+                self.started = True
+            yield log
+        finally:
+            self._held = None
+            log.close()
+
+    def append(self, event: str, **data: Any) -> dict[str, Any]:
+        with self.held() as log:
+            return log.append(event, **data)
+
+    def finish(self, outcome: str) -> None:
+        """``run_finished``, if the session wrote anything."""
+        if self.started:
+            with self.held() as log:
+                log.append("run_finished", command="review", outcome=outcome, counts=self._counts)
+            self.started = False
+
+
+def _open_waiting(path: Path, *, run: str, settings: Settings) -> AuditLog:
+    """The audit log opened for one write, after waiting up to LOCK_WAIT for its lock."""
+    from copygen.audit import AuditLog
+
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            return AuditLog.open(path, run=run, key=key_from_settings(settings))
+        except AuditLockedError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(_POLL)
 
 
 @dataclass
 class ReviewSession:
-    """An output folder opened for review: results locked, audit log at hand.
+    """An output folder opened for review; nothing is locked until a decision is written.
 
     Use as a context manager (``with ReviewSession.open(...) as session``); every
     change goes through :meth:`decide` / :meth:`decide_many` / :meth:`undo`. The
-    audit log is opened (and locked) by :meth:`start` or by the first decision, so
-    that listing the queue or a batch refused by validation leaves no trace.
+    session's first write to the audit log happens in :meth:`start` or with the
+    first decision, so that listing the queue or a batch refused by validation
+    leaves no trace.
     """
 
     outdir: Path
@@ -79,9 +163,9 @@ class ReviewSession:
     history: list[_Done] = field(default_factory=list)
     # Filled in as decisions are made; written into the session's run_finished event.
     counts: dict[str, int] = field(default_factory=dict)
-    _log: AuditLog | None = None
+    _log: _DecisionLog | None = None
     _checker: Checker | None = None
-    _stack: ExitStack | None = None
+    _closed: bool = False
 
     @classmethod
     def open(
@@ -100,15 +184,10 @@ class ReviewSession:
         if not who:
             raise InputError("the reviewer name is empty", hint="pass --reviewer NAME")
         store = ResultStore(folder)
-        stack = ExitStack()
-        try:
-            stack.enter_context(store.lock())
-            # Load under the lock: no run can append or rewrite while we decide.
-            items = store.load()
-        except BaseException:
-            stack.close()
-            raise
-        session = cls(
+        # No lock: a torn last line of a run in progress is skipped, and every
+        # decision reads its item again under the folder's lock.
+        items = store.load()
+        return cls(
             outdir=folder,
             reviewer=who,
             settings=settings,
@@ -116,35 +195,56 @@ class ReviewSession:
             audit_path=resolve_audit_path(folder, settings=settings, explicit=audit_path),
             items={str(item["id"]): item for item in items},
         )
-        session._stack = stack
-        return session
 
-    def start(self) -> AuditLog:
-        """Open the audit log for this session (once); AuditLockedError if it is busy."""
+    def start(self) -> _DecisionLog:
+        """The session's audit log; the first call writes ``run_started`` right away,
+        so a log that cannot be written (another writer for LOCK_WAIT seconds, a
+        damaged or keyed log) is reported before the first decision, not after it."""
+        if self._closed:
+            raise ValueError("the review session is closed")
         if self._log is None:
-            if self._stack is None:
-                raise ValueError("the review session is closed")
-            self._log = self._stack.enter_context(
-                audit_session(
-                    self.audit_path, command="review", outdir=self.outdir, counts=self.counts
-                )
+            log = _DecisionLog(
+                self.audit_path, outdir=self.outdir, settings=self.settings, counts=self.counts
             )
+            with log.held():
+                pass
+            self._log = log
         return self._log
 
     @property
-    def log(self) -> AuditLog:
+    def log(self) -> _DecisionLog:
         return self.start()
 
-    def close(self) -> None:
-        if self._stack is not None:
-            stack, self._stack = self._stack, None
-            stack.close()
+    def close(self, outcome: str = "completed") -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._log is not None:
+            self._log.finish(outcome)
 
     def __enter__(self) -> ReviewSession:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        # Something already went wrong: a failure to note the end of the session
+        # must not hide it.
+        with suppress(CopygenError, OSError):
+            self.close("interrupted")
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The folder's writer lock and the audit log, held for one decision or batch."""
+        with self.store.lock(wait=LOCK_WAIT):
+            log = self.start()
+            with log.held():
+                yield
+
+    def _refresh(self, item_ids: Sequence[str]) -> None:
+        """Read these items again: another reviewer may have decided them meanwhile."""
+        self.items.update(self.store.latest(item_ids))
 
     # -- queue and checks --------------------------------------------------------------
 
@@ -251,8 +351,12 @@ class ReviewSession:
                 aigc["content_id"] = content_id_for(decision.item_id, new_fields)
                 patch["aigc"] = aigc
         patch["review"] = review
+        # The hashes of the record decided on and of the one written: export and
+        # report accept only records the log holds (copygen.audit.binding).
         event = self.log.append(
             "reviewed",
+            replaces_sha256=record_sha256(item),
+            record_sha256=record_sha256({**item, **patch}),
             item=decision.item_id,
             reviewer=self.reviewer,
             decision=outcome,
@@ -299,19 +403,27 @@ class ReviewSession:
     ) -> list[dict[str, Any]]:
         patches: dict[str, dict[str, Any]] = {}
         done: list[_Done] = []
-        try:
+        with self._writing():
+            # Decide on what the folder holds now, and refuse the batch as a whole if
+            # another reviewer's decision meanwhile makes one of it impossible.
+            self._refresh([decision.item_id for decision, _ in batch])
             for decision, check in batch:
-                previous = dict(self.items[decision.item_id])
-                patch, event = self._apply(decision, check=check)
-                patches[decision.item_id] = patch
-                done.append(_Done(decision.item_id, previous, int(event["seq"])))
-                outcome = str(patch["status"])
-                self.counts[outcome] = self.counts.get(outcome, 0) + 1
-        finally:
-            # Whatever reached the audit log is written to the results too, even when
-            # a later event of the batch could not be logged.
-            if patches:
-                self.store.update(patches)
+                self.validate(decision, check=self._verdict(decision, check))
+            try:
+                for decision, check in batch:
+                    previous = dict(self.items[decision.item_id])
+                    patch, event = self._apply(decision, check=check)
+                    patches[decision.item_id] = patch
+                    done.append(
+                        _Done(decision.item_id, previous, int(event["seq"]), patch["review"])
+                    )
+                    outcome = str(patch["status"])
+                    self.counts[outcome] = self.counts.get(outcome, 0) + 1
+            finally:
+                # Whatever reached the audit log is written to the results too, even
+                # when a later event of the batch could not be logged.
+                if patches:
+                    self.store.update(patches)
         updated = []
         for entry in done:
             self.items[entry.item_id] = {**self.items[entry.item_id], **patches[entry.item_id]}
@@ -319,11 +431,38 @@ class ReviewSession:
         self.history.extend(done)
         return updated
 
+    def _verdict(
+        self, decision: Decision, check: tuple[str, list[dict[str, Any]]] | None
+    ) -> str | None:
+        """The checker's status to validate an edit with (None: the item's own)."""
+        item = self.items.get(decision.item_id)
+        edited = (
+            item is not None
+            and decision.fields is not None
+            and dict(decision.fields) != item.get("fields")
+        )
+        return check[0] if (edited and check) else None
+
     def undo(self) -> dict[str, Any] | None:
-        """Take back the last decision of this session; return the restored item."""
+        """Take back the last decision of this session; return the restored item.
+
+        InputError if someone else has decided the item since: undoing would throw
+        their decision away.
+        """
         if not self.history:
             return None
         last = self.history.pop()
+        with self._writing():
+            self._refresh([last.item_id])
+            if self.items[last.item_id].get("review") != last.review:
+                other = self.items[last.item_id].get("review") or {}
+                raise InputError(
+                    f"item {last.item_id} was decided again since, by "
+                    f"{other.get('reviewer') or 'someone else'}: not undone"
+                )
+            return self._undo(last)
+
+    def _undo(self, last: _Done) -> dict[str, Any]:
         current = self.items[last.item_id]
         restored = last.previous
         after: dict[str, Any] = {"status": restored.get("status")}
@@ -331,8 +470,12 @@ class ReviewSession:
         if current.get("fields") != restored.get("fields"):
             before["fields"] = current.get("fields")
             after["fields"] = restored.get("fields")
+        keys = ("status", "fields", "findings", "aigc", "review")
+        back = {k: restored.get(k) for k in keys}
         self.log.append(
             "reviewed",
+            replaces_sha256=record_sha256(current),
+            record_sha256=record_sha256({**current, **back}),
             item=last.item_id,
             reviewer=self.reviewer,
             decision="undone",
@@ -343,8 +486,7 @@ class ReviewSession:
             before=before,
             after=after,
         )
-        keys = ("status", "fields", "findings", "aigc", "review")
-        self.store.update({last.item_id: {k: restored.get(k) for k in keys}})
-        self.items[last.item_id] = {**current, **{k: restored.get(k) for k in keys}}
+        self.store.update({last.item_id: back})
+        self.items[last.item_id] = {**current, **back}
         self.counts["undone"] = self.counts.get("undone", 0) + 1
         return self.items[last.item_id]

@@ -3,7 +3,9 @@
 It is what copygen's tests and benchmarks talk to instead of a paid API: the real
 ``openai`` client, real sockets, real HTTP/1.1 keep-alive, and scripted trouble
 (rate limits with ``Retry-After``, server errors, hangs, malformed bodies, empty
-replies, dropped connections).
+replies, dropped connections) and hostile replies: one byte at a time
+(``Behavior.trickle``), a chunked body that never ends (``Behavior.endless``), a
+body of any size, plain or as a small gzip bomb (``Behavior.huge``).
 
 In a test::
 
@@ -21,10 +23,15 @@ response formats with a 400 as llama.cpp, older vLLM or OpenAI's strict mode do
 small model stuck in a list (until ``max_tokens``, unless a schema's ``maxItems`` ends
 it); ``service_time=S`` serves one request at a time, S seconds each, like a server on
 a CPU, so concurrent requests queue (``peak_in_flight`` shows how many were waiting).
+``trickle=S`` / ``endless=S`` / ``huge_reply_bytes=N`` turn every normal reply into
+the hostile kind; ``reply_bytes_sent`` and ``in_flight`` show how much the server
+got out before the client hung up, and that it did hang up.
 
 As a process (for benchmarks)::
 
     python -m copygen.testing.fake_openai --port 0 --latency 0.1
+    python -m copygen.testing.fake_openai --trickle 1       # one byte a second
+    python -m copygen.testing.fake_openai --huge-reply-bytes 10000000
     # first stdout line: http://127.0.0.1:PORT/v1
 
 The server runs an asyncio loop in a background thread, so one instance serves
@@ -43,13 +50,21 @@ import signal
 import sys
 import threading
 import time
+import zlib
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
-BehaviorKind = Literal["ok", "status", "hang", "malformed", "empty", "drop"]
+BehaviorKind = Literal[
+    "ok", "status", "hang", "malformed", "empty", "drop", "trickle", "endless", "huge"
+]
+#: Kinds whose body is written piece by piece (and whose bytes are counted as they go).
+_STREAMED = frozenset({"trickle", "endless", "huge"})
+#: Pieces of a huge reply are written this big, so the server never holds it whole.
+_PIECE = 64 * 1024
+_PAD_MARK = "<<copygen-fake-padding>>"
 
 _REASONS = {
     200: "OK",
@@ -87,6 +102,11 @@ class Behavior:
     seconds: float = 3600.0  # "hang": how long before the connection is closed
     body: bytes = b""  # "malformed": the broken body sent with status 200
     code: str | None = None  # "status": the error code (default by status)
+    interval: float = 0.0  # "trickle": seconds per byte; "endless": seconds per chunk
+    chunk_bytes: int = 1024  # "endless": filler bytes per chunk
+    size: int = 0  # "huge": bytes of the reply body (at least its JSON frame)
+    chunked: bool = False  # "huge": Transfer-Encoding chunked instead of Content-Length
+    gzip: bool = False  # "huge": Content-Encoding gzip (chunked): small on the wire
 
     @classmethod
     def ok(
@@ -166,6 +186,50 @@ class Behavior:
         """Read the request, then close the connection without answering."""
         return cls("drop", latency=latency)
 
+    @classmethod
+    def trickle(
+        cls,
+        seconds_per_byte: float = 1.0,
+        content: str | None = None,
+        *,
+        latency: float | None = None,
+    ) -> Behavior:
+        """A normal reply, one byte per ``seconds_per_byte``.
+
+        ``content`` None: the responder's (the default responder's when the responder
+        itself returns this). Every byte arrives well inside any read timeout, so only a
+        deadline on the whole request ends it early.
+        """
+        return cls("trickle", content=content, interval=seconds_per_byte, latency=latency)
+
+    @classmethod
+    def endless(
+        cls, interval: float = 0.05, *, chunk_bytes: int = 1024, latency: float | None = None
+    ) -> Behavior:
+        """Status 200 and a chunked body that never ends.
+
+        The start of a chat completion, then ``chunk_bytes`` of filler inside its
+        content every ``interval`` seconds (0: as fast as the client reads) until the
+        client goes away.
+        """
+        return cls("endless", interval=interval, chunk_bytes=chunk_bytes, latency=latency)
+
+    @classmethod
+    def huge(
+        cls,
+        size: int,
+        *,
+        chunked: bool = False,
+        gzip: bool = False,
+        latency: float | None = None,
+    ) -> Behavior:
+        """A valid chat completion of ``size`` bytes, its content padded with ``x``.
+
+        Sent with ``Content-Length``, or chunked; ``gzip`` compresses it on the wire
+        (chunked), so a few kilobytes inflate to ``size`` in the client.
+        """
+        return cls("huge", size=size, chunked=chunked or gzip, gzip=gzip, latency=latency)
+
 
 #: ``responder(request_json)`` returns the reply text, or a Behavior for full control.
 Responder = Callable[[dict[str, Any]], "str | Behavior"]
@@ -182,6 +246,7 @@ class RecordedRequest:
     json: Any  # the parsed body, or None
     received_at: float  # time.monotonic() when the request was complete
     behavior: str  # the behaviour kind that answered it ("ok", "status:429", ...)
+    query: str = ""  # the request target's query string, without the "?"
 
     @property
     def api_key(self) -> str | None:
@@ -215,6 +280,12 @@ class FakeOpenAIServer:
         looping: the default responder becomes :func:`looping_responder`: a list that
             repeats until ``max_tokens`` (finish_reason ``length``), unless the request's
             schema gives the list a ``maxItems``.
+        trickle: every normal reply is sent one byte per this many seconds
+            (:meth:`Behavior.trickle`).
+        endless: every normal reply is a chunked body that never ends, a chunk per this
+            many seconds (:meth:`Behavior.endless`).
+        huge_reply_bytes: every normal reply is a valid completion of this many bytes
+            (:meth:`Behavior.huge`).
         service_time: serve chat completions ``service_slots`` at a time (default one),
             each taking this many seconds, like a model server on a CPU: concurrent
             requests wait in a queue, and that wait counts against the client's timeout.
@@ -237,6 +308,9 @@ class FakeOpenAIServer:
         json_object: bool = True,
         schema_limits: bool = True,
         looping: bool = False,
+        trickle: float | None = None,
+        endless: float | None = None,
+        huge_reply_bytes: int | None = None,
         service_time: float | None = None,
         service_slots: int = 1,
         prefix_cache: bool = False,
@@ -254,6 +328,10 @@ class FakeOpenAIServer:
         self.json_schema = json_schema
         self.json_object = json_object
         self.schema_limits = schema_limits
+        self.trickle = trickle
+        self.endless = endless
+        self.huge_reply_bytes = huge_reply_bytes
+        self._reply_bytes = 0
         self.service_time = service_time
         self.service_slots = max(1, service_slots)
         self._service: asyncio.Semaphore | None = None
@@ -358,12 +436,25 @@ class FakeOpenAIServer:
         with self._lock:
             return self._peak_in_flight
 
+    @property
+    def in_flight(self) -> int:
+        """Chat requests held now: 0 once every client that gave up has hung up."""
+        with self._lock:
+            return self._in_flight
+
+    @property
+    def reply_bytes_sent(self) -> int:
+        """Body bytes of chat replies handed to the socket so far (headers not counted)."""
+        with self._lock:
+            return self._reply_bytes
+
     def clear(self) -> None:
         """Forget recorded requests, the rest of the script and the counters."""
         with self._lock:
             self._requests.clear()
             self._script.clear()
             self._count = 0
+            self._reply_bytes = 0
             self._peak_in_flight = self._in_flight
             self._last_response_format = None
 
@@ -472,7 +563,7 @@ class FakeOpenAIServer:
         queued = (
             self.service_time is not None
             and self._service is not None
-            and behavior.kind in ("ok", "empty", "malformed")
+            and behavior.kind in ("ok", "empty", "malformed", *_STREAMED)
             and path.endswith("/chat/completions")
         )
         if queued and self._service is not None and self.service_time is not None:
@@ -485,6 +576,8 @@ class FakeOpenAIServer:
         if behavior.kind == "drop":
             writer.transport.abort()
             return False
+        if behavior.kind in _STREAMED:
+            return await self._send_streamed(request, body_json, behavior, reader, writer)
 
         extra: dict[str, str] = dict(behavior.headers)
         if behavior.kind == "status":
@@ -498,7 +591,81 @@ class FakeOpenAIServer:
             status = 200
             payload = self._completion_body(body_json, behavior)
         await _write_response(writer, status, payload, extra, keep_alive=request.keep_alive)
+        if path.endswith("/chat/completions"):
+            self._count_sent(len(payload))
         return request.keep_alive
+
+    def _count_sent(self, n: int) -> None:
+        with self._lock:
+            self._reply_bytes += n
+
+    async def _send_streamed(
+        self,
+        request: _Request,
+        body: Any,
+        behavior: Behavior,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> bool:
+        """A trickle, endless or huge reply, written piece by piece; False: close after.
+
+        A client that gave up is noticed at the next write (or by its EOF), so the
+        handler ends instead of writing into a dead socket.
+        """
+
+        def gone() -> bool:
+            return reader.at_eof() or writer.is_closing()
+
+        async def send(data: bytes) -> None:
+            writer.write(data)
+            await writer.drain()
+
+        if behavior.kind == "trickle":
+            payload = self._completion_body(body, behavior)
+            head = _response_head(200, {}, keep_alive=request.keep_alive, length=len(payload))
+            await send(head)
+            for i in range(len(payload)):
+                await asyncio.sleep(behavior.interval)
+                if gone():
+                    return False
+                await send(payload[i : i + 1])
+                self._count_sent(1)
+            return request.keep_alive
+        if behavior.kind == "endless":
+            await send(_response_head(200, {}, keep_alive=False, length=None))
+            start = b'{"id": "chatcmpl-endless", "object": "chat.completion", "choices": '
+            start += b'[{"index": 0, "message": {"role": "assistant", "content": "'
+            filler = b"x" * max(1, behavior.chunk_bytes)
+            piece = start
+            while not gone():
+                await send(_chunk(piece))
+                self._count_sent(len(piece))
+                await asyncio.sleep(behavior.interval)
+                piece = filler
+            return False
+        # huge
+        head, tail = self._completion_body(body, replace(behavior, content=_PAD_MARK)).split(
+            _PAD_MARK.encode()
+        )
+        padding = max(0, behavior.size - len(head) - len(tail))
+        extra = {"Content-Encoding": "gzip"} if behavior.gzip else {}
+        length = None if behavior.chunked else len(head) + padding + len(tail)
+        await send(_response_head(200, extra, keep_alive=False, length=length))
+        encoder = zlib.compressobj(wbits=31) if behavior.gzip else None
+        for plain in _padded_pieces(head, padding, tail):
+            data = encoder.compress(plain) if encoder is not None else plain
+            if gone():
+                return False
+            if data:
+                await send(_chunk(data) if behavior.chunked else data)
+                self._count_sent(len(data))
+        last = encoder.flush() if encoder is not None else b""
+        if last:
+            await send(_chunk(last))
+            self._count_sent(len(last))
+        if behavior.chunked:
+            await send(b"0\r\n\r\n")
+        return False
 
     def _choose(self, request: _Request, body: Any) -> Behavior:
         """The behaviour for a chat request: protocol errors, the script, the responder."""
@@ -516,19 +683,34 @@ class FakeOpenAIServer:
                 return Behavior.error(400, rejection)
         with self._lock:
             scripted = self._script.popleft() if self._script else None
-        if scripted is not None and not (scripted.kind == "ok" and scripted.content is None):
+        wants_text = scripted is None or (
+            scripted.kind in ("ok", "trickle") and scripted.content is None
+        )
+        if scripted is not None and not wants_text:
             return scripted
         try:
             answer = self.responder(body)
         except Exception as exc:  # a broken responder is a test bug: answer 500, say why
             return Behavior.error(500, f"responder failed: {type(exc).__name__}: {exc}")
         if isinstance(answer, Behavior):
-            return answer
-        if scripted is not None:  # a scripted ok() without content keeps its latency etc.
-            return Behavior.ok(
-                answer, latency=scripted.latency, finish_reason=scripted.finish_reason
-            )
-        return Behavior.ok(answer)
+            if answer.kind == "trickle" and answer.content is None:
+                answer = replace(answer, content=default_responder(body))
+            return self._hostile(answer)
+        if scripted is not None:  # a scripted ok()/trickle() without content keeps the rest
+            return replace(scripted, content=answer)
+        return self._hostile(Behavior.ok(answer))
+
+    def _hostile(self, behavior: Behavior) -> Behavior:
+        """A normal reply as the server's trickle/endless/huge_reply_bytes option sends it."""
+        if behavior.kind != "ok":
+            return behavior
+        if self.trickle is not None:
+            return replace(behavior, kind="trickle", interval=self.trickle)
+        if self.endless is not None:
+            return replace(behavior, kind="endless", interval=self.endless)
+        if self.huge_reply_bytes is not None:
+            return replace(behavior, kind="huge", size=self.huge_reply_bytes)
+        return behavior
 
     def _format_rejection(self, response_format: Any) -> str | None:
         """The 400 message for a response format this server does not take, else None."""
@@ -569,6 +751,7 @@ class FakeOpenAIServer:
                         json=body,
                         received_at=time.monotonic(),
                         behavior=kind,
+                        query=request.target.partition("?")[2],
                     )
                 )
 
@@ -675,16 +858,39 @@ async def _write_response(
     *,
     keep_alive: bool,
 ) -> None:
+    head = _response_head(status, extra_headers, keep_alive=keep_alive, length=len(payload))
+    writer.write(head + payload)
+    await writer.drain()
+
+
+def _response_head(
+    status: int, extra_headers: Mapping[str, str], *, keep_alive: bool, length: int | None
+) -> bytes:
+    """Status line and headers; ``length`` None: the body is chunked."""
     lines = [
         f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
         "Content-Type: application/json",
-        f"Content-Length: {len(payload)}",
+        f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked",
         f"Connection: {'keep-alive' if keep_alive else 'close'}",
         "x-request-id: req_fake",
     ]
     lines.extend(f"{name}: {value}" for name, value in extra_headers.items())
-    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
-    await writer.drain()
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _chunk(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+def _padded_pieces(head: bytes, padding: int, tail: bytes) -> Iterator[bytes]:
+    """``head``, ``padding`` bytes of ``x`` and ``tail``, in pieces of at most _PIECE."""
+    yield head
+    block = b"x" * _PIECE
+    while padding > 0:
+        n = min(padding, _PIECE)
+        yield block[:n]
+        padding -= n
+    yield tail
 
 
 def _error_body(status: int, message: str, code: str | None = None) -> bytes:
@@ -913,6 +1119,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="serve one request at a time, this many seconds each (a CPU server)",
     )
+    parser.add_argument(
+        "--trickle",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="send every reply one byte per this many seconds",
+    )
+    parser.add_argument(
+        "--endless",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="send every reply as a chunked body that never ends, a chunk per this many seconds",
+    )
+    parser.add_argument(
+        "--huge-reply-bytes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="send every reply as a valid completion of N bytes",
+    )
     parser.add_argument("--api-key", default=None, help="require this bearer token")
     parser.add_argument("--record", action="store_true", help="keep requests in memory")
     args = parser.parse_args(argv)
@@ -925,6 +1152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         json_object=not args.no_json_object,
         schema_limits=not args.no_schema_limits,
         looping=args.looping,
+        trickle=args.trickle,
+        endless=args.endless,
+        huge_reply_bytes=args.huge_reply_bytes,
         service_time=args.service_time,
         api_key=args.api_key,
         host=args.host,

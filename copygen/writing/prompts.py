@@ -27,7 +27,13 @@ from copygen.platforms import PLATFORM_NAMES, PlatformSpec, get_platform
 from copygen.resources import data_dir
 from copygen.writing.languages import language_name, normalise_lang, resolve_lang
 from copygen.writing.product_block import product_block_of, product_data, product_data_full
-from copygen.writing.sandbox import _readonly, sandboxed_environment
+from copygen.writing.sandbox import (
+    LIMITS_HINT,
+    RenderLimitError,
+    _readonly,
+    render_bounded,
+    sandboxed_environment,
+)
 from copygen.writing.template_data import (
     _spec_context,
     example_fields,
@@ -263,7 +269,28 @@ class PromptBuilder:
 
         compiled = self._compile(name)
         try:
-            text = compiled.template.render(context)
+            text = render_bounded(compiled.template, context)
+        except RenderLimitError as exc:
+            line = _template_line(exc, compiled.template.filename)
+            where = f"'{name}'" + (f" line {line}" if line else "")
+            raise TemplateError(
+                f"template {where}: {exc}",
+                file=product.source,
+                row=product.row,
+                hint=LIMITS_HINT,
+            ) from None
+        except (OverflowError, MemoryError, RecursionError) as exc:
+            # What the sandbox's limits did not catch first: a range beyond its limit,
+            # a float overflow, memory running out, macros calling themselves.
+            line = _template_line(exc, compiled.template.filename)
+            where = f"'{name}'" + (f" line {line}" if line else "")
+            what = {
+                MemoryError: "ran out of memory",
+                RecursionError: "calls nest too deeply (a macro or include calls itself?)",
+            }.get(type(exc)) or f"{type(exc).__name__}: {exc}"
+            raise TemplateError(
+                f"template {where}: {what}", file=product.source, row=product.row
+            ) from None
         except UndefinedError as exc:
             line = _template_line(exc, compiled.template.filename)
             where = f"'{name}'" + (f" line {line}" if line else "")
