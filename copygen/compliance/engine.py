@@ -16,12 +16,18 @@ Detectors implemented in code (personal data, facts, language, format) add their
 findings afterwards. Last, a warn/info finding overlapped in the same field by a
 more severe finding of the same category is dropped (加微信 blocks; the 微信 mention
 inside it adds nothing).
+
+Every step is linear in the length of the text (a long model reply has hundreds of
+thousands of hits): a rule's ``unless`` regexes run once per text, not once per hit;
+"is this hit inside an exception / overlapped by a block" is a bisection
+(``matcher.SpanIndex``), not a scan of every span; hits are handled rule by rule and
+outranked ones are dropped before any ``Finding`` is built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +35,9 @@ from copygen.compliance import rules_cache
 from copygen.compliance.code_checks import code_findings
 from copygen.compliance.findings import SEVERITY_RANK, CheckResult, Finding
 from copygen.compliance.matcher import (
+    Compiled,
     Span,
+    SpanIndex,
     allow_terms,
     compile_rules,
     latin_edges_ok,
@@ -37,22 +45,13 @@ from copygen.compliance.matcher import (
 )
 from copygen.compliance.normalize import Normalized, has_cjk, normalize
 from copygen.compliance.pii import find_pii
-from copygen.compliance.rule_model import RuleSet
+from copygen.compliance.rule_model import Rule, RuleSet
 from copygen.compliance.rules import load_rules
 
 if TYPE_CHECKING:
     from copygen.config import Settings
 
 Fields = Mapping[str, Any]
-
-
-@dataclass
-class _Hit:
-    rule: int
-    start: int  # normalised offsets, or original offsets when ``original`` is set
-    end: int
-    original: bool = False
-    term: bool = False  # a literal term (gets the automatic Latin word edge)
 
 
 class Checker:
@@ -164,16 +163,23 @@ class Checker:
         applicable = self._compiled.applicable(category, platform, _scope_lang(lang))
         if product is not None and self._compiled.gated:
             applicable = applicable - self._cleared_by_product(applicable, product)
-        findings: list[Finding] = []
-        for name, text in items:
-            findings.extend(self._check_text(name, text, applicable, locale))
-        findings.extend(
-            self._code_checks(text_or_fields, items, applicable, locale, lang, platform, product)
-        )
-        order = {name: position for position, (name, _) in enumerate(items)}
+        hits = [(name, text, self._text_hits(text, applicable)) for name, text in items]
+        code = self._code_checks(text_or_fields, items, applicable, locale, lang, platform, product)
         if not keep_outranked:
-            findings = _drop_outranked(findings)
-        findings.sort(key=lambda f: (order.get(f.field, len(order)), f.start, f.end, f.rule))
+            code = _drop_outranked(hits, code, self._compiled.rules)
+        findings: list[Finding] = []
+        for name, text, by_rule in hits:
+            findings.extend(self._findings(name, text, by_rule, locale))
+        findings.extend(code)
+        order = {name: position for position, (name, _) in enumerate(items)}
+        # By field, start, end, rule: stable sorts from the last key to the first, each
+        # on one attribute (no key tuple per finding: a long text has hundreds of
+        # thousands of findings).
+        if len(findings) > 1:
+            for key in _SORT_KEYS:
+                findings.sort(key=key)
+            if len(order) > 1:
+                findings.sort(key=lambda f: order.get(f.field, len(order)))
         return CheckResult.from_findings(findings)
 
     def _locale(self, lang: str | None, items: Sequence[tuple[str, str]]) -> str:
@@ -183,105 +189,118 @@ class Checker:
             return "zh" if lang.lower().startswith("zh") else "en"
         return "zh" if any(has_cjk(text) for _, text in items) else "en"
 
-    def _check_text(
-        self, name: str, text: str, applicable: frozenset[int], locale: str
-    ) -> list[Finding]:
+    def _text_hits(self, text: str, applicable: frozenset[int]) -> dict[int, list[Span]]:
+        """Rule index -> the places (original offsets, in order) where the rule's terms,
+        patterns or detector hit ``text``, overlapping hits of one rule joined (全网最低
+        and 最低价 in 全网最低价 make one)."""
         if not text:
-            return []
+            return {}
         compiled = self._compiled
         norm = normalize(text)
         ntext = norm.text
         scan = compiled.scan(ntext, applicable)
-        hits = [_Hit(index, start, end, term=True) for index, start, end in scan.terms]
-        hits.extend(
-            _Hit(index, start, end)
-            for index, start, end in compiled.pattern_hits(ntext, scan.triggered, applicable)
-        )
-        kept = [h for h in hits if self._keep(h, ntext, scan.unless, scan.allow)]
-        kept.extend(self._pii_hits(text, norm, applicable, scan.allow))
-        return self._findings(name, norm, kept, locale)
+        allowed = SpanIndex(scan.allow) if scan.allow else _NO_SPANS
+        exceptions = _Exceptions(compiled, ntext, scan.unless)
+        # Rule by rule, so that what a rule needs is looked up once, not once per hit (a
+        # long text has hundreds of thousands of hits).
+        kept: dict[int, list[Span]] = {}
+        for index, spans in scan.terms.items():
+            self._keep(index, spans, norm, exceptions, allowed, kept, term=True)
+        patterns = compiled.pattern_hits(ntext, scan.triggered, applicable)
+        for index, spans in patterns.items():
+            self._keep(index, spans, norm, exceptions, allowed, kept, term=False)
+        for index, start, end in self._pii_hits(text, norm, applicable, allowed, scan.allow):
+            kept.setdefault(index, []).append((start, end))
+        return {index: _merged(spans) for index, spans in kept.items() if spans}
 
     def _pii_hits(
-        self, text: str, norm: Normalized, applicable: frozenset[int], allow_spans: Sequence[Span]
-    ) -> list[_Hit]:
-        """Personal-data hits (original offsets) of the detector rules among ``applicable``,
-        except inside an allowlisted name."""
+        self,
+        text: str,
+        norm: Normalized,
+        applicable: frozenset[int],
+        allowed: SpanIndex,
+        allow_spans: Sequence[Span],
+    ) -> list[tuple[int, int, int]]:
+        """(rule index, start, end) of personal data (original offsets), for the detector
+        rules among ``applicable``, except inside an allowlisted name (``allowed``:
+        normalised offsets)."""
         plan = self._compiled.pii_plan(applicable)
         if not plan:
             return []
         matches = find_pii(text)
         if not matches:
             return []
-        allowed = [norm.span(s, e) for s, e in allow_spans]
-        hits: list[_Hit] = []
+        if allowed and norm.offsets is not None:
+            allowed = SpanIndex(norm.span(s, e) for s, e in allow_spans)
+        hits: list[tuple[int, int, int]] = []
         for kinds, wanted in plan:
             for match in matches:
-                if match.kind in kinds and not any(
-                    s <= match.start and match.end <= e for s, e in allowed
-                ):
-                    hits.extend(_Hit(i, match.start, match.end, original=True) for i in wanted)
+                if match.kind in kinds and not allowed.covers(match.start, match.end):
+                    hits.extend((i, match.start, match.end) for i in wanted)
         return hits
 
     def _keep(
         self,
-        hit: _Hit,
-        ntext: str,
-        unless_spans: Mapping[int, list[Span]],
-        allow_spans: Sequence[Span],
-    ) -> bool:
-        rule = self._compiled.rules[hit.rule]
-        start, end = hit.start, hit.end
-        if any(s <= start and end <= e for s, e in allow_spans):
-            return False
-        if any(s <= start and end <= e for s, e in unless_spans.get(hit.rule, ())):
-            return False
+        index: int,
+        spans: Sequence[Span],
+        norm: Normalized,
+        exceptions: _Exceptions,
+        allowed: SpanIndex,
+        kept: dict[int, list[Span]],
+        *,
+        term: bool,
+    ) -> None:
+        """Add to ``kept[index]`` (in original offsets) the hits of rule ``index`` that no
+        allowlisted name, ``unless`` exception or word edge clears."""
+        ntext = norm.text
+        rule = self._compiled.rules[index]
+        literal = exceptions.literal(index)
+        any_allowed, any_literal = bool(allowed), bool(literal)
         # Only literal terms get the automatic Latin edge; a regex says its own \b.
-        if hit.term and rule.boundary != "none" and not latin_edges_ok(ntext, start, end):
-            return False
-        if rule.unless_patterns:
-            for regex in self._compiled.unless_regexes(hit.rule):
-                for m in regex.finditer(ntext):
-                    if m.start() <= start and end <= m.end():
-                        return False
-        return not (
-            rule.boundary == "word"
-            and has_cjk(ntext[start:end])
-            and not on_word_edges(ntext, start, end)
-        )
+        latin = term and rule.boundary != "none"
+        word = rule.boundary == "word"
+        patterns: SpanIndex | None = None
+        out = kept.setdefault(index, [])
+        to_original = norm.span if norm.offsets is not None else None
+        for span in spans:
+            start, end = span
+            if any_allowed and allowed.covers(start, end):
+                continue
+            if any_literal and literal.covers(start, end):
+                continue
+            if latin and not latin_edges_ok(ntext, start, end):
+                continue
+            if rule.unless_patterns:
+                if patterns is None:
+                    patterns = exceptions.patterns(index)
+                if patterns.covers(start, end):
+                    continue
+            if word and has_cjk(ntext[start:end]) and not on_word_edges(ntext, start, end):
+                continue
+            out.append(span if to_original is None else to_original(start, end))
 
     def _findings(
-        self, name: str, norm: Normalized, hits: Sequence[_Hit], locale: str
+        self, name: str, original: str, by_rule: Mapping[int, list[Span]], locale: str
     ) -> list[Finding]:
-        spans: list[tuple[int, int, int]] = []
-        for hit in hits:
-            start, end = (hit.start, hit.end) if hit.original else norm.span(hit.start, hit.end)
-            spans.append((start, end, hit.rule))
-        # One finding per rule and place: hits of one rule that overlap (全网最低 and
-        # 最低价 in 全网最低价) become one finding spanning both.
-        spans.sort(key=lambda s: (s[2], s[0], -s[1]))
-        merged: list[tuple[int, int, int]] = []
-        for start, end, index in spans:
-            if merged and merged[-1][2] == index and start < merged[-1][1]:
-                last_start, last_end, _ = merged[-1]
-                merged[-1] = (last_start, max(last_end, end), index)
-            else:
-                merged.append((start, end, index))
         out: list[Finding] = []
-        for start, end, index in merged:
+        for index, spans in by_rule.items():
             rule = self._compiled.rules[index]
-            out.append(
+            rule_id, category, severity, law = rule.id, rule.category, rule.severity, rule.law
+            message, suggestion = rule.message_for(locale), rule.suggestion_for(locale)
+            out.extend(
                 Finding(
-                    rule=rule.id,
-                    category=rule.category,
-                    severity=rule.severity,
+                    rule=rule_id,
+                    category=category,
+                    severity=severity,
                     field=name,
                     start=start,
                     end=end,
-                    text=norm.original[start:end],
-                    message=rule.message_for(locale),
-                    law=rule.law,
-                    suggestion=rule.suggestion_for(locale),
+                    text=original[start:end],
+                    message=message,
+                    law=law,
+                    suggestion=suggestion,
                 )
+                for start, end in spans
             )
         return out
 
@@ -313,28 +332,114 @@ class Checker:
         )
 
 
-def _drop_outranked(findings: list[Finding]) -> list[Finding]:
-    """Drop a warn/info finding overlapped, in the same field, by a more severe finding
-    of the same category (加微信 is a block; the 微信 mention inside it adds nothing)."""
-    groups: dict[tuple[str, str], list[Finding]] = {}
-    for finding in findings:
-        groups.setdefault((finding.field, finding.category), []).append(finding)
+class _Exceptions:
+    """The ``unless`` spans of one text, per rule, gathered on first use.
+
+    Each rule's exception regexes run once over the text, not once per hit: a long
+    text with thousands of hits re-ran them thousands of times (quadratic)."""
+
+    def __init__(self, compiled: Compiled, ntext: str, literal: Mapping[int, list[Span]]) -> None:
+        self._compiled = compiled
+        self._ntext = ntext
+        self._literal_spans = literal
+        self._literal: dict[int, SpanIndex] = {}
+        self._patterns: dict[int, SpanIndex] = {}
+
+    def literal(self, rule: int) -> SpanIndex:
+        spans = self._literal_spans.get(rule)
+        if not spans:
+            return _NO_SPANS
+        index = self._literal.get(rule)
+        if index is None:
+            index = self._literal[rule] = SpanIndex(spans)
+        return index
+
+    def patterns(self, rule: int) -> SpanIndex:
+        index = self._patterns.get(rule)
+        if index is None:
+            index = self._patterns[rule] = SpanIndex(
+                m.span()
+                for regex in self._compiled.unless_regexes(rule)
+                for m in regex.finditer(self._ntext)
+            )
+        return index
+
+
+_NO_SPANS = SpanIndex(())
+_SORT_KEYS = (attrgetter("rule"), attrgetter("end"), attrgetter("start"))
+
+# Where an entry of ``_drop_outranked`` comes from: (rule index -> places, rule index),
+# or a code finding.
+_Owner = tuple[dict[int, list[Span]], int] | Finding
+
+
+def _merged(spans: list[Span]) -> list[Span]:
+    """``spans`` with the overlapping ones joined, in order. No span is empty, so the
+    order of spans with one start does not change the result."""
+    if len(spans) == 1:
+        return spans
+    spans.sort()
+    merged: list[Span] = []
+    first, last = spans[0]
+    for start, end in spans:
+        if start < last:
+            last = max(last, end)
+        else:
+            merged.append((first, last))
+            first, last = start, end
+    merged.append((first, last))
+    return merged
+
+
+def _drop_outranked(
+    hits: Sequence[tuple[str, str, dict[int, list[Span]]]],
+    code: list[Finding],
+    rules: Sequence[Rule],
+) -> list[Finding]:
+    """Drop a warn/info hit overlapped, in the same field, by a more severe hit of the
+    same category (加微信 is a block; the 微信 mention inside it adds nothing).
+
+    ``hits`` (field, text, rule index -> places) is changed in place, before any
+    ``Finding`` exists (a long text has hundreds of thousands of hits, and many are
+    outranked); the code findings kept are returned."""
+    if len(code) + sum(len(by_rule) for _, _, by_rule in hits) < 2:
+        return code  # nothing to outrank (most short copy)
+    # (field, category) -> (rank, places, where they come from) of each rule and code finding
+    groups: dict[tuple[str, str], list[tuple[int, list[Span], _Owner]]] = {}
+    for name, _text, by_rule in hits:
+        for index, spans in by_rule.items():
+            rule = rules[index]
+            owner: _Owner = (by_rule, index)
+            groups.setdefault((name, rule.category), []).append(
+                (SEVERITY_RANK[rule.severity], spans, owner)
+            )
+    for finding in code:
+        groups.setdefault((finding.field, finding.category), []).append(
+            (SEVERITY_RANK[finding.severity], [(finding.start, finding.end)], finding)
+        )
     dropped: set[int] = set()
-    for group in groups.values():
-        if len({f.severity for f in group}) < 2:
+    for entries in groups.values():
+        if len(entries) < 2:
             continue
-        for finding in group:
-            rank = SEVERITY_RANK[finding.severity]
-            if any(
-                SEVERITY_RANK[other.severity] > rank
-                and other.start < finding.end
-                and finding.start < other.end
-                for other in group
-            ):
-                dropped.add(id(finding))
-    if not dropped:
-        return findings
-    return [f for f in findings if id(f) not in dropped]
+        ranks = sorted({rank for rank, _, _ in entries})
+        changes: list[tuple[_Owner, list[Span]]] = []
+        # One index per rank below the top (there are three ranks), not all pairs; each
+        # built before anything is dropped, as a dropped hit still outranks.
+        for low in ranks[:-1]:
+            stronger = SpanIndex(span for rank, spans, _ in entries if rank > low for span in spans)
+            for rank, spans, owner in entries:
+                if rank == low:
+                    kept = [span for span in spans if not stronger.overlaps(*span)]
+                    if len(kept) < len(spans):
+                        changes.append((owner, kept))
+        for owner, kept in changes:
+            if isinstance(owner, Finding):
+                dropped.add(id(owner))
+            elif kept:
+                owner[0][owner[1]] = kept
+            else:
+                del owner[0][owner[1]]
+    return [f for f in code if id(f) not in dropped]
 
 
 def _scope_lang(lang: str | None) -> str | None:

@@ -16,10 +16,12 @@ thresholds (满300减50), and 5G as a network.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from copygen.compliance.matcher import SpanIndex
 
 _TOL = 0.005  # relative tolerance for spec comparisons
 
@@ -101,14 +103,16 @@ _CN_DIGITS = {
     "九": 9,
 }
 
+# ``\s*(?:(?P<wan>万)\s*)?`` rather than ``\s*(?P<wan>万)?\s*``: the same matches, but two
+# adjacent blank runs try every split of a long run of spaces (quadratic).
 _SPEC = re.compile(
-    rf"(?<![A-Za-z\d.])(?P<a>{_NUM})(?:\s*(?:-|~|～|至|到)\s*(?P<b>{_NUM}))?\s*(?P<wan>万)?\s*"
+    rf"(?<![A-Za-z\d.])(?P<a>{_NUM})(?:\s*(?:-|~|～|至|到)\s*(?P<b>{_NUM}))?\s*(?:(?P<wan>万)\s*)?"
     rf"(?P<unit>(?i:{_UNIT_ALT})|G)(?![A-Za-z])"
 )
 _CN_SPEC = re.compile(r"(?P<a>[一二两三四五六七八九十]{1,3})\s*(?P<unit>倍|年|个月|天)")
 _PRICE = re.compile(
     rf"(?:(?P<sym>[¥￥$]|rmb|cny|usd)\s*(?P<a>{_NUM})(?!\s*[%折])"
-    rf"|(?<![A-Za-z\d.])(?P<b>{_NUM})\s*(?P<wan>万)?\s*(?:元|块钱|块|rmb|cny)(?![A-Za-z]))",
+    rf"|(?<![A-Za-z\d.])(?P<b>{_NUM})\s*(?:(?P<wan>万)\s*)?(?:元|块钱|块|rmb|cny)(?![A-Za-z]))",
     re.IGNORECASE,
 )
 _DISCOUNT = re.compile(
@@ -116,10 +120,20 @@ _DISCOUNT = re.compile(
     r"|(?P<cn>[一二三四五六七八九][一二三四五六七八九]?)\s*折(?![叠痕射线])"
 )
 _PERCENT_OFF = re.compile(rf"(?P<a>{_NUM})\s*%\s*off\b", re.IGNORECASE)
+_OFF_TAIL = re.compile(r"%\s*off\b", re.IGNORECASE)
+_NUM_CHARS = re.compile(r"[\d,.]*")
+_NUM_RUN = re.compile(r"[\d,.]+")
+_BLANKS = re.compile(r"\s*")
+_DIGIT_RUN = re.compile(r"\d*")
+# The left edge of ``_SPEC`` and of ``_PRICE``'s second branch, and where its first
+# branch can start.
+_NUM_EDGE = re.compile(r"(?<![A-Za-z\d.])")
+_NUM_EDGE_I = re.compile(r"(?<![A-Za-z\d.])", re.IGNORECASE)
+_CURRENCY_SIGN = re.compile(r"[¥￥$]|rmb|cny|usd", re.IGNORECASE)
 
 _STORAGE_AFTER = re.compile(r"\s*(?:\+|/|内存|运存|存储|储存|大内存|ram|rom|闪存|硬盘)", re.I)
 _SERVICE_AFTER = re.compile(
-    r"\s*(?:内)?\s*(?:发货|发出|出库|送达|到货|极速|闪电|客服|在线|响应|回复|退|换|无理由|价保|保价|试用)"
+    r"\s*(?:内\s*)?(?:发货|发出|出库|送达|到货|极速|闪电|客服|在线|响应|回复|退|换|无理由|价保|保价|试用)"
 )
 _WARRANTY_BEFORE = re.compile(
     r"(?:质保|保修|保质期|保固|寿命|续航|有效期|保鲜|warranty|shelf life)[^，。！？,.!?]{0,6}$",
@@ -182,48 +196,49 @@ def _cn_number(text: str) -> float | None:
 
 def extract_specs(text: str, *, for_claims: bool = True) -> list[Quantity]:
     """Spec quantities in ``text``; ``for_claims`` applies the copy-only exclusions."""
+    # What follows a match is read in place (``regex.match(text, end)``): slicing the
+    # rest of the text for every match was quadratic in a long text.
     out: list[Quantity] = []
-    for m in _SPEC.finditer(text):
+    for m in _led_by_number(_SPEC, _NUM_EDGE, text):
         unit = m.group("unit")
         key = unit if unit == "G" else unit.lower()
         if key not in UNITS:
             continue
-        after = text[m.end() :]
+        end = m.end()
         before = text[max(0, m.start() - 12) : m.start()]
-        if key == "G" and not _STORAGE_AFTER.match(after) and not before.endswith("+"):
+        if key == "G" and not _STORAGE_AFTER.match(text, end) and not before.endswith("+"):
             continue  # 5G is a network, not storage
-        if key == "w" and after.startswith("+"):
+        if key == "w" and text.startswith("+", end):
             continue  # 10w+ = 十万+
-        if key.isascii() and key.isalpha() and after[:1].isdigit():
+        if key.isascii() and key.isalpha() and text[end : end + 1].isdigit():
             continue  # 1v1, 3d2: not a unit
         dim, factors = UNITS[key]
-        if for_claims and not _claim_context_ok(dim, text, m.start(), m.end(), before, after):
+        if for_claims and not _claim_context_ok(dim, text, end, before):
             continue
         scale = 10000.0 if m.group("wan") else 1.0
         low = _number(m.group("a")) * scale
         high = _number(m.group("b")) * scale if m.group("b") else low
         if dim == "duration" and low >= 1000:
             continue  # 2023年 is a date
-        out.append(Quantity(dim, low * factors[0], high * factors[0], factors, m.start(), m.end()))
+        out.append(Quantity(dim, low * factors[0], high * factors[0], factors, m.start(), end))
     for m in _CN_SPEC.finditer(text):
         value = _cn_number(m.group("a"))
         if value is None:
             continue
         dim, factors = UNITS[m.group("unit")]
         before = text[max(0, m.start() - 12) : m.start()]
-        after = text[m.end() :]
-        if for_claims and not _claim_context_ok(dim, text, m.start(), m.end(), before, after):
+        if for_claims and not _claim_context_ok(dim, text, m.end(), before):
             continue
         out.append(Quantity(dim, value * factors[0], value * factors[0], factors, *m.span()))
     return out
 
 
-def _claim_context_ok(dim: str, text: str, start: int, end: int, before: str, after: str) -> bool:
-    if dim in ("hour", "duration") and _SERVICE_AFTER.match(after):
+def _claim_context_ok(dim: str, text: str, end: int, before: str) -> bool:
+    if dim in ("hour", "duration") and _SERVICE_AFTER.match(text, end):
         return False  # 24小时发货, 7天无理由退换: service promises, not product specs
     if dim == "duration":
         # Durations are only product facts as warranty / shelf life / battery life.
-        return bool(_WARRANTY_BEFORE.search(before) or _WARRANTY_AFTER.match(after))
+        return bool(_WARRANTY_BEFORE.search(before) or _WARRANTY_AFTER.match(text, end))
     return True
 
 
@@ -233,6 +248,8 @@ class _Facts:
     bare_numbers: frozenset[float]
     price: Decimal | None
     promo_price: Decimal | None
+    # dimension -> the accepted (low, high) ranges of its specs, tolerance included
+    ranges: Mapping[str, SpanIndex]
 
 
 def _product_parts(product: Any) -> tuple[list[str], Decimal | None, Decimal | None]:
@@ -268,23 +285,28 @@ def product_facts(product: Any) -> _Facts:
     for text in texts:
         found = extract_specs(text, for_claims=False)
         specs.extend(found)
-        covered = [(q.start, q.end) for q in found]
+        covered = SpanIndex((q.start, q.end) for q in found)
         for m in _NUMBER_IN_FACTS.finditer(text):
-            if not any(s <= m.start() < e for s, e in covered):
+            if not covered.covers(m.start(), m.start() + 1):
                 bare.add(_number(m.group()))
-    return _Facts(tuple(specs), frozenset(bare), price, promo)
+    ranges: dict[str, list[tuple[float, float]]] = {}
+    for fact in specs:
+        for f_low, f_high in fact.values():
+            lo = f_low * (1 - _TOL) - 1e-9
+            hi = f_high * (1 + _TOL) + 1e-9
+            ranges.setdefault(fact.dim, []).append((lo, hi))
+    indexes = {dim: SpanIndex(spans) for dim, spans in ranges.items()}
+    return _Facts(tuple(specs), frozenset(bare), price, promo, indexes)
 
 
 def _supported(claim: Quantity, facts: _Facts, raw: Sequence[float]) -> bool:
-    for low, high in claim.values():
-        for fact in facts.specs:
-            if fact.dim != claim.dim:
-                continue
-            for f_low, f_high in fact.values():
-                lo = f_low * (1 - _TOL) - 1e-9
-                hi = f_high * (1 + _TOL) + 1e-9
-                if lo <= low <= hi and lo <= high <= hi:
-                    return True
+    # One lookup per claim in the ranges of its dimension, not a loop over every spec
+    # of the product: a long text of figures against a long spec sheet was quadratic.
+    ranges = facts.ranges.get(claim.dim)
+    if ranges is not None:
+        for low, high in claim.values():
+            if ranges.covers(min(low, high), max(low, high)):
+                return True
     return bool(raw) and all(value in facts.bare_numbers for value in raw)
 
 
@@ -330,7 +352,7 @@ def _check_text(name: str, text: str, facts: _Facts) -> list[FactIssue]:
         if facts.price is not None and facts.promo_price is not None
         else None
     )
-    for m in _PRICE.finditer(text):
+    for m in _led_by_number(_PRICE, _NUM_EDGE_I, text, _CURRENCY_SIGN):
         raw = m.group("a") or m.group("b")
         value = _decimal(raw)
         if value is None:
@@ -372,15 +394,16 @@ def _check_text(name: str, text: str, facts: _Facts) -> list[FactIssue]:
                 issue(*m.span(), "unsupported")
         elif abs(ratio * 10 - claim) > 0.1 + 1e-9:
             issue(*m.span(), "price", expected)
-    for m in _PERCENT_OFF.finditer(text):
+    for m in _percent_offs(text):
         claim = _number(m.group("a"))
         taken.append(m.span())
         if ratio is None:
             issue(*m.span(), "price" if prices else "unsupported", _expected_prices(facts))
         elif abs((1 - ratio) * 100 - claim) > 1.0:
             issue(*m.span(), "price", f"{(1 - ratio) * 100:.0f}% off")
+    claimed = SpanIndex(taken)
     for quantity in extract_specs(text):
-        if any(s < quantity.end and quantity.start < e for s, e in taken):
+        if claimed.overlaps(quantity.start, quantity.end):
             continue
         span_text = text[quantity.start : quantity.end]
         raw = [_number(n) for n in re.findall(_NUM, span_text)]
@@ -388,3 +411,100 @@ def _check_text(name: str, text: str, facts: _Facts) -> list[FactIssue]:
             issue(quantity.start, quantity.end, "unsupported")
     issues.sort(key=lambda i: i.start)
     return issues
+
+
+def _led_by_number(
+    pattern: re.Pattern[str],
+    edge: re.Pattern[str],
+    text: str,
+    other_starts: re.Pattern[str] | None = None,
+) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern.finditer(text)``, in time linear in the text.
+
+    ``pattern`` starts with the lookbehind ``edge`` and a ``_NUM`` that must run to
+    the end of its run of digits, commas and dots (what may follow it never starts
+    with one). The regex engine tries every start in such a run, each try reading to
+    the end of the run: quadratic on ``1,234,234,...``. Here, per run, the leftmost
+    start that ``edge`` allows and from which the rest of the run is one ``_NUM`` is
+    worked out backwards, and ``pattern`` is tried there alone: whether the rest
+    matches does not depend on the start. ``other_starts`` finds where the pattern's
+    other branches (which start outside a run, such as ``¥99``) can start."""
+    starts: list[tuple[int, int]] = [(run.start(), run.end()) for run in _NUM_RUN.finditer(text)]
+    if other_starts is not None:
+        starts.extend((m.start(), -1) for m in other_starts.finditer(text))
+        starts.sort()
+    position = 0
+    for start, run_end in starts:
+        if run_end < 0:
+            match = pattern.match(text, start) if start >= position else None
+        else:
+            first = _leftmost_number(text, max(start, position), run_end, edge)
+            match = pattern.match(text, first) if first is not None else None
+        if match is not None:
+            position = match.end()
+            yield match
+
+
+def _leftmost_number(text: str, low: int, end: int, edge: re.Pattern[str]) -> int | None:
+    """The smallest ``start >= low`` where ``edge`` matches and ``text[start:end]`` is one
+    ``_NUM``; None when there is none."""
+    chars = text[low:end][::-1]
+    if "," not in chars and "." not in chars:  # digits alone, the usual case
+        return low if edge.match(text, low) else None
+    # Inside the run, a start right after a digit or a dot never passes an edge (both
+    # edges exclude them): only the run's first character and those after a comma are
+    # worth asking.
+    lengths = [n for n in _number_lengths(chars) if n == len(chars) or chars[n] == ","]
+    for length in sorted(lengths, reverse=True):
+        if edge.match(text, end - length):
+            return end - length
+    return None
+
+
+def _percent_offs(text: str) -> Iterator[re.Match[str]]:
+    """The matches of ``_PERCENT_OFF.finditer(text)``, in time linear in the text.
+
+    The pattern has no left edge: on a long run of digits it tries every start, and
+    each try reads to the end of the run (quadratic). Every match is a number that
+    ends where the blanks before a "% off" begin (a number is digits, commas and dots,
+    never a blank) and starts as far left as the number's form allows. So the "% off"
+    tails are found first, and the number before each is read backwards."""
+    bound = 0
+    for tail in _OFF_TAIL.finditer(text):
+        percent = tail.start()
+        before = text[bound:percent][::-1]  # from the percent sign leftwards
+        bound = tail.end()
+        blanks = _BLANKS.match(before).end()  # type: ignore[union-attr]
+        chars = _NUM_CHARS.match(before, blanks).end()  # type: ignore[union-attr]
+        length = max(_number_lengths(before[blanks:chars]), default=0)
+        if not length:
+            continue
+        match = _PERCENT_OFF.match(text, percent - blanks - length)
+        if match is not None:
+            yield match
+
+
+def _number_lengths(reversed_chars: str) -> list[int]:
+    """Every length ``n`` for which the first ``n`` characters of ``reversed_chars``
+    (digits, commas and dots read right to left) are one ``_NUM``, in linear time."""
+    lengths = _integer_lengths(reversed_chars, 0)
+    digits = _run(reversed_chars, 0)
+    if digits and reversed_chars[digits : digits + 1] == ".":  # a fraction: 12.5
+        lengths += [digits + 1 + n for n in _integer_lengths(reversed_chars, digits + 1)]
+    return lengths
+
+
+def _integer_lengths(chars: str, start: int) -> list[int]:
+    """Every length of an integer (``\\d+`` or ``\\d{1,3}(,\\d{3})+``) read right to left
+    from ``chars[start]``."""
+    lengths = list(range(1, _run(chars, start) + 1))
+    position = start
+    while _run(chars, position) == 3 and chars[position + 3 : position + 4] == ",":
+        position += 4  # one more ",ddd" group; then 1 to 3 leading digits
+        lengths.extend(position - start + n for n in range(1, min(3, _run(chars, position)) + 1))
+    return lengths
+
+
+def _run(chars: str, start: int) -> int:
+    """How many digits ``chars`` has from ``start`` on."""
+    return _DIGIT_RUN.match(chars, start).end() - start  # type: ignore[union-attr]

@@ -11,8 +11,11 @@ too. The ``Compiled`` value is what the rules cache pickles, with the ``RuleSet`
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +28,44 @@ from copygen.compliance.rule_model import CODE_DETECTORS, Rule, RuleSet
 from copygen.errors import RuleError
 
 _TERM, _ANCHOR, _UNLESS, _ALLOW = 0, 1, 2, 3
-_LATIN = re.compile(r"[a-z0-9]")
+_LATIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # the matcher's text is lower case
 
 Span = tuple[int, int]
+
+
+class SpanIndex:
+    """A fixed set of spans, asked whether it covers or overlaps a span.
+
+    A text with thousands of hits has thousands of exception and allowlist spans
+    too: testing each hit against every span made checking quadratic. Sorted by
+    start with a running maximum of the ends, each question is one bisection."""
+
+    __slots__ = ("_reach", "_starts")
+
+    def __init__(self, spans: Iterable[tuple[float, float]]) -> None:
+        ordered = sorted(spans)
+        self._starts: list[float] = [start for start, _ in ordered]
+        self._reach: list[float] = list(accumulate((end for _, end in ordered), max))
+
+    def __bool__(self) -> bool:
+        return bool(self._starts)
+
+    def covers(self, start: float, end: float) -> bool:
+        """Some span ``(s, e)`` has ``s <= start`` and ``end <= e``."""
+        i = bisect_right(self._starts, start)
+        return i > 0 and self._reach[i - 1] >= end
+
+    def overlaps(self, start: float, end: float) -> bool:
+        """Some span ``(s, e)`` has ``s < end`` and ``start < e``."""
+        i = bisect_left(self._starts, end)
+        return i > 0 and self._reach[i - 1] > start
 
 
 @dataclass
 class Scan:
     """What one automaton pass over a normalised text found (normalised offsets)."""
 
-    terms: list[tuple[int, int, int]] = field(default_factory=list)  # (rule, start, end)
+    terms: dict[int, list[Span]] = field(default_factory=dict)  # rule index -> spans
     triggered: set[int] = field(default_factory=set)  # pattern indexes whose anchor was seen
     unless: dict[int, list[Span]] = field(default_factory=dict)  # rule index -> spans
     allow: list[Span] = field(default_factory=list)
@@ -128,8 +159,11 @@ class Compiled:
         found = Scan()
         if self.automaton is None or not ntext:
             return found
-        units = _units_to_chars(ntext)
-        for end_index, (length, entries) in self.automaton.iter(_encode(ntext)):
+        encoded = _encode(ntext)
+        # Two symbols per UTF-16 unit: more than two per character means surrogates.
+        units = _units_to_chars(ntext) if len(encoded) != 2 * len(ntext) else None
+        terms, triggered, unless, allow = found.terms, found.triggered, found.unless, found.allow
+        for end_index, (length, entries) in self.automaton.iter(encoded):
             if end_index & 1 == 0:
                 continue  # ends on a high byte: not on whole characters
             end = (end_index + 1) >> 1
@@ -139,28 +173,35 @@ class Compiled:
             for kind, index, _flag in entries:
                 if kind == _TERM:
                     if index in applicable:
-                        found.terms.append((index, start, end))
+                        spans = terms.get(index)
+                        if spans is None:
+                            spans = terms[index] = []
+                        spans.append((start, end))
                 elif kind == _ANCHOR:
-                    found.triggered.add(index)
+                    triggered.add(index)
                 elif kind == _UNLESS:
-                    found.unless.setdefault(index, []).append((start, end))
+                    unless.setdefault(index, []).append((start, end))
                 else:
-                    found.allow.append((start, end))
+                    allow.append((start, end))
         return found
 
     def pattern_hits(
         self, ntext: str, triggered: set[int], applicable: frozenset[int]
-    ) -> list[tuple[int, int, int]]:
-        """(rule index, start, end) of the non-empty regex matches in ``ntext``, running
-        the regexes that were ``triggered`` or have no anchor."""
-        hits: list[tuple[int, int, int]] = []
+    ) -> dict[int, list[Span]]:
+        """Rule index -> spans of the non-empty regex matches in ``ntext``, running the
+        regexes that were ``triggered`` or have no anchor."""
+        hits: dict[int, list[Span]] = {}
         for pattern_index in sorted(triggered.union(self.always)):
             rule_index = self.patterns[pattern_index][0]
             if rule_index not in applicable:
                 continue
             for m in self.regex(pattern_index).finditer(ntext):
-                if m.end() > m.start():
-                    hits.append((rule_index, m.start(), m.end()))
+                span = m.span()
+                if span[1] > span[0]:
+                    spans = hits.get(rule_index)
+                    if spans is None:
+                        spans = hits[rule_index] = []
+                    spans.append(span)
         return hits
 
 
@@ -264,18 +305,26 @@ def on_word_edges(text: str, start: int, end: int) -> bool:
     """Whether [start, end) of ``text`` starts and ends on jieba word boundaries."""
     lo = max(0, start - _WINDOW)
     hi = min(len(text), end + _WINDOW)
-    edges = {lo, hi}
-    for _word, word_start, word_end in _segmenter().tokenize(text[lo:hi], HMM=False):
-        edges.add(word_start + lo)
-        edges.add(word_end + lo)
-    return start in edges and end in edges
+    edges = _word_edges(text[lo:hi])
+    return start - lo in edges and end - lo in edges
+
+
+@lru_cache(maxsize=4096)
+def _word_edges(window: str) -> frozenset[int]:
+    """Word edges of ``window`` (its two ends included). Cached: copy repeats its
+    phrases, and segmenting is the dearest step per hit."""
+    edges = {0, len(window)}
+    for _word, word_start, word_end in _segmenter().tokenize(window, HMM=False):
+        edges.add(word_start)
+        edges.add(word_end)
+    return frozenset(edges)
 
 
 def latin_edges_ok(text: str, start: int, end: int) -> bool:
     """A hit starting/ending with a Latin letter or digit must not continue a Latin word."""
-    if _LATIN.match(text[start]) and start > 0 and _LATIN.match(text[start - 1]):
+    if start > 0 and text[start] in _LATIN and text[start - 1] in _LATIN:
         return False
-    return not (_LATIN.match(text[end - 1]) and end < len(text) and _LATIN.match(text[end]))
+    return not (end < len(text) and text[end - 1] in _LATIN and text[end] in _LATIN)
 
 
 # --- allowlists ------------------------------------------------------------------------

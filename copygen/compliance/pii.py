@@ -206,9 +206,15 @@ def find_pii(text: str) -> list[PiiMatch]:
     if len(candidates) < 2:
         return candidates  # nothing to rank or to overlap
     ranked = sorted(candidates, key=lambda m: (_PRIORITY[m.kind], -(m.end - m.start), m.start))
+    # The characters of the matches kept so far, instead of testing each candidate
+    # against every kept match (quadratic in a text full of numbers). A match is
+    # never empty; only an e-mail address can be long, and e-mail matches never
+    # overlap each other, so marking and testing stays linear in the text.
+    taken = bytearray(len(text))
     kept: list[PiiMatch] = []
     for match in ranked:
-        if all(match.end <= k.start or match.start >= k.end for k in kept):
+        if taken.find(1, match.start, match.end) < 0:
+            taken[match.start : match.end] = b"\x01" * (match.end - match.start)
             kept.append(match)
     return sorted(kept, key=lambda m: m.start)
 
