@@ -55,25 +55,7 @@ def _generate(
 ) -> None:
     result = runner.invoke(
         app,
-        [
-            "generate",
-            str(products),
-            "-o",
-            str(outdir),
-            "--backend",
-            "openai",
-            "--model",
-            "fake-model",
-            "--base-url",
-            server.url,
-            "--platforms",
-            "social",
-            "--max-repairs",
-            "0",
-            "--no-cache",
-            "-q",
-            *extra,
-        ],
+        server.generate_args(products, outdir, "-q", *extra),
         env={"OPENAI_API_KEY": API_KEY, "COPYGEN_MAX_RETRIES": "0"},
     )
     assert result.exit_code == code, result.output

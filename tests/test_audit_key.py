@@ -75,23 +75,7 @@ def _generate(
     server: FakeOpenAIServer, products: Path, outdir: Path, *extra: str, key: str | None = KEY
 ) -> Any:
     return _invoke(
-        "generate",
-        str(products),
-        "-o",
-        str(outdir),
-        "--backend",
-        "openai",
-        "--model",
-        "fake-model",
-        "--base-url",
-        server.url,
-        "--platforms",
-        "social",
-        "--max-repairs",
-        "0",
-        "--no-cache",
-        "-q",
-        *extra,
+        *server.generate_args(products, outdir, "-q", *extra),
         key=key,
         OPENAI_API_KEY=API_KEY,
     )

@@ -202,26 +202,7 @@ def test_markup_in_a_model_reply_is_blocked(
     products = tmp_path / "products.csv"
     products.write_text("sku,title,category,price\nMK-9,保温杯 500ml,家居,99\n", encoding="utf-8")
     outdir = tmp_path / "out"
-    result = runner.invoke(
-        app,
-        [
-            "generate",
-            str(products),
-            "-o",
-            str(outdir),
-            "--backend",
-            "openai",
-            "--model",
-            "fake-model",
-            "--base-url",
-            server.url,
-            "--platforms",
-            "social",
-            "--max-repairs",
-            "0",
-            "--no-cache",
-        ],
-    )
+    result = runner.invoke(app, server.generate_args(products, outdir))
     assert result.exit_code == 0, result.output
     (record,) = [json.loads(line) for line in (outdir / "results.jsonl").read_text().splitlines()]
     assert record["status"] == "blocked"

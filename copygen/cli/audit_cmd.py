@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from copygen.cli.common import audit_key_file_option
 from copygen.errors import AuditError, InputError
 
 if TYPE_CHECKING:
@@ -15,10 +16,6 @@ if TYPE_CHECKING:
     from copygen.config import Settings
 
 _FORMATS = ("text", "jsonl")
-_KEY_FILE_HELP = (
-    "File holding the audit key (else COPYGEN_AUDIT_KEY, COPYGEN_AUDIT_KEY_FILE, "
-    "or audit_key_file in the config)."
-)
 
 
 def _settings(ctx: typer.Context, key_file: Path | None, config: str | None) -> Settings:
@@ -99,7 +96,7 @@ def register(app: typer.Typer) -> None:
         audit: Path | None = typer.Option(
             None, "--audit", help="With an output folder: its audit log, if not the usual one."
         ),
-        audit_key_file: Path | None = typer.Option(None, "--audit-key-file", help=_KEY_FILE_HELP),
+        audit_key_file: Path | None = audit_key_file_option(),
         config: str | None = typer.Option(None, "--config", help="Config file."),
     ) -> None:
         """Check every line's hash, link, sequence and MAC; for a folder, every record too.
@@ -135,7 +132,7 @@ def register(app: typer.Typer) -> None:
     def checkpoint_cmd(
         ctx: typer.Context,
         path: Path = typer.Argument(..., help="The audit log (JSONL)."),
-        audit_key_file: Path | None = typer.Option(None, "--audit-key-file", help=_KEY_FILE_HELP),
+        audit_key_file: Path | None = audit_key_file_option(),
         config: str | None = typer.Option(None, "--config", help="Config file."),
     ) -> None:
         """Print a signed head (seq, hash, HMAC) to keep elsewhere; needs the key.
@@ -207,7 +204,7 @@ def register(app: typer.Typer) -> None:
     def recover_cmd(
         ctx: typer.Context,
         path: Path = typer.Argument(..., help="The audit log (JSONL)."),
-        audit_key_file: Path | None = typer.Option(None, "--audit-key-file", help=_KEY_FILE_HELP),
+        audit_key_file: Path | None = audit_key_file_option(),
         config: str | None = typer.Option(None, "--config", help="Config file."),
     ) -> None:
         """Cut a torn last line left by a crash (recorded as a `recovered` event)."""

@@ -19,3 +19,13 @@ def settings_from(ctx: typer.Context, **flags: Any) -> Settings:
     if obj.get("debug"):
         flags.setdefault("debug", True)
     return load_settings(cli=flags, config_path=config_path)
+
+
+def audit_key_file_option() -> Any:
+    """``--audit-key-file``, the same on every command that reads or writes a log."""
+    return typer.Option(
+        None,
+        "--audit-key-file",
+        help="File holding the audit key (else COPYGEN_AUDIT_KEY, COPYGEN_AUDIT_KEY_FILE, "
+        "or audit_key_file in the config).",
+    )

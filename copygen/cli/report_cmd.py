@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from copygen.cli.common import audit_key_file_option
+
 
 def report(
     ctx: typer.Context,
@@ -17,12 +19,7 @@ def report(
     audit: Path | None = typer.Option(
         None, "--audit", help="Audit log to verify for the header (default: the folder's)."
     ),
-    audit_key_file: Path | None = typer.Option(
-        None,
-        "--audit-key-file",
-        help="File holding the audit key of a keyed log (else COPYGEN_AUDIT_KEY, "
-        "or audit_key_file in the config).",
-    ),
+    audit_key_file: Path | None = audit_key_file_option(),
     config: str | None = typer.Option(None, "--config", help="Config file."),
 ) -> None:
     """Write a self-contained HTML report: pass rate, counts, cost, latency, flagged items.

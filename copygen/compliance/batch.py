@@ -26,8 +26,9 @@ from copygen.inputs.text_files import (
     BoundedLines,
     TextEncoding,
     csv_field_limit,
+    csv_header_error,
+    csv_records,
     detect,
-    long_field,
 )
 
 FAIL_ON_RANK: dict[str, int] = {"block": 3, "warn": 2, "info": 1, "never": 99}
@@ -252,11 +253,7 @@ def _csv_items(
         try:
             fieldnames = reader.fieldnames or []
         except csv.Error as exc:
-            if "field limit" in str(exc):
-                raise InputError(
-                    f"a header cell longer than {limit:,} characters (max_cell_chars)", file=name
-                ) from None
-            raise InputError(f"malformed CSV header: {exc}", file=name) from None
+            raise csv_header_error(exc, limit, name) from None
     header = [h.strip() for h in fieldnames]
     reader.fieldnames = header
     for cell in header:
@@ -271,26 +268,14 @@ def _csv_items(
             f"no column {wanted!r} (columns: {', '.join(header)})", file=name, column=wanted
         )
     items: list[CheckItem] = []
-    number = 0
-    while True:
-        lines.start(number + 1)
-        try:
-            with csv_field_limit(limit):
-                row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            if "field limit" in str(exc):
-                index = long_field(lines.record, delimiter, limit)
-                where = header[index] if index is not None and index < len(header) else None
-                raise InputError(
-                    f"a cell longer than {limit:,} characters (max_cell_chars)",
-                    file=name,
-                    row=number + 1,
-                    column=where,
-                ) from None
-            raise InputError(f"malformed CSV: {exc}", file=name, row=number + 1) from None
-        number += 1
+
+    def column_at(index: int | None) -> str | None:
+        return header[index] if index is not None and index < len(header) else None
+
+    records = csv_records(
+        lines, reader, delimiter=delimiter, limit=limit, file=name, column_at=column_at
+    )
+    for number, row in records:
         for key, value in row.items():
             if isinstance(value, str):
                 _checked_line(value, name, number, encoding)

@@ -25,6 +25,7 @@ from copygen.errors import BackendError
 from copygen.generate.masking import mask_messages, placeholder_findings
 from copygen.generate.plan import WorkItem
 from copygen.generate.summary import cost_of
+from copygen.generate.tidy import tidy_fields
 
 if TYPE_CHECKING:
     from copygen.backends.cache import ResponseCache
@@ -186,8 +187,6 @@ class ItemRunner:
         rendered: RenderedPrompt,
     ) -> _Attempt:
         """Tidy and check one draft, and log what the checker said."""
-        from copygen.generate.tidy import tidy_fields
-
         fields, tidied = tidy_fields(fields, work.platform)
         result = await self._check(work, fields, placeholders)
         self.events.checked(work, attempt=number, result=result, fields=fields, tidied=tidied)

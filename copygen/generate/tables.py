@@ -18,7 +18,15 @@ from copygen.config import Settings
 from copygen.generate.store import ResultStore
 from copygen.platforms import PLATFORM_SPECS
 
-__all__ = ["CSV_FILE", "XLSX_FILE", "flatten_record", "table_header", "write_tables"]
+__all__ = [
+    "CSV_FILE",
+    "LEADING_COLUMNS",
+    "XLSX_FILE",
+    "field_cell",
+    "flatten_record",
+    "table_header",
+    "write_tables",
+]
 
 CSV_FILE = "results.csv"
 XLSX_FILE = "results.xlsx"
@@ -58,7 +66,8 @@ def table_header(platforms: Sequence[str]) -> list[str]:
     return [*LEADING_COLUMNS, *field_columns(platforms), *TRAILING_COLUMNS]
 
 
-def _cell(name: str, value: Any) -> Any:
+def field_cell(name: str, value: Any) -> Any:
+    """A field's value as one spreadsheet cell (lists joined)."""
     if isinstance(value, (list, tuple)):
         joiner = " / " if name in _INLINE_LISTS else "\n"
         return joiner.join(str(v) for v in value)
@@ -91,7 +100,7 @@ def flatten_record(record: Mapping[str, Any], *, settings: Settings) -> dict[str
     findings = record.get("findings") or []
     row: dict[str, Any] = {name: record.get(name) for name in LEADING_COLUMNS}
     for name, value in fields.items():
-        row[name] = _cell(name, value)
+        row[name] = field_cell(name, value)
     product: Mapping[str, Any] = record.get("product") or {}
     label_info = aigc.get("label")
     row.update(

@@ -45,8 +45,9 @@ from copygen.inputs.text_files import (
     BoundedLines,
     TextEncoding,
     csv_field_limit,
+    csv_header_error,
+    csv_records,
     detect,
-    long_field,
 )
 from copygen.inputs.xlsx_files import (
     BROKEN_WORKBOOK,
@@ -342,7 +343,6 @@ def _read_csv(path: Path, builder: _RowBuilder) -> Iterator[Product]:
     limit = builder.max_cell_chars
     encoding = detect(path)
     handle = encoding.open(path, newline="")
-    row = 0
     try:
         lines = BoundedLines(handle, _line_limit(limit), file)
         first_line = next(lines, "")
@@ -362,12 +362,7 @@ def _read_csv(path: Path, builder: _RowBuilder) -> Iterator[Product]:
             with csv_field_limit(limit):
                 header_cells = next(csv.reader([first_line], delimiter=delimiter))
         except csv.Error as exc:
-            if "field limit" in str(exc):
-                raise InputError(
-                    f"a header cell longer than {limit:,} characters (max_cell_chars)",
-                    file=file,
-                ) from None
-            raise InputError(f"malformed CSV header: {exc}", file=file) from None
+            raise csv_header_error(exc, limit, file) from None
         _check_header(header_cells, file, limit)
         header = _Header(header_cells, file=file)
         width = len(header.names)
@@ -378,24 +373,10 @@ def _read_csv(path: Path, builder: _RowBuilder) -> Iterator[Product]:
 
         lines.limit = _line_limit(limit, width)
         reader = csv.reader(lines, delimiter=delimiter)
-        while True:
-            lines.start(row + 1)
-            try:
-                with csv_field_limit(limit):
-                    values = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                if "field limit" in str(exc):
-                    index = long_field(lines.record, delimiter, limit)
-                    raise InputError(
-                        f"a cell longer than {limit:,} characters (max_cell_chars)",
-                        file=file,
-                        row=row + 1,
-                        column=column_at(index),
-                    ) from None
-                raise InputError(f"malformed CSV: {exc}", file=file, row=row + 1) from None
-            row += 1
+        records = csv_records(
+            lines, reader, delimiter=delimiter, limit=limit, file=file, column_at=column_at
+        )
+        for row, values in records:
             if _is_blank(values):
                 continue
             for index, value in enumerate(values):

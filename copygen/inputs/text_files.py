@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol, TypeVar
 
 from copygen.errors import InputError
 
@@ -356,3 +356,58 @@ def long_field(record: Sequence[str], delimiter: str, limit: int) -> int | None:
         if len(value) > limit:
             return index
     return len(fields) - 1 if fields else None
+
+
+_Record = TypeVar("_Record")
+
+
+class RecordingLines(Protocol):
+    """Lines that keep the text of the record being parsed (see BoundedLines)."""
+
+    record: list[str]
+
+    def start(self, row: int | None) -> None: ...
+
+
+def csv_header_error(exc: csv.Error, limit: int, file: str) -> InputError:
+    """The one-line error for a header row csv could not parse."""
+    if "field limit" in str(exc):
+        return InputError(
+            f"a header cell longer than {limit:,} characters (max_cell_chars)", file=file
+        )
+    return InputError(f"malformed CSV header: {exc}", file=file)
+
+
+def csv_records(
+    lines: RecordingLines,
+    reader: Iterator[_Record],
+    *,
+    delimiter: str,
+    limit: int,
+    file: str,
+    column_at: Callable[[int | None], str | None],
+) -> Iterator[tuple[int, _Record]]:
+    """Each record of ``reader`` (reading ``lines``) with its row number, the first
+    under the header being 1, parsed under the cell limit. A cell over ``limit`` is an
+    error naming its row and column (``column_at`` turns a field index into the
+    column's name); other malformed CSV names the row."""
+    number = 0
+    while True:
+        lines.start(number + 1)
+        try:
+            with csv_field_limit(limit):
+                record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field limit" in str(exc):
+                index = long_field(lines.record, delimiter, limit)
+                raise InputError(
+                    f"a cell longer than {limit:,} characters (max_cell_chars)",
+                    file=file,
+                    row=number + 1,
+                    column=column_at(index),
+                ) from None
+            raise InputError(f"malformed CSV: {exc}", file=file, row=number + 1) from None
+        number += 1
+        yield number, record

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copygen.errors import InputError
+from copygen.generate.tables import LEADING_COLUMNS, field_cell
 from copygen.platforms import PLATFORM_SPECS
 from copygen.review.outdir import (
     audit_session,
@@ -50,7 +51,6 @@ EXPORTABLE_STATUSES: tuple[str, ...] = ("pass", "approved")
 FORMATS: dict[str, str] = {".jsonl": "jsonl", ".csv": "csv", ".xlsx": "xlsx"}
 GROUP_BY: tuple[str, ...] = ("platform", "sku")
 
-LEADING_COLUMNS: tuple[str, ...] = ("id", "sku", "platform", "lang", "variant", "status")
 TRAILING_COLUMNS: tuple[str, ...] = (
     "product_title",
     "aigc_generated",
@@ -64,8 +64,6 @@ TRAILING_COLUMNS: tuple[str, ...] = (
     "review_forced",
     "review_edited",
 )
-# Hashtags read better on one line; segments and bullets one per line (as results.csv).
-_INLINE_LISTS = frozenset({"hashtags"})
 _UNSAFE_NAME = re.compile(r"[^\w.-]+", re.UNICODE)
 #: Bytes of a group's part of a file name: with the stem and suffix it stays under
 #: the 255 bytes most file systems allow, whatever the SKU.
@@ -207,10 +205,7 @@ def table_row(record: Mapping[str, Any]) -> dict[str, Any]:
     """A publishable record as one flat spreadsheet row."""
     row: dict[str, Any] = {name: record.get(name) for name in LEADING_COLUMNS}
     for name, value in (record.get("fields") or {}).items():
-        if isinstance(value, (list, tuple)):
-            joiner = " / " if name in _INLINE_LISTS else "\n"
-            value = joiner.join(str(v) for v in value)
-        row[name] = value
+        row[name] = field_cell(name, value)  # lists joined as in results.csv
     aigc = record.get("aigc") or {}
     label = aigc.get("label") or {}
     review = record.get("review") or {}

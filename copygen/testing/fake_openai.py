@@ -54,6 +54,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -395,6 +396,28 @@ class FakeOpenAIServer:
     def url(self) -> str:
         """The base URL for an OpenAI client: ``http://127.0.0.1:PORT/v1``."""
         return f"http://{self.host}:{self._port}/v1"
+
+    def generate_args(self, products: str | Path, outdir: str | Path, *extra: str) -> list[str]:
+        """Arguments of a ``copygen generate`` of the social platform against this
+        server, without repairs or cache (``CliRunner().invoke(app, args)``)."""
+        return [
+            "generate",
+            str(products),
+            "-o",
+            str(outdir),
+            "--backend",
+            "openai",
+            "--model",
+            "fake-model",
+            "--base-url",
+            self.url,
+            "--platforms",
+            "social",
+            "--max-repairs",
+            "0",
+            "--no-cache",
+            *extra,
+        ]
 
     # --- scripting and inspection -------------------------------------------------------
 

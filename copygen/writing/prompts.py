@@ -125,6 +125,12 @@ def _kind(name: str) -> str:
     return "other"
 
 
+def _where(name: str, exc: BaseException, filename: str | None) -> str:
+    """``'social.zh.j2' line 12``: the template and, where known, the line."""
+    line = _template_line(exc, filename)
+    return f"'{name}'" + (f" line {line}" if line else "")
+
+
 def _template_line(exc: BaseException, filename: str | None) -> int | None:
     """The line in the template where rendering failed (Jinja rewrites tracebacks)."""
     line = None
@@ -271,8 +277,7 @@ class PromptBuilder:
         try:
             text = render_bounded(compiled.template, context)
         except RenderLimitError as exc:
-            line = _template_line(exc, compiled.template.filename)
-            where = f"'{name}'" + (f" line {line}" if line else "")
+            where = _where(name, exc, compiled.template.filename)
             raise TemplateError(
                 f"template {where}: {exc}",
                 file=product.source,
@@ -282,8 +287,7 @@ class PromptBuilder:
         except (OverflowError, MemoryError, RecursionError) as exc:
             # What the sandbox's limits did not catch first: a range beyond its limit,
             # a float overflow, memory running out, macros calling themselves.
-            line = _template_line(exc, compiled.template.filename)
-            where = f"'{name}'" + (f" line {line}" if line else "")
+            where = _where(name, exc, compiled.template.filename)
             what = {
                 MemoryError: "ran out of memory",
                 RecursionError: "calls nest too deeply (a macro or include calls itself?)",
@@ -292,8 +296,7 @@ class PromptBuilder:
                 f"template {where}: {what}", file=product.source, row=product.row
             ) from None
         except UndefinedError as exc:
-            line = _template_line(exc, compiled.template.filename)
-            where = f"'{name}'" + (f" line {line}" if line else "")
+            where = _where(name, exc, compiled.template.filename)
             raise TemplateError(
                 f"template {where}: undefined variable: {exc.message}",
                 file=product.source,
@@ -310,8 +313,7 @@ class PromptBuilder:
                 f"template '{name}': {exc}", file=product.source, row=product.row
             ) from None
         except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError) as exc:
-            line = _template_line(exc, compiled.template.filename)
-            where = f"'{name}'" + (f" line {line}" if line else "")
+            where = _where(name, exc, compiled.template.filename)
             raise TemplateError(
                 f"template {where}: {type(exc).__name__}: {exc}",
                 file=product.source,
