@@ -613,9 +613,11 @@ class FakeOpenAIServer:
         else:
             status = 200
             payload = self._completion_body(body_json, behavior)
-        await _write_response(writer, status, payload, extra, keep_alive=request.keep_alive)
         if path.endswith("/chat/completions"):
+            # Counted before the write: a client may read the reply and look at the
+            # counter before this handler runs again.
             self._count_sent(len(payload))
+        await _write_response(writer, status, payload, extra, keep_alive=request.keep_alive)
         return request.keep_alive
 
     def _count_sent(self, n: int) -> None:
@@ -639,8 +641,11 @@ class FakeOpenAIServer:
         def gone() -> bool:
             return reader.at_eof() or writer.is_closing()
 
-        async def send(data: bytes) -> None:
+        async def send(data: bytes, body_bytes: int = 0) -> None:
+            # Body bytes are counted as they are handed to the socket, before the
+            # drain: the client may have read them by the time drain returns.
             writer.write(data)
+            self._count_sent(body_bytes)
             await writer.drain()
 
         if behavior.kind == "trickle":
@@ -651,8 +656,7 @@ class FakeOpenAIServer:
                 await asyncio.sleep(behavior.interval)
                 if gone():
                     return False
-                await send(payload[i : i + 1])
-                self._count_sent(1)
+                await send(payload[i : i + 1], 1)
             return request.keep_alive
         if behavior.kind == "endless":
             await send(_response_head(200, {}, keep_alive=False, length=None))
@@ -661,8 +665,7 @@ class FakeOpenAIServer:
             filler = b"x" * max(1, behavior.chunk_bytes)
             piece = start
             while not gone():
-                await send(_chunk(piece))
-                self._count_sent(len(piece))
+                await send(_chunk(piece), len(piece))
                 await asyncio.sleep(behavior.interval)
                 piece = filler
             return False
@@ -680,12 +683,10 @@ class FakeOpenAIServer:
             if gone():
                 return False
             if data:
-                await send(_chunk(data) if behavior.chunked else data)
-                self._count_sent(len(data))
+                await send(_chunk(data) if behavior.chunked else data, len(data))
         last = encoder.flush() if encoder is not None else b""
         if last:
-            await send(_chunk(last))
-            self._count_sent(len(last))
+            await send(_chunk(last), len(last))
         if behavior.chunked:
             await send(b"0\r\n\r\n")
         return False
