@@ -261,3 +261,54 @@ def test_unless_product_is_only_for_warn_and_info(tmp_path: Path) -> None:
     bad_example = SPECIAL_USE_PACK.replace("product: {title: 蛋白粉", "product: {colour: 蛋白粉")
     err = error_of(tmp_path, bad_example)
     assert "t.health" in str(err) and "colour" in str(err)
+
+
+SETS_PACK = """\
+pack: t.sets
+sets:
+  condition: [高血压, 血糖, 失眠, Blood Sugar]
+  change: [稳稳的, 没了, 好了, back to normal]
+rules:
+  - id: t.implied
+    category: medical_claim
+    severity: block
+    law: x
+    message: {zh: x, en: x}
+    patterns: ['{condition}[^，。！？]{0,8}{change}']
+    unless_patterns: ['不是{condition}']
+    examples:
+      match: ["吃完这盒血糖稳稳的", "my blood sugar is back to normal"]
+      no_match: ["血糖仪", "不是失眠好了"]
+"""
+
+
+def test_pack_sets_expand_into_patterns(tmp_path: Path) -> None:
+    from copygen.compliance.engine import Checker
+
+    path = tmp_path / "sets.yaml"
+    path.write_text(SETS_PACK, encoding="utf-8")
+    _, rules = load_pack(path)
+    # entries are folded like the text (lower case) and the longest comes first
+    assert rules[0].patterns[0].startswith("(?:blood\\ sugar|")
+    assert Checker(rules=[path], builtin=False, cache=False).check(
+        "My Blood Sugar is back to normal"
+    ).findings
+    checker = Checker(rules=[path], builtin=False, cache=False)
+    assert checker.check("坚持三个月，失眠终于好了").status == "blocked"
+    assert checker.check("买了个血糖仪").status == "pass"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle"),
+    [
+        ("{change}']", "{chnge}']", ":11: rule 't.implied': pattern"),
+        ("condition: [", "Condition: [", "set name 'Condition' may hold only"),
+        ("change: [稳稳的, 没了, 好了, back to normal]", "change: []", "set 'change' is empty"),
+    ],
+)
+def test_bad_sets_name_the_line(tmp_path: Path, old: str, new: str, needle: str) -> None:
+    path = tmp_path / "sets.yaml"
+    path.write_text(SETS_PACK.replace(old, new), encoding="utf-8")
+    with pytest.raises(RuleError) as info:
+        load_pack(path)
+    assert needle in str(info.value)

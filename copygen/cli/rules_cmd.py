@@ -43,12 +43,18 @@ def register(app: typer.Typer) -> None:
         rule_id: str = typer.Argument(..., help="The rule id, e.g. zh.absolute.superlative."),
         rules: list[Path] = typer.Option([], "--rules", help="Also load this pack or folder."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        text: str | None = typer.Option(
+            None,
+            "--text",
+            help="Also show where the rule hits this text: the original span, the "
+            "normalised form and what it matched (a term, an evasive spelling, a pattern).",
+        ),
     ) -> None:
         """Show a rule: law, messages, suggestion, terms, exceptions, scope, examples."""
         from copygen.compliance.rule_views import explain_rule
 
         settings = settings_from(ctx)
-        typer.echo(explain_rule([*settings.rules, *rules], rule_id, as_json=as_json))
+        typer.echo(explain_rule([*settings.rules, *rules], rule_id, as_json=as_json, text=text))
 
     @rules_app.command("test")
     def test(

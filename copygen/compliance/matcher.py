@@ -22,12 +22,14 @@ from typing import Any
 import ahocorasick
 
 from copygen.compliance import anchors
+from copygen.compliance.evasions import term_variants
 from copygen.compliance.normalize import normalize
 from copygen.compliance.pii import DETECTOR_KINDS
 from copygen.compliance.rule_model import CODE_DETECTORS, Rule, RuleSet
 from copygen.errors import RuleError
 
 _TERM, _ANCHOR, _UNLESS, _ALLOW = 0, 1, 2, 3
+_VARIANT = 1  # the flag of a term key that is an evasive spelling of the term (evasions.py)
 _LATIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # the matcher's text is lower case
 
 Span = tuple[int, int]
@@ -240,6 +242,19 @@ def compile_rules(ruleset: RuleSet, allow_terms: Sequence[str]) -> Compiled:
         if folded:
             keys.setdefault(folded, []).append((kind, index, flag))
 
+    def add_term(term: str, index: int) -> None:
+        folded = normalize(term).text
+        if not folded:
+            return
+        entries = keys.setdefault(folded, [])
+        if (_TERM, index, 0) not in entries:
+            entries.append((_TERM, index, 0))
+        for variant, _how in term_variants(folded):
+            key = normalize(variant).text
+            entries = keys.setdefault(key, [])
+            if not any(kind == _TERM and i == index for kind, i, _ in entries):
+                entries.append((_TERM, index, _VARIANT))
+
     patterns: list[tuple[int, str]] = []
     always: list[int] = []
     detectors: dict[str, list[int]] = {}
@@ -248,7 +263,7 @@ def compile_rules(ruleset: RuleSet, allow_terms: Sequence[str]) -> Compiled:
         if rule.unless_product:
             gated[index] = tuple(normalize(t).text for t in rule.unless_product)
         for term in rule.terms:
-            add(term, _TERM, index)
+            add_term(term, index)
         for text in rule.unless:
             add(text, _UNLESS, index)
         for pattern in rule.patterns:

@@ -1,10 +1,14 @@
-"""The matcher's view of a text: NFKC, lower case, evasion separators removed.
+"""The matcher's view of a text: evasive spellings folded back to plain ones.
 
-People dodge keyword filters with full-width letters (ＶＸ), case (Vx), and
-separators inside a term (微 信, 微-信, 加.V). The matcher therefore works on a
-normalised copy and keeps, for every normalised character, the index of the
-original character it came from, so that each hit maps back to an exact slice of
-the original: ``original[start:end]``.
+People dodge keyword filters with full-width letters (ＶＸ), case (Vx), separators
+inside a term (微 信, 微-信, 加.V, 【最】【强】, c.u.r.e.s), emoji inside or instead of
+characters (减🔥肥, 降🩸压), Traditional characters (療效), financial numerals (第壹),
+look-alike letters of other scripts (Ѕаfеst), digits for letters (bl00d, N0.1),
+pinyin split into syllables (zhi liao) and repeated characters (最最最). The matcher
+works on a normalised copy and keeps, for every normalised character, the index of
+the original character it came from, so that each hit maps back to an exact slice of
+the original: ``original[start:end]``. (Pinyin, initials, homophones and look-alike
+characters of a term are matched as variants of the term: ``evasions.py``.)
 
 Two fast paths keep this cheap on ordinary copy: characters are folded through a
 cached translation table when every character folds to exactly one character (the
@@ -18,16 +22,49 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from copygen.compliance.evasions import CONFUSABLES, EMOJI_CHARS, SYLLABLES, t2s_table
+
 # Invisible characters are dropped wherever they are: they never carry meaning in copy.
+# Variation selectors and the keycap mark go too (3️⃣ is the digit 3).
 _INVISIBLE = frozenset(
     "\u00ad\u034f\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
+    "\ufe0e\ufe0f\u20e3"
 )
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 # Separators people put inside a term. Sentence punctuation (，。！？：；) is not here:
 # removing it would glue clauses together ("效果最好，在…" must not become "最好在").
-_SEP = r"\s\-_.*·•・~|/\\+=^'\"`"
+# Emoji left after folding (the ones standing for a character are mapped first) are
+# separators too: 减🔥肥.
+_EMOJI = (
+    "\u2190-\u21ff\u2300-\u23ff\u2460-\u24ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff"
+    "\U0001f000-\U0001faff"
+)
+_SEP = r"\s\-_.*·•・~|/\\+=^'\"`" + _EMOJI
 _SEP_RUN = re.compile(f"[{_SEP}]+")
+# Single characters in brackets, two or more in a row: 【智】【商】税.
+_BRACKETED = re.compile(r"(?:[【\[「(（〔]\w[】\]」)）〕]){2,}")
+_BRACKET = re.compile(r"[【\[「(（〔】\]」)）〕]")
+# Three or more single letters (or digits) apart: c.u.r.e.s, b-e-s-t, W h a t s A p p,
+# 1 3 8 - 0 0 1 2.
+_SPACED_LETTERS = re.compile(
+    f"(?<![a-z0-9])[a-z](?:[{_SEP}]+[a-z](?![a-z0-9])){{2,}}"
+    f"|(?<![a-z0-9])[0-9](?:[{_SEP}]+[0-9](?![a-z0-9])){{2,}}"
+)
+# Latin words separated inside Chinese copy, both toneless pinyin: zhi liao.
+_LATIN_PAIR = re.compile(f"(?<![a-z])([a-z]+)([{_SEP}]+)(?=([a-z]+))")
+# The same character three times or more (全全全网), or 最最.
+_REPEATS = re.compile("([\u4e00-\u9fff])\\1{2,}|最(最)+")
+# Digits and symbols for letters inside a Latin word: bl00d, t3l3gram, gu@ranteed,
+# wh!tening. Only in a word of three letters or more with at most two in a row, so
+# that hex codes (u003c), lab values (a1c) and models (x3c) stay as they are.
+_LEET = str.maketrans("013457@$!", "oieastasi")
+_LEET_WORD = re.compile(r"(?<![a-z0-9@$!])[a-z0-9@$!]+")
+_LEET_RUN = re.compile(r"(?<=[a-z])[013457@$!]{1,2}(?=[a-z])")
+_LEET_TOO_MANY = re.compile(r"[013457@$!]{3}")
+_LEET_LEAD = re.compile(
+    r"(?<![a-z0-9])0(?=[a-z]{2})|(?:(?<=^n)|(?<=[^a-z0-9]n))0(?=\.?1(?!\d))"  # 0nly, N0.1
+)
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _WORD_CHAR = re.compile(f"[{_CJK}a-z0-9]")
 _INVISIBLE_RE = re.compile("[" + "".join(sorted(_INVISIBLE)) + "]")
@@ -44,6 +81,14 @@ _FOLD_TABLE: dict[int, str] = {}
 _SAFE_RANGES = ((0x20, 0x7E), (0xA0, 0x17F), (0x2000, 0x206F), (0x3000, 0x303F), (0xFF01, 0xFF5E))
 
 
+def _plain(folded: str) -> str:
+    """A Latin letter without its accent or tone mark (tǔ -> tu, café -> cafe)."""
+    if len(folded) != 1 or folded.isascii() or not folded.isalpha():
+        return folded
+    base = unicodedata.normalize("NFD", folded)[0]
+    return base if base.isascii() else folded
+
+
 def _build_safe() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
     safe: list[int] = []
     changes: dict[str, str] = {}
@@ -52,7 +97,7 @@ def _build_safe() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
             ch = chr(code)
             if ch in _INVISIBLE or unicodedata.combining(ch):
                 continue
-            folded = unicodedata.normalize("NFKC", ch).lower()
+            folded = _plain(unicodedata.normalize("NFKC", ch).lower())
             if len(folded) == 1:
                 safe.append(code)
                 if folded != ch:
@@ -83,7 +128,10 @@ def _fold_safe(text: str) -> str:
 def _fold_char(ch: str) -> str:
     if ch in _INVISIBLE:
         return ""
-    return unicodedata.normalize("NFKC", ch).lower()
+    mapped = EMOJI_CHARS.get(ch) or CONFUSABLES.get(ch)
+    if mapped is not None:
+        return mapped
+    return _plain(unicodedata.normalize("NFKC", ch).lower())
 
 
 @dataclass(frozen=True)
@@ -132,7 +180,13 @@ def normalize(text: str) -> Normalized:
             pieces.append(_fold_safe(text[position:]))
             offsets.extend(range(position, len(text)))
         folded = "".join(pieces)
-    cuts = _separator_cuts(folded)
+    # One character for one from here on, so the offsets do not change.
+    folded = folded.translate(t2s_table())
+    if _LEET_RUN.search(folded) is not None:
+        folded = _LEET_WORD.sub(_unleet, folded)
+    if _LEET_LEAD.search(folded) is not None:
+        folded = _LEET_LEAD.sub("o", folded)
+    cuts = _cuts(folded)
     if cuts:
         base = offsets if offsets is not None else range(len(folded))
         kept: list[str] = []
@@ -147,6 +201,54 @@ def normalize(text: str) -> Normalized:
         folded = "".join(kept)
         offsets = new_offsets
     return Normalized(folded, text, None if offsets is None else tuple(offsets))
+
+
+def _unleet(m: re.Match[str]) -> str:
+    word = m.group()
+    if (
+        _LEET_RUN.search(word) is None
+        or sum(c.isalpha() for c in word) < 3
+        or _LEET_TOO_MANY.search(word) is not None
+    ):
+        return word
+    return _LEET_RUN.sub(lambda r: r.group().translate(_LEET), word)
+
+
+def _cuts(text: str) -> list[tuple[int, int]]:
+    """The spans to remove, in order and apart: separators inside terms, brackets
+    around single characters, the gaps of spaced-out letters and of pinyin, repeats."""
+    cuts = _separator_cuts(text)
+    for m in _BRACKETED.finditer(text):
+        cuts.extend(
+            (b.start() + m.start(), b.end() + m.start()) for b in _BRACKET.finditer(m.group())
+        )
+    for m in _SPACED_LETTERS.finditer(text):
+        cuts.extend(
+            (g.start() + m.start(), g.end() + m.start()) for g in _SEP_RUN.finditer(m.group())
+        )
+    if _CJK_CHAR.search(text) is not None:
+        for m in _LATIN_PAIR.finditer(text):
+            if m.group(1) in SYLLABLES and m.group(3) in SYLLABLES and _latin_word(text, m):
+                cuts.append(m.span(2))
+    for m in _REPEATS.finditer(text):
+        cuts.append((m.start() + 1, m.end()))
+    if len(cuts) < 2:
+        return cuts
+    cuts.sort()
+    merged = [cuts[0]]
+    for start, end in cuts[1:]:
+        last_start, last_end = merged[-1]
+        if start <= last_end:
+            merged[-1] = (last_start, max(last_end, end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _latin_word(text: str, m: re.Match[str]) -> bool:
+    """The pair's first word starts a Latin word (not the tail of ``abczhi``)."""
+    start = m.start(1)
+    return start == 0 or not text[start - 1].isascii() or not text[start - 1].isalnum()
 
 
 def _separator_cuts(text: str) -> list[tuple[int, int]]:

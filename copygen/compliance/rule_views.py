@@ -49,18 +49,79 @@ def _text_row(rule: Rule) -> str:
     )
 
 
-def explain_rule(paths: Sequence[str | Path], rule_id: str, *, as_json: bool) -> str:
+def explain_rule(
+    paths: Sequence[str | Path], rule_id: str, *, as_json: bool, text: str | None = None
+) -> str:
     """One rule in full: law, messages, suggestion, terms, exceptions, scope, examples.
-    An unknown id is a ``RuleError`` suggesting ids that contain it."""
+    With ``text``, also where the rule hits that text: each original span, the
+    normalised form the matcher saw and what it matched (a term, an evasive spelling
+    of one, or a pattern). An unknown id is a ``RuleError`` suggesting ids that
+    contain it."""
     ruleset = load_rules(paths=paths)
     rule = ruleset.get(rule_id)
     if rule is None:
         close = [r.id for r in ruleset.rules if rule_id in r.id][:5]
         hint = f"did you mean {', '.join(close)}?" if close else "see `copygen rules list`"
         raise RuleError(f"no rule {rule_id!r}", hint=hint)
+    matches = None if text is None else rule_matches(paths, rule, text)
     if as_json:
-        return json.dumps(rule.to_dict(), ensure_ascii=False, indent=2)
-    return "\n".join(_explain_lines(rule))
+        data = rule.to_dict()
+        if matches is not None:
+            data["matches"] = matches
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    lines = _explain_lines(rule)
+    if matches is not None:
+        lines.append(f"  hits in the text: {len(matches)}")
+        for hit in matches:
+            lines.append(
+                f"    {hit['start']}-{hit['end']}  {hit['text']!r} -> normalised "
+                f"{hit['normalised']!r}: {hit['how']}"
+            )
+    return "\n".join(lines)
+
+
+def rule_matches(paths: Sequence[str | Path], rule: Rule, text: str) -> list[dict[str, object]]:
+    """Where ``rule`` hits ``text`` (its exceptions applied, other rules ignored): for
+    each hit the original span and text, the normalised form and how it matched."""
+    from copygen.compliance.engine import Checker
+    from copygen.compliance.evasions import term_variants
+    from copygen.compliance.normalize import fold, normalize
+
+    checker = Checker(rules=list(paths))
+    result = checker._check(text, keep_outranked=True)
+    norm = normalize(text)
+    positions = norm.offsets if norm.offsets is not None else range(len(norm.text))
+    terms = {fold(term): term for term in rule.terms}
+    variants: dict[str, str] = {}
+    for folded, term in terms.items():
+        for variant, how in term_variants(folded):
+            variants.setdefault(fold(variant), f"{how} spelling of term {term}")
+    hits: list[dict[str, object]] = []
+    for finding in result.findings:
+        if finding.rule != rule.id:
+            continue
+        seen = "".join(
+            ch
+            for ch, at in zip(norm.text, positions, strict=True)
+            if finding.start <= at < finding.end
+        )
+        if seen in terms:
+            how = f"term {terms[seen]}"
+        elif seen in variants:
+            how = variants[seen]
+        else:
+            found = [terms[t] for t in terms if t and t in seen]
+            how = f"term {found[0]}" if found else "pattern"
+        hits.append(
+            {
+                "start": finding.start,
+                "end": finding.end,
+                "text": finding.text,
+                "normalised": seen,
+                "how": how,
+            }
+        )
+    return hits
 
 
 def _explain_lines(rule: Rule) -> list[str]:

@@ -98,7 +98,7 @@ __all__ = [
     "pack_files",
 ]
 
-PACK_KEYS = frozenset({"pack", "description", "scope", "rules"})
+PACK_KEYS = frozenset({"pack", "description", "scope", "sets", "rules"})
 RULE_KEYS = frozenset(
     {
         "id",
@@ -128,6 +128,9 @@ BOUNDARIES: tuple[str, ...] = ("auto", "word", "none")
 LOCALES: tuple[str, ...] = ("zh", "en")
 MIN_EXAMPLES = 2
 _RULE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_SET_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+# ``{name}`` in a pattern names one of the pack's sets; ``{0,8}`` stays a repetition.
+_SET_REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _LANG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]+)*$")
 
 
@@ -137,6 +140,7 @@ class _Ctx:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.rule_id: str | None = None
+        self.sets: dict[str, str] = {}
 
     def error(self, node: yaml.Node | None, message: str) -> RuleError:
         line = node.start_mark.line + 1 if node is not None else None
@@ -227,6 +231,46 @@ def _checked(ctx: _Ctx, value: str, node: yaml.Node, what: str, choices: Sequenc
     if value not in choices:
         raise ctx.error(node, f"unknown {what} {value!r}; expected one of {', '.join(choices)}")
     return value
+
+
+def _expand_sets(ctx: _Ctx, pattern: str, node: yaml.Node, what: str) -> str:
+    """``pattern`` with each ``{name}`` replaced by an alternation of the pack's set
+    ``name`` (its entries folded like the text they run on, longest first)."""
+
+    def replace(m: re.Match[str]) -> str:
+        entries = ctx.sets.get(m.group(1))
+        if entries is None:
+            known = ", ".join(sorted(ctx.sets)) or "none"
+            raise ctx.error(
+                node, f"{what} {pattern!r} names unknown set {{{m.group(1)}}} (sets: {known})"
+            )
+        return entries
+
+    return _SET_REF.sub(replace, pattern)
+
+
+def _sets(ctx: _Ctx, node: yaml.Node) -> dict[str, str]:
+    """A pack's ``sets``: name -> the regex alternation its patterns use for ``{name}``."""
+    if not isinstance(node, yaml.MappingNode):
+        raise ctx.error(node, "'sets' must be a mapping of set names to lists of words")
+    sets: dict[str, str] = {}
+    for key_node, value_node in node.value:
+        name = _scalar_str(ctx, key_node, "set name").strip()
+        if not _SET_NAME.match(name):
+            raise ctx.error(key_node, f"set name {name!r} may hold only a-z, 0-9 and _")
+        if name in sets:
+            raise ctx.error(key_node, f"set {name!r} is defined twice")
+        words: list[str] = []
+        for value, item in _str_list(ctx, value_node, f"set {name}"):
+            folded = normalize(value).text
+            if not folded:
+                raise ctx.error(item, f"set {name} entry {value!r} is empty after normalisation")
+            words.append(folded)
+        if not words:
+            raise ctx.error(value_node, f"set {name!r} is empty")
+        ordered = sorted(set(words), key=lambda w: (-len(w), w))
+        sets[name] = "(?:" + "|".join(re.escape(w) for w in ordered) + ")"
+    return sets
 
 
 def _compile(ctx: _Ctx, pattern: str, node: yaml.Node, what: str) -> None:
@@ -353,6 +397,7 @@ def _matching(
         terms.append(value)
     patterns: list[str] = []
     for value, item in _str_list(ctx, parts["patterns"], "patterns") if "patterns" in parts else []:
+        value = _expand_sets(ctx, value, item, "pattern")
         _compile(ctx, value, item, "pattern")
         patterns.append(value)
     detector = None
@@ -380,6 +425,7 @@ def _exceptions(
     unless_patterns: list[str] = []
     if "unless_patterns" in parts:
         for value, item in _str_list(ctx, parts["unless_patterns"], "unless_patterns"):
+            value = _expand_sets(ctx, value, item, "unless pattern")
             _compile(ctx, value, item, "unless pattern")
             unless_patterns.append(value)
     unless_product: list[str] = []
@@ -414,6 +460,7 @@ def load_pack(path: Path, text: str | None = None) -> tuple[PackInfo, list[Rule]
         else ""
     )
     default_scope = _scope(ctx, parts["scope"]) if "scope" in parts else Scope()
+    ctx.sets = _sets(ctx, parts["sets"]) if "sets" in parts else {}
     rules_node = parts["rules"]
     if not isinstance(rules_node, yaml.SequenceNode):
         raise ctx.error(rules_node, "'rules' must be a list")
