@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from copygen.compliance.evasions import CONFUSABLES, EMOJI_CHARS, SYLLABLES, t2s_table
 
@@ -53,6 +54,9 @@ _SPACED_LETTERS = re.compile(
 )
 # Latin words separated inside Chinese copy, both toneless pinyin: zhi liao.
 _LATIN_PAIR = re.compile(f"(?<![a-z])([a-z]+)([{_SEP}]+)(?=([a-z]+))")
+# Whether a text can need any cut at all (most copy has no separator, bracket or
+# repeat): one search instead of five.
+_MAYBE_CUT = re.compile(f"[{_SEP}【\\[「(（〔]")
 # The same character three times or more (全全全网), or 最最.
 _REPEATS = re.compile("([\u4e00-\u9fff])\\1{2,}|最(最)+")
 # Digits and symbols for letters inside a Latin word: bl00d, t3l3gram, gu@ranteed,
@@ -181,10 +185,11 @@ def normalize(text: str) -> Normalized:
             offsets.extend(range(position, len(text)))
         folded = "".join(pieces)
     # One character for one from here on, so the offsets do not change.
-    folded = folded.translate(t2s_table())
+    if _traditional().search(folded) is not None:
+        folded = folded.translate(t2s_table())
     if _LEET_RUN.search(folded) is not None:
         folded = _LEET_WORD.sub(_unleet, folded)
-    if _LEET_LEAD.search(folded) is not None:
+    if "0" in folded and _LEET_LEAD.search(folded) is not None:
         folded = _LEET_LEAD.sub("o", folded)
     cuts = _cuts(folded)
     if cuts:
@@ -203,6 +208,12 @@ def normalize(text: str) -> Normalized:
     return Normalized(folded, text, None if offsets is None else tuple(offsets))
 
 
+@lru_cache(maxsize=1)
+def _traditional() -> re.Pattern[str]:
+    """Any character the t2s table changes (a search is cheaper than a translate)."""
+    return re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(t2s_table())) + "]")
+
+
 def _unleet(m: re.Match[str]) -> str:
     word = m.group()
     if (
@@ -217,6 +228,11 @@ def _unleet(m: re.Match[str]) -> str:
 def _cuts(text: str) -> list[tuple[int, int]]:
     """The spans to remove, in order and apart: separators inside terms, brackets
     around single characters, the gaps of spaced-out letters and of pinyin, repeats."""
+    repeats = _REPEATS.search(text)
+    if _MAYBE_CUT.search(text) is None:
+        return (
+            [] if repeats is None else [(m.start() + 1, m.end()) for m in _REPEATS.finditer(text)]
+        )
     cuts = _separator_cuts(text)
     for m in _BRACKETED.finditer(text):
         cuts.extend(
@@ -230,8 +246,8 @@ def _cuts(text: str) -> list[tuple[int, int]]:
         for m in _LATIN_PAIR.finditer(text):
             if m.group(1) in SYLLABLES and m.group(3) in SYLLABLES and _latin_word(text, m):
                 cuts.append(m.span(2))
-    for m in _REPEATS.finditer(text):
-        cuts.append((m.start() + 1, m.end()))
+    if repeats is not None:
+        cuts.extend((m.start() + 1, m.end()) for m in _REPEATS.finditer(text))
     if len(cuts) < 2:
         return cuts
     cuts.sort()
