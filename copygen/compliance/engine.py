@@ -31,7 +31,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from copygen.compliance import rules_cache
+from copygen.compliance import context, rules_cache
 from copygen.compliance.code_checks import code_findings
 from copygen.compliance.findings import SEVERITY_RANK, CheckResult, Finding
 from copygen.compliance.matcher import (
@@ -164,7 +164,11 @@ class Checker:
         if product is not None and self._compiled.gated:
             applicable = applicable - self._cleared_by_product(applicable, product)
         hits = [(name, text, self._text_hits(text, applicable)) for name, text in items]
+        # Hits in a harmless context (quoted to refuse it, a title, a disclaimer ...) go;
+        # the downgraded ones come back as info findings, outranked like code findings.
+        downgraded = context.apply(hits, self._compiled.rules, locale)
         code = self._code_checks(text_or_fields, items, applicable, locale, lang, platform, product)
+        code.extend(downgraded)
         if not keep_outranked:
             code = _drop_outranked(hits, code, self._compiled.rules)
         findings: list[Finding] = []
