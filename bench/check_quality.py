@@ -1,6 +1,6 @@
 """Quality of the built-in rule packs on labelled and real-world copy.
 
-    python bench/check_quality.py [--show N] [--reference]
+    python bench/check_quality.py [--show N] [--reference] [--batch FILE ...]
 
 Prints:
 
@@ -8,11 +8,15 @@ Prints:
    text-level precision/recall (flagged = blocked or review, and blocked only) and
    per-category precision/recall, then every text it gets wrong;
 2. our own realistic cases (``tests/test_rule_quality.py``: ``OWN_CASES``) and every saved
-   held-out batch (``tests/data/heldout_*.jsonl``), same table;
+   held-out batch (``tests/data/heldout_*.jsonl``), same table; the v2 batches also by
+   kind (recall of direct / paraphrased / evasion copy, the share of hard clean and
+   clean copy flagged), and all of them together;
 3. AdvertiseGen (``../shared/data/advertisegen_sample.jsonl``, 3,000 human-written
    clothing ads): the blocked and review rates and, per rule, how often it fires with
    up to N sample contexts (``--show N``, default 3);
-4. with ``--reference``: the terms of the reference word lists in
+4. ``--batch FILE``: a held-out file kept outside the repository (a batch nobody has
+   tuned on yet), scored the same way;
+5. with ``--reference``: the terms of the reference word lists in
    ``../shared/data/reference/`` that no rule flags when they appear in a plain
    sentence — a to-do list to judge by hand, not a target (many are context-dependent
    on purpose).
@@ -89,6 +93,28 @@ def _advertisegen(q: ModuleType, checker: object, show: int) -> None:
         print(f"  {count:>4}  {rule} ({severity}): " + " | ".join(samples[rule]))
 
 
+def _penalty_cases(checker: object) -> None:
+    """Real regulator cases (SAMR penalty decisions): a case counts as caught when the
+    checker flags at least one of the claims the decision quotes."""
+    path = REFERENCE / "cn_penalty_cases_named_baimocn.jsonl"
+    if not path.is_file():
+        print(f"penalty cases: data not found ({path})")
+        return
+    caught, total, missed = 0, 0, []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line) if line.strip() else None
+        if not row or not row.get("quoted_claims"):
+            continue
+        total += 1
+        if any(checker.check(claim).status != "pass" for claim in row["quoted_claims"]):  # type: ignore[attr-defined]
+            caught += 1
+        else:
+            missed.append(f"{row['section']}: {' / '.join(row['quoted_claims'])}")
+    print(f"penalty cases with quoted claims: {caught} of {total} caught")
+    for item in missed:
+        print(f"  missed {item}")
+
+
 def _reference(checker: object) -> None:
     """Reference terms no rule flags, each placed in a neutral sentence."""
 
@@ -129,6 +155,13 @@ def main() -> None:
     parser.add_argument(
         "--reference", action="store_true", help="list reference terms no rule flags"
     )
+    parser.add_argument(
+        "--batch",
+        action="append",
+        default=[],
+        type=Path,
+        help="also score this held-out JSONL file (repeatable)",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     q = _quality_module()
@@ -156,6 +189,20 @@ def main() -> None:
         held = q.score(checker, cases)
         print(q.format_score(f"held-out batch {path.name} ({len(cases)} texts)", held))
         _mistakes(q, held)
+    v2 = q.v2_cases()
+    if v2:
+        print()
+        print(
+            q.format_score(f"v2 held-out batches together ({len(v2)} texts)", q.score(checker, v2))
+        )
+    for path in args.batch:
+        cases = q.heldout_cases(path)
+        print()
+        extra = q.score(checker, cases)
+        print(q.format_score(f"batch {path} ({len(cases)} texts)", extra))
+        _mistakes(q, extra)
+    print()
+    _penalty_cases(checker)
     print()
     _advertisegen(q, checker, args.show)
     if args.reference:

@@ -281,28 +281,41 @@ ANCHOR_PATTERNS = [
 def test_anchor_covers_are_sound(pattern: str, text: str) -> None:
     import re
 
-    from copygen.compliance.anchors import required_literals
+    from copygen.compliance.anchors import required_covers, required_literals
 
-    cover = required_literals(pattern)
-    if cover is not None and re.search(pattern, text, re.IGNORECASE):
-        assert any(literal.lower() in text.lower() for literal in cover)
+    covers = [required_literals(pattern), *(required_covers(pattern) or ())]
+    if re.search(pattern, text, re.IGNORECASE):
+        for cover in covers:
+            if cover is not None:
+                # every match holds a literal of every cover the regex is gated on
+                assert any(literal.lower() in text.lower() for literal in cover)
+
+
+def test_several_required_covers_gate_a_regex() -> None:
+    from copygen.compliance.anchors import required_covers
+
+    covers = required_covers("(高血压|血糖|失眠)[^。]{0,24}(吃了|喝了|自从)[^。]{0,12}(之后|现在)")
+    assert covers is not None and len(covers) == 3
+    assert frozenset({"高血压", "血糖", "失眠"}) in covers
+    # a long alternation of words (a pack's set) is a cover too
+    words = "|".join(f"词{i:03d}" for i in range(300))
+    found = required_covers(f"(?:{words})好了") or ()
+    assert frozenset(f"词{i:03d}" for i in range(300)) in found
 
 
 def test_builtin_pattern_covers_hold_on_their_examples() -> None:
     import re
 
-    from copygen.compliance.anchors import required_literals
+    from copygen.compliance.anchors import required_covers
 
     for rule in load_rules().rules:
         for pattern in rule.patterns:
-            cover = required_literals(pattern)
-            if cover is None:
-                continue
-            folded = {normalize(c).text for c in cover}
-            for example in rule.match_examples:
-                text = normalize(example.text).text
-                if re.search(pattern, text, re.IGNORECASE):
-                    assert any(c in text for c in folded), (rule.id, pattern)
+            for cover in required_covers(pattern) or ():
+                folded = {normalize(c).text for c in cover}
+                for example in rule.match_examples:
+                    text = normalize(example.text).text
+                    if re.search(pattern, text, re.IGNORECASE):
+                        assert any(c in text for c in folded), (rule.id, pattern)
 
 
 OVERLAP_PACK = r"""

@@ -25,6 +25,11 @@ except ImportError:  # pragma: no cover - Python 3.10
 Cover = frozenset[str]
 _MAX_CLASS = 12  # a character class of up to this many literals is a cover too
 _MAX_COVER = 64
+# An alternation of plain words (a pack's set: 高血压|血糖|失眠|…) is a cover however long:
+# the automaton holds thousands of keys as cheaply as ten.
+_MAX_WORDS = 4096
+# The most covers one regex is gated on (each must be seen for it to run).
+_MAX_COVERS = 3
 
 
 def required_literals(pattern: str, flags: int = re.IGNORECASE) -> Cover | None:
@@ -41,6 +46,24 @@ def required_literals(pattern: str, flags: int = re.IGNORECASE) -> Cover | None:
     return cover
 
 
+def required_covers(pattern: str, flags: int = re.IGNORECASE) -> tuple[Cover, ...] | None:
+    """Several covers of ``pattern``, each required: every match holds a literal of each
+    one (高血压… then 吃了… then 个月 in a before/after pattern). A regex gated on all of
+    them runs far less often than on its best one alone. None when there is none."""
+    try:
+        parsed = _parser.parse(pattern, flags)
+        candidates = _analyse(list(parsed))[2]
+    except Exception:
+        return None
+    usable = sorted({c for c in candidates if c and all(c)}, key=_score, reverse=True)
+    if not usable:
+        return None
+    # Beyond the best cover, only selective ones: a one-character literal (了, 加) is
+    # met so often that counting it costs more than the regex it would spare.
+    extra = [c for c in usable[1:] if min(len(literal) for literal in c) >= 2]
+    return (usable[0], *extra[: _MAX_COVERS - 1])
+
+
 def _score(cover: Cover) -> tuple[int, int]:
     return (min(len(s) for s in cover), -len(cover))
 
@@ -49,9 +72,12 @@ def _sequence(items: list[tuple[Any, Any]]) -> Cover | None:
     return _analyse(items)[0]
 
 
-def _analyse(items: list[tuple[Any, Any]]) -> tuple[Cover | None, Cover | None]:
-    """(cover, exact) of a sequence: ``exact`` is the complete set of strings the
-    sequence can match when it is a plain combination of literals, else None.
+def _analyse(
+    items: list[tuple[Any, Any]],
+) -> tuple[Cover | None, Cover | None, list[Cover]]:
+    """(cover, exact, candidates) of a sequence: ``exact`` is the complete set of
+    strings the sequence can match when it is a plain combination of literals, else
+    None; ``candidates`` are all the covers found, each required, ``cover`` the best.
 
     Adjacent exact elements multiply ((人|位)(正在|在) -> 人正在, 人在, 位正在, 位在),
     which gives far more selective anchors than any single element."""
@@ -70,7 +96,7 @@ def _analyse(items: list[tuple[Any, Any]]) -> tuple[Cover | None, Cover | None]:
         if exact is not None:
             assert product is not None
             combined = {a + b for a in product for b in exact}
-            if len(combined) > _MAX_COVER:
+            if len(combined) > _MAX_COVER and len(product) > 1:
                 flush()
                 combined = set(exact)
             product = combined
@@ -82,7 +108,7 @@ def _analyse(items: list[tuple[Any, Any]]) -> tuple[Cover | None, Cover | None]:
     exact_all = frozenset(product) if whole_exact and product is not None else None
     flush()
     best = max(candidates, key=_score) if candidates else None
-    return best, exact_all
+    return best, exact_all, candidates
 
 
 def _element(op: Any, av: Any) -> tuple[Cover | None, Cover | None]:
@@ -90,15 +116,15 @@ def _element(op: Any, av: Any) -> tuple[Cover | None, Cover | None]:
         literal = frozenset({chr(av)})
         return literal, literal
     if op is _c.SUBPATTERN:
-        return _analyse(list(av[-1]))
+        return _analyse(list(av[-1]))[:2]
     if op is getattr(_c, "ATOMIC_GROUP", None):
-        return _analyse(list(av))
+        return _analyse(list(av))[:2]
     if op is _c.BRANCH:
         return _branch(av[1])
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) or op is getattr(_c, "POSSESSIVE_REPEAT", None):
         low, high, body = av
         if low >= 1:
-            cover, exact = _analyse(list(body))
+            cover, exact, _ = _analyse(list(body))
             return cover, exact if low == high == 1 else None
         return None, None
     if op is _c.IN and len(av) <= _MAX_CLASS and all(kind is _c.LITERAL for kind, _ in av):
@@ -111,7 +137,7 @@ def _branch(alternatives: list[Any]) -> tuple[Cover | None, Cover | None]:
     cover_union: set[str] = set()
     exact_union: set[str] | None = set()
     for alternative in alternatives:
-        cover, exact = _analyse(list(alternative))
+        cover, exact, _ = _analyse(list(alternative))
         if exact is not None and exact_union is not None:
             exact_union |= exact
         else:
@@ -121,9 +147,10 @@ def _branch(alternatives: list[Any]) -> tuple[Cover | None, Cover | None]:
         cover_union |= cover if cover is not None else set()
         if exact is not None and cover is None:
             cover_union |= exact
-    if exact_union is not None and (len(exact_union) > _MAX_COVER or "" in exact_union):
+    if exact_union is not None and (len(exact_union) > _MAX_WORDS or "" in exact_union):
         exact_union = None
     exact = frozenset(exact_union) if exact_union is not None else None
-    if len(cover_union) > _MAX_COVER or not cover_union or "" in cover_union:
+    limit = _MAX_WORDS if exact is not None else _MAX_COVER
+    if len(cover_union) > limit or not cover_union or "" in cover_union:
         return None, exact
     return frozenset(cover_union), exact

@@ -68,7 +68,8 @@ class Scan:
     """What one automaton pass over a normalised text found (normalised offsets)."""
 
     terms: dict[int, list[Span]] = field(default_factory=dict)  # rule index -> spans
-    triggered: set[int] = field(default_factory=set)  # pattern indexes whose anchor was seen
+    # pattern index -> the numbers of its covers seen (it runs once all are seen)
+    triggered: dict[int, set[int]] = field(default_factory=dict)
     unless: dict[int, list[Span]] = field(default_factory=dict)  # rule index -> spans
     allow: list[Span] = field(default_factory=list)
 
@@ -81,6 +82,8 @@ class Compiled:
     patterns: list[tuple[int, str]]
     always: list[int]  # pattern indexes without an anchor: they always run
     detectors: dict[str, list[int]]  # detector name -> rule indexes
+    # pattern index -> how many covers it has: it runs only when a literal of each was seen
+    covers: dict[int, int] = field(default_factory=dict)
     # rule index -> normalised ``unless_product`` entries, for the rules that have them
     gated: dict[int, tuple[str, ...]] = field(default_factory=dict)
     scope_cache: dict[tuple[str | None, str | None, str | None], frozenset[int]] = field(
@@ -172,7 +175,7 @@ class Compiled:
             start = end - length
             if units is not None:
                 start, end = units[start], units[end]
-            for kind, index, _flag in entries:
+            for kind, index, flag in entries:
                 if kind == _TERM:
                     if index in applicable:
                         spans = terms.get(index)
@@ -180,7 +183,11 @@ class Compiled:
                             spans = terms[index] = []
                         spans.append((start, end))
                 elif kind == _ANCHOR:
-                    triggered.add(index)
+                    seen = triggered.get(index)
+                    if seen is None:
+                        triggered[index] = {flag}
+                    else:
+                        seen.add(flag)
                 elif kind == _UNLESS:
                     unless.setdefault(index, []).append((start, end))
                 else:
@@ -188,12 +195,15 @@ class Compiled:
         return found
 
     def pattern_hits(
-        self, ntext: str, triggered: set[int], applicable: frozenset[int]
+        self, ntext: str, triggered: dict[int, set[int]], applicable: frozenset[int]
     ) -> dict[int, list[Span]]:
         """Rule index -> spans of the non-empty regex matches in ``ntext``, running the
-        regexes that were ``triggered`` or have no anchor."""
+        regexes a literal of each of whose covers was seen (``triggered``), and those
+        with no cover."""
         hits: dict[int, list[Span]] = {}
-        for pattern_index in sorted(triggered.union(self.always)):
+        covers = self.covers
+        ready = [i for i, seen in triggered.items() if len(seen) >= covers.get(i, 1)]
+        for pattern_index in sorted(ready + self.always):
             rule_index = self.patterns[pattern_index][0]
             if rule_index not in applicable:
                 continue
@@ -259,6 +269,7 @@ def compile_rules(ruleset: RuleSet, allow_terms: Sequence[str]) -> Compiled:
     always: list[int] = []
     detectors: dict[str, list[int]] = {}
     gated: dict[int, tuple[str, ...]] = {}
+    covers: dict[int, int] = {}
     for index, rule in enumerate(ruleset.rules):
         if rule.unless_product:
             gated[index] = tuple(normalize(t).text for t in rule.unless_product)
@@ -269,17 +280,22 @@ def compile_rules(ruleset: RuleSet, allow_terms: Sequence[str]) -> Compiled:
         for pattern in rule.patterns:
             pattern_index = len(patterns)
             patterns.append((index, pattern))
-            cover = anchors.required_literals(pattern)
-            if cover is None:
+            found = anchors.required_covers(pattern)
+            if found is None:
                 always.append(pattern_index)
             else:
-                for literal in cover:
-                    add(literal, _ANCHOR, pattern_index)
+                for number, cover in enumerate(found):
+                    for literal in cover:
+                        add(literal, _ANCHOR, pattern_index, number)
+                if len(found) > 1:
+                    covers[pattern_index] = len(found)
         if rule.detector is not None:
             detectors.setdefault(rule.detector, []).append(index)
     for position, term in enumerate(allow_terms):
         add(term, _ALLOW, position)
-    return Compiled(ruleset.rules, _automaton(keys), patterns, always, detectors, gated=gated)
+    return Compiled(
+        ruleset.rules, _automaton(keys), patterns, always, detectors, covers=covers, gated=gated
+    )
 
 
 def _automaton(keys: dict[str, list[tuple[int, int, int]]]) -> Any:

@@ -32,7 +32,7 @@ CODE_DETECTORS: tuple[str, ...] = (
     "template_echo",
 )
 # Bump when the code-defined rules or matching semantics change: it is part of the hash.
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"
 
 
 @dataclass(frozen=True)
