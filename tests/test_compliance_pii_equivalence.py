@@ -55,16 +55,22 @@ def reference_find_pii(text: str) -> list[PiiMatch]:
     """find_pii as it was: rank every candidate, keep the non-overlapping ones."""
     if not text:
         return []
-    handles = [m for m in pii._candidates(text) if m.kind in ("wechat", "qq")]
+    # Full-width digits and Chinese numerals are read as ASCII digits first (one
+    # character for one); spans and texts stay the original's.
+    spelled = pii._spelled_out(text)
+    handles = [m for m in pii._candidates(spelled) if m.kind in ("wechat", "qq")]
     ranked = sorted(
-        reference_candidates(text) + handles,
+        reference_candidates(spelled) + handles,
         key=lambda m: (pii._PRIORITY[m.kind], -(m.end - m.start), m.start),
     )
     kept: list[PiiMatch] = []
     for match in ranked:
         if all(match.end <= k.start or match.start >= k.end for k in kept):
             kept.append(match)
-    return sorted(kept, key=lambda m: m.start)
+    return sorted(
+        (PiiMatch(m.start, m.end, m.kind, text[m.start : m.end]) for m in kept),
+        key=lambda m: m.start,
+    )
 
 
 def assert_same(text: str) -> None:

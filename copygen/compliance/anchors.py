@@ -13,6 +13,7 @@ not understand ends a literal run or yields ``None``, which only costs speed.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 try:  # Python 3.11+
@@ -46,6 +47,7 @@ def required_literals(pattern: str, flags: int = re.IGNORECASE) -> Cover | None:
     return cover
 
 
+@lru_cache(maxsize=4096)
 def required_covers(pattern: str, flags: int = re.IGNORECASE) -> tuple[Cover, ...] | None:
     """Several covers of ``pattern``, each required: every match holds a literal of each
     one (高血压… then 吃了… then 个月 in a before/after pattern). A regex gated on all of
@@ -64,6 +66,7 @@ def required_covers(pattern: str, flags: int = re.IGNORECASE) -> tuple[Cover, ..
     return (usable[0], *extra[: _MAX_COVERS - 1])
 
 
+@lru_cache(maxsize=65536)
 def _score(cover: Cover) -> tuple[int, int]:
     return (min(len(s) for s in cover), -len(cover))
 

@@ -208,6 +208,9 @@ _CJK_TERM = re.compile(r"^[\u4e00-\u9fff]+$")
 # Longer terms get fewer variants: the count grows as 2**n.
 _ALL_MIXES_UP_TO = 4
 _HOMOPHONES_FROM = 3  # two-character homophones are everyday words (低一 in 低一点)
+# A term all in pinyin is a variant only from six letters (zhiliao, weixin, zuihao): a
+# shorter one is often an English word (妈的 -> made) or an abbreviation.
+_MIN_ALL_PINYIN = 6
 
 
 @lru_cache(maxsize=1)
@@ -247,9 +250,15 @@ def _by_syllable() -> dict[str, str]:
     return {syllable: "".join(chars) for syllable, chars in groups.items()}
 
 
-def term_variants(term: str) -> Iterator[tuple[str, str]]:
+@lru_cache(maxsize=8192)
+def term_variants(term: str) -> tuple[tuple[str, str], ...]:
     """(variant, how) for a folded Chinese term: pinyin mixes, initials, one
-    homophone, one look-alike. Nothing for a term with other characters."""
+    homophone, one look-alike. Nothing for a term with other characters. (Cached: the
+    packs list many terms in several rules, and a process may compile them twice.)"""
+    return tuple(_variants(term))
+
+
+def _variants(term: str) -> Iterator[tuple[str, str]]:
     if len(term) < 2 or not _CJK_TERM.match(term):
         return
     readings = _readings(term)
@@ -271,11 +280,14 @@ def _pinyin_variants(term: str, readings: list[str]) -> Iterator[tuple[str, str]
     if n <= _ALL_MIXES_UP_TO:
         # every mix of characters and full syllables (最好 -> zui好, 最hao, zuihao)
         for mask in itertools.product((False, True), repeat=n):
+            if all(mask) and len("".join(readings)) < _MIN_ALL_PINYIN:
+                continue  # 妈的 -> made, 第一 -> diyi: English words, or too short to tell
             if any(mask):
                 mixed = zip(term, readings, mask, strict=True)
                 yield "".join(r if m else c for c, r, m in mixed), "pinyin"
     else:
-        yield "".join(readings), "pinyin"
+        if len("".join(readings)) >= _MIN_ALL_PINYIN:
+            yield "".join(readings), "pinyin"
         for position in range(n):
             yield term[:position] + readings[position] + term[position + 1 :], "pinyin"
     # one initial among characters (q斑, 月入过w): all initials are too ambiguous

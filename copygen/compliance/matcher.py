@@ -259,9 +259,9 @@ def compile_rules(ruleset: RuleSet, allow_terms: Sequence[str]) -> Compiled:
         entries = keys.setdefault(folded, [])
         if (_TERM, index, 0) not in entries:
             entries.append((_TERM, index, 0))
+        # Variants are made of folded characters and pinyin: already in the matcher's form.
         for variant, _how in term_variants(folded):
-            key = normalize(variant).text
-            entries = keys.setdefault(key, [])
+            entries = keys.setdefault(variant, [])
             if not any(kind == _TERM and i == index for kind, i, _ in entries):
                 entries.append((_TERM, index, _VARIANT))
 

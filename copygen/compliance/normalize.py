@@ -47,9 +47,9 @@ _SEP_RUN = re.compile(f"[{_SEP}]+")
 _BRACKETED = re.compile(r"(?:[【\[「(（〔]\w[】\]」)）〕]){2,}")
 _BRACKET = re.compile(r"[【\[「(（〔】\]」)）〕]")
 # Three or more single letters (or digits) apart: c.u.r.e.s, b-e-s-t, W h a t s A p p,
-# 1 3 8 - 0 0 1 2.
+# 1 3 8 - 0 0 1 2; an abbreviation's last dot goes too (F.D.A.-approved, S.P.F. 50).
 _SPACED_LETTERS = re.compile(
-    f"(?<![a-z0-9])[a-z](?:[{_SEP}]+[a-z](?![a-z0-9])){{2,}}"
+    f"(?<![a-z0-9])[a-z](?:[{_SEP}]+[a-z](?![a-z0-9])){{2,}}(?:\\.(?=[\\s\\-]|$))?"
     f"|(?<![a-z0-9])[0-9](?:[{_SEP}]+[0-9](?![a-z0-9])){{2,}}"
 )
 # Latin words separated inside Chinese copy, both toneless pinyin: zhi liao.

@@ -21,6 +21,10 @@ from pathlib import Path
 from typing import Any
 
 KEEP = 16  # most recent entries kept
+# The compiled sets this process has loaded or stored, by key: a second Checker with the
+# same packs (a test suite, a server building one per request) costs a dict lookup.
+_MEMORY: dict[str, Any] = {}
+_MEMORY_KEEP = 4
 
 
 def cache_dir() -> Path:
@@ -73,15 +77,26 @@ def key(
 
 
 def load(cache_key: str) -> Any:
+    if cache_key in _MEMORY:
+        return _MEMORY[cache_key]
     path = cache_dir() / f"{cache_key}.pickle"
     try:
         with path.open("rb") as handle:
-            return pickle.load(handle)
+            value = pickle.load(handle)
     except Exception:
         return None
+    _remember(cache_key, value)
+    return value
+
+
+def _remember(cache_key: str, value: Any) -> None:
+    _MEMORY[cache_key] = value
+    while len(_MEMORY) > _MEMORY_KEEP:
+        del _MEMORY[next(iter(_MEMORY))]
 
 
 def store(cache_key: str, value: Any) -> None:
+    _remember(cache_key, value)
     directory = cache_dir()
     try:
         directory.mkdir(parents=True, exist_ok=True)
