@@ -20,7 +20,11 @@ full tables):
    rules were tuned on it, half violating (plain, paraphrased and implied claims) and half
    compliant but tricky. Each line: ``{text, lang, category, violating, categories}``
    (``category`` is the product category). Once measured, a batch becomes a regression
-   set; ``HELDOUT_FLOORS`` keeps what the packs reach on it.
+   set; ``HELDOUT_FLOORS`` keeps what the packs reach on it. The v2 batches
+   (``heldout_v2*.jsonl``, issue 11) also say how each text is written — ``kind``:
+   ``direct``, ``paraphrased``, ``evasion`` (violating), ``hard_clean`` (compliant
+   with a listed word in a harmless context), ``clean`` — and ``note`` (the trick or
+   the context); scores are also given per kind (``KIND_FLOORS``).
 
 A text counts as *flagged* when the packs give it a ``block`` or ``warn`` finding
 (status ``blocked`` or ``review``: a ``warn`` asks a person to look, which is what a
@@ -61,7 +65,12 @@ CONTENT_CATEGORIES: tuple[str, ...] = (
     "sensitive",
     "comparative_disparagement",
     "platform_diversion",
+    "unsupported_fact",  # unsourced sales figures and statistics (a warn)
 )
+# Every older held-out batch covers these; the v2 batches are balanced by kind instead.
+BALANCED_CATEGORIES = tuple(c for c in CONTENT_CATEGORIES if c != "unsupported_fact")
+VIOLATING_KINDS = ("direct", "paraphrased", "evasion")
+CLEAN_KINDS = ("hard_clean", "clean")
 # A violating labelled text that fits none of the categories (an unsupported testimonial).
 UNCATEGORISED = "other"
 
@@ -80,14 +89,14 @@ LABELLED_CATEGORIES: dict[str, frozenset[str]] = {
         "baimocn-agent-8": {"comparative_disparagement"},
         "baimocn-agent-9": {"medical_claim"},
         "baimocn-agent-10": {"guarantee_claim"},
-        "baimocn-agent-21": {"absolute_term"},
+        "baimocn-agent-21": {"absolute_term", "unsupported_fact"},
         "baimocn-agent-22": {"absolute_term"},
         "baimocn-agent-30": {"absolute_term", "false_scarcity"},
         "baimocn-ctx-1": {"price_fraud", "false_scarcity", "guarantee_claim"},
         "baimocn-ctx-3": {"absolute_term"},
         "baimocn-ctx-4": {"absolute_term"},
         "baimocn-ctx-7": {"guarantee_claim"},
-        "baimocn-ctx-9": {UNCATEGORISED},
+        "baimocn-ctx-9": {"unsupported_fact"},  # 回购率超高 with nothing behind it
         "baimocn-ctx-10": {"medical_claim", "guarantee_claim"},
         "baimocn-ctx-12": {"absolute_term"},
         "baimocn-ctx-13": {"comparative_disparagement"},
@@ -110,6 +119,7 @@ class Case:
     lang: str | None = None
     category: str | None = None  # product category, when the case depends on it
     platform: str | None = None
+    kind: str | None = None  # how it is written (v2 held-out batches)
 
 
 def _case(
@@ -288,7 +298,8 @@ OWN_CASES: tuple[Case, ...] = (
     _case("Soft, breathable cotton with a relaxed fit", *OK, lang="en"),
     _case("30-day money-back guarantee on all orders", *OK, lang="en"),
     _case("For best results, apply to damp hair", *OK, lang="en"),
-    _case("Rated 4.7 out of 5 by over 2,000 customers", *OK, lang="en"),
+    # unsourced ratings and sales figures are a warn since issue 11 (a person checks them)
+    _case("Rated 4.7 out of 5 by over 2,000 customers", "unsupported_fact", lang="en"),
     # === batch 2: live-stream lines
     _case(
         "家人们，这个锅真的是我这辈子用过最顺手的，不粘不糊，今天给大家炸一波福利", "absolute_term"
@@ -352,7 +363,7 @@ OWN_CASES: tuple[Case, ...] = (
     _case("请在医生指导下使用", *OK),
     _case("孕妇及哺乳期女性请咨询医生后使用", *OK),
     _case("新品首发，前100名下单赠送收纳袋", *OK),
-    _case("这是我们店销量最好的一款，月销2万+", "absolute_term"),
+    _case("这是我们店销量最好的一款，月销2万+", "absolute_term", "unsupported_fact"),
     _case("比上一代轻了30%，握持更舒适", *OK),
     _case("秒杀价59元，数量有限", *OK),
     # batch 2: English
@@ -396,7 +407,7 @@ OWN_CASES: tuple[Case, ...] = (
     _case("史上最轻薄的笔记本，仅重980克", "absolute_term"),
     _case("全球仅此一家的独门工艺", "absolute_term"),
     _case("中国第一款真正意义上的智能床垫", "absolute_term"),
-    _case("销量遥遥领先，好评率99.9%", "absolute_term"),
+    _case("销量遥遥领先，好评率99.9%", "absolute_term", "unsupported_fact"),
     _case("品质最优的新疆长绒棉", "absolute_term"),
     _case("口碑爆棚的宝藏好物，质量没得说，绝对是全网最值得买的", "absolute_term"),
     _case("选它就对了，同类产品中效果最强", "absolute_term"),
@@ -706,7 +717,7 @@ OWN_CASES: tuple[Case, ...] = (
     _case("遥遥领先同类产品的续航表现", "absolute_term"),
     _case("这是一款划时代的产品，重新定义了吸尘器", *OK),
     _case("全城最火的网红蛋糕店", "absolute_term"),
-    _case("真正的零差评好物", "absolute_term"),
+    _case("真正的零差评好物", "absolute_term", "unsupported_fact"),
     _case("宇宙无敌好吃的辣条", "absolute_term"),
     _case("高端大气上档次的礼盒包装", *OK),
     _case("我们的面料比普通棉更柔软", *OK),
@@ -736,7 +747,8 @@ OWN_CASES: tuple[Case, ...] = (
     _case("食品级材质，通过SGS检测", *OK),
     _case("全场一折起，骨折价清仓", "price_fraud"),
     _case("这个价格连成本都不够", "price_fraud"),
-    _case("原价699，现在只要69，直接打一折", *OK),
+    # a reference price ten times the sale price is the usual invented 原价 (第十九条): warn
+    _case("原价699，现在只要69，直接打一折", "price_fraud"),
     _case("赔本赚吆喝，只为冲销量", "price_fraud"),
     _case("品牌直降，到手价129元", *OK),
     _case("库存清零倒计时，最后一小时", "false_scarcity"),
@@ -790,7 +802,7 @@ OWN_CASES: tuple[Case, ...] = (
     _case("这款扫地机器人是目前市面上最智能的", "absolute_term"),
     _case("行业标杆级的做工，细节拉满", "absolute_term"),
     _case("连续三年天猫类目TOP1", "absolute_term"),
-    _case("销量突破100万台，遥遥领先", "absolute_term"),
+    _case("销量突破100万台，遥遥领先", "absolute_term", "unsupported_fact"),
     _case("独家首创双层滤网结构", "absolute_term"),
     _case("同类产品里它的噪音是最小的", "absolute_term"),
     _case("最适合学生党的平价好物", *OK),
@@ -1145,7 +1157,12 @@ OWN_CASES: tuple[Case, ...] = (
     _case("Fades the look of dark spots over 8 weeks", *OK, lang="en"),
     _case("Skin bleaching cream for dark skin", "cosmetics_claim", lang="en"),
     _case("FDA-approved ingredients", "authority_endorsement", lang="en"),
-    _case("Recommended by 9 out of 10 dentists", "authority_endorsement", lang="en"),
+    _case(
+        "Recommended by 9 out of 10 dentists",
+        "authority_endorsement",
+        "unsupported_fact",
+        lang="en",
+    ),
     _case("Trusted by professionals worldwide", *OK, lang="en"),
     _case("Damn good coffee", *OK, lang="en"),
     _case("Kick-ass performance at half the price", "vulgar", lang="en"),
@@ -1205,7 +1222,11 @@ OWN_CASES: tuple[Case, ...] = (
     _case("【产品名称】智能体脂秤【测量指标】体重、体脂率、BMI等13项数据【连接方式】蓝牙", *OK),
     _case("【核心卖点】监测血压，心脏病早知道，守护全家健康", "medical_claim"),
     _case("【面料】95%棉+5%氨纶【版型】修身【适用季节】春秋", *OK),
-    _case("【品牌故事】创立于1998年，专注羽绒服25年，服务超过千万家庭", *OK),
+    _case("【品牌故事】创立于1998年，专注羽绒服25年，服务超过千万家庭", "unsupported_fact"),
+    _case("月销10万+的爆款保温杯，今天直播间福利价", "unsupported_fact"),
+    _case("Over 50,000 units sold — see why moms love it", "unsupported_fact", lang="en"),
+    _case("十个买过的姐妹九个回购", "unsupported_fact"),
+    _case("据尼尔森2023年零售数据，该品牌冲调类销售额同比增长12%", *OK),
     _case("【品质承诺】品质全国第一，假一赔十", "absolute_term"),
     _case("【功效】祛湿排毒，健脾养胃，改善体质", "medical_claim"),
     _case(
@@ -1575,10 +1596,20 @@ class Score:
     text: Counts = field(default_factory=Counts)
     blocked: Counts = field(default_factory=Counts)  # "flagged" = blocked only
     per_category: dict[str, Counts] = field(default_factory=dict)
+    per_kind: dict[str, Counts] = field(default_factory=dict)
     mistakes: list[tuple[Case, str, frozenset[str]]] = field(default_factory=list)
 
     def category(self, name: str) -> Counts:
         return self.per_category.setdefault(name, Counts())
+
+    def kind(self, name: str) -> Counts:
+        return self.per_kind.setdefault(name, Counts())
+
+    def flagged_rate(self, kind: str) -> float:
+        """The share of ``kind`` (a compliant kind) that is flagged."""
+        counts = self.per_kind.get(kind, Counts())
+        total = counts.fp + counts.tn
+        return counts.fp / total if total else 0.0
 
 
 def predicted(checker: Checker, case: Case) -> tuple[str, frozenset[str]]:
@@ -1610,6 +1641,8 @@ def score(checker: Checker, cases: Iterable[Case]) -> Score:
         flagged = status in ("blocked", "review")
         _tally(out.text, bool(want), flagged)
         _tally(out.blocked, bool(want), status == "blocked")
+        if case.kind is not None:
+            _tally(out.kind(case.kind), bool(want), flagged)
         for name in want | got:
             counts = out.category(name)
             if name in want and name in got:
@@ -1649,7 +1682,23 @@ def format_score(title: str, result: Score) -> str:
             f"  {name:<28}{c.support:>8}{c.precision:>7.2f}{c.recall:>7.2f}"
             f"  {c.tp:>3} {c.fp:>3} {c.fn:>3}"
         )
+    if result.per_kind:
+        lines.append("  " + format_kinds(result))
     return "\n".join(lines)
+
+
+def format_kinds(result: Score) -> str:
+    """Recall per violating kind, flagged share per compliant kind."""
+    parts: list[str] = []
+    for kind in VIOLATING_KINDS:
+        if kind in result.per_kind:
+            c = result.per_kind[kind]
+            parts.append(f"{kind} R={c.recall:.2f} ({c.tp}/{c.support})")
+    for kind in CLEAN_KINDS:
+        if kind in result.per_kind:
+            c = result.per_kind[kind]
+            parts.append(f"{kind} flagged={result.flagged_rate(kind):.1%} ({c.fp}/{c.fp + c.tn})")
+    return "by kind: " + ", ".join(parts)
 
 
 def labelled_cases() -> list[Case]:
@@ -1678,7 +1727,11 @@ def heldout_cases(path: Path) -> list[Case]:
         expected = frozenset(row["categories"])
         assert bool(expected) == row["violating"], f"{path.name}:{number}: verdict/categories"
         assert expected <= set(CONTENT_CATEGORIES), f"{path.name}:{number}: {sorted(expected)}"
-        cases.append(Case(row["text"], expected, row.get("lang"), row.get("category")))
+        kind = row.get("kind")
+        if kind is not None:
+            assert kind in VIOLATING_KINDS + CLEAN_KINDS, f"{path.name}:{number}: kind {kind}"
+            assert (kind in VIOLATING_KINDS) == row["violating"], f"{path.name}:{number}: kind"
+        cases.append(Case(row["text"], expected, row.get("lang"), row.get("category"), kind=kind))
     return cases
 
 
@@ -1786,6 +1839,13 @@ HELDOUT_FLOORS: dict[str, dict[str, float]] = {
     "heldout_fresh10.jsonl": {"text": 0.9, "precision": 0.8, "recall": 0.75, "support": 4},
     "heldout_fresh11.jsonl": {"text": 0.9, "precision": 0.75, "recall": 0.7, "support": 4},
     "heldout_fresh12.jsonl": {"text": 0.9, "precision": 0.7, "recall": 0.75, "support": 3},
+    # issue 11, untouched: v2a (evasions) P 0.70 / R 0.55, v2b (paraphrases) P 0.65 /
+    # R 0.33, v2c (mixed, en-heavy) P 0.65 / R 0.40; after compliance v2 (tuned on them):
+    # P 1.00 / 1.00 / 0.99, R 0.96 / 0.95 / 1.00. Per-category precision is the weak side:
+    # a paraphrase often raises a second category too (a cure story is also a guarantee).
+    "heldout_v2a.jsonl": {"text": 0.93, "precision": 0.55, "recall": 0.6, "support": 4},
+    "heldout_v2b.jsonl": {"text": 0.93, "precision": 0.55, "recall": 0.6, "support": 4},
+    "heldout_v2c.jsonl": {"text": 0.93, "precision": 0.55, "recall": 0.6, "support": 4},
 }
 
 
@@ -1811,13 +1871,51 @@ def test_heldout_batches_are_balanced() -> None:
     assert names == sorted(HELDOUT_FLOORS), "a saved batch has no floors (or floors no batch)"
     for name in names:
         cases = heldout_cases(HELDOUT_DIR / name)
+        if name.startswith("heldout_v2"):
+            continue  # balanced by kind: test_v2_batches_cover_every_kind
         covered = {category for case in cases for category in case.expected}
-        assert covered == set(CONTENT_CATEGORIES), (
-            f"{name}: {sorted(set(CONTENT_CATEGORIES) - covered)}"
+        assert covered >= set(BALANCED_CATEGORIES), (
+            f"{name}: {sorted(set(BALANCED_CATEGORIES) - covered)}"
         )
         compliant = sum(1 for case in cases if not case.expected)
         assert len(cases) // 3 <= compliant <= 2 * len(cases) // 3, name
         assert {case.lang for case in cases} == {"zh", "en"}, name
+
+
+def v2_cases() -> list[Case]:
+    """Every v2 held-out batch (issue 11), in one list."""
+    return [
+        case
+        for path in sorted(HELDOUT_DIR.glob("heldout_v2*.jsonl"))
+        for case in heldout_cases(path)
+    ]
+
+
+def test_v2_batches_cover_every_kind() -> None:
+    cases = v2_cases()
+    kinds = [case.kind for case in cases]
+    assert len(cases) >= 300
+    assert kinds.count("paraphrased") + kinds.count("evasion") >= len(cases) // 2 - 20
+    assert kinds.count("hard_clean") >= len(cases) // 3 - 10
+    assert {case.lang for case in cases if case.kind == "hard_clean"} == {"zh", "en"}
+    assert set(kinds) == set(VIOLATING_KINDS + CLEAN_KINDS)
+
+
+# What the packs reach on the v2 batches as a whole (issue 11), with a margin: recall
+# per violating kind, and the most of the compliant kinds they may flag.
+KIND_FLOORS: dict[str, float] = {"direct": 0.95, "paraphrased": 0.9, "evasion": 0.92}
+CLEAN_CEILINGS: dict[str, float] = {"hard_clean": 0.03, "clean": 0.05}
+
+
+def test_v2_batches_by_kind(checker: Checker) -> None:
+    result = score(checker, v2_cases())
+    print("\n" + format_score("v2 held-out batches", result))
+    for kind, floor in KIND_FLOORS.items():
+        recall = result.per_kind[kind].recall
+        assert recall >= floor, f"{kind}: recall {recall:.2f} < {floor}"
+    for kind, ceiling in CLEAN_CEILINGS.items():
+        rate = result.flagged_rate(kind)
+        assert rate <= ceiling, f"{kind}: {rate:.1%} flagged > {ceiling:.0%}"
 
 
 # Evasions the engine normalises: each must still hit a rule of the given category.

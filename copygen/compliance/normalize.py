@@ -46,11 +46,13 @@ _SEP_RUN = re.compile(f"[{_SEP}]+")
 # Single characters in brackets, two or more in a row: 【智】【商】税.
 _BRACKETED = re.compile(r"(?:[【\[「(（〔]\w[】\]」)）〕]){2,}")
 _BRACKET = re.compile(r"[【\[「(（〔】\]」)）〕]")
+# Gaps between spaced-out letters: not quotes or apostrophes ("I'm a" is no word).
+_GAP = r"\s\-_.*·•・~|/\\+=^" + _EMOJI
 # Three or more single letters (or digits) apart: c.u.r.e.s, b-e-s-t, W h a t s A p p,
 # 1 3 8 - 0 0 1 2; an abbreviation's last dot goes too (F.D.A.-approved, S.P.F. 50).
 _SPACED_LETTERS = re.compile(
-    f"(?<![a-z0-9])[a-z](?:[{_SEP}]+[a-z](?![a-z0-9])){{2,}}(?:\\.(?=[\\s\\-]|$))?"
-    f"|(?<![a-z0-9])[0-9](?:[{_SEP}]+[0-9](?![a-z0-9])){{2,}}"
+    f"(?<![a-z0-9'’])[a-z](?:[{_GAP}]+[a-z](?![a-z0-9'’])){{2,}}(?:\\.(?=[\\s\\-]|$))?"
+    f"|(?<![a-z0-9])[0-9](?:[{_GAP}]+[0-9](?![a-z0-9])){{2,}}"
 )
 # Latin words separated inside Chinese copy, both toneless pinyin: zhi liao.
 _LATIN_PAIR = re.compile(f"(?<![a-z])([a-z]+)([{_SEP}]+)(?=([a-z]+))")
@@ -220,6 +222,7 @@ def _unleet(m: re.Match[str]) -> str:
         _LEET_RUN.search(word) is None
         or sum(c.isalpha() for c in word) < 3
         or _LEET_TOO_MANY.search(word) is not None
+        or word.endswith("a1c")  # HbA1c, a lab value
     ):
         return word
     return _LEET_RUN.sub(lambda r: r.group().translate(_LEET), word)
