@@ -116,7 +116,8 @@ _VERBS_ZH = (
     r"|(?:不|没有|没|从不|从来不|拒绝)(?:参与|搞|做|玩|喊|吹|说|用|提|提供|存在|设|开通|有)"
     r"(?:什么|任何)?(?=[“\"「『‘])"
     r"|(?:不|从不|拒绝)(?:做|搞|参与|支持|提供)(?=(?:任何)?(?:好评|返现|刷单|虚假|私下|站外|线下))"
-    r"|问(?:能不能|可不可以|是不是|会不会|能否|可否)|不具备|不具有|并无|不主打"
+    r"|问[^，,。！？!?；;\n]{0,6}?(?:能不能|可不可以|是不是|会不会|能否|可否)|不具备|不具有|并无|不主打"
+    r"|不会(?:说|宣称|承诺|吹|讲)|不敢(?:说|宣称|承诺)|冒充|假冒"
     r"|谈不上|算不上|称不上|不是什么"
 )
 _META_ZH = (
@@ -137,6 +138,8 @@ _VERBS_EN = (
     r"(?:like|such\s+as|including|:)|\bclaims?\s+(?:like|such\s+as)\b"
     r"|\bavoid\s+(?:(?:words?|terms?|phrases?|claims?)\s+(?:like|such\s+as)|saying|using)\b"
     r"|\bwords?\s+(?:like|such\s+as)\b"
+    r"|\b(?:don't|do\s+not|never|won't|will\s+not)\s+(?:claim|say|promise|suggest|pretend)\b"
+    r"|\b(?:won't|will\s+not|never)\s+(?:see|find|read)\b"
 )
 _META_EN = (
     r"\bscam(?:s|mers?)?\b|\b(?:banned|prohibited|forbidden|restricted)\s+(?:words?|terms?"
@@ -161,6 +164,7 @@ _VERDICT = (
     r"(?![吗嘛么？?])|\b(?:is|are)\s+(?:an?\s+)?(?:scams?|false\s+advertising|misleading)\b"
     r"|(?<!不)(?:都是|就是|全是|是)(?:冒充|假冒|假的)|(?:不是|并非)(?:合法|正规)|不合法|违法|违规"
     r"|(?:多)?留个?心眼|擦亮眼睛|(?:请|直接)?举报|别上当|不要上当|别被骗|(?:都)?没有?(?:任何)?依据"
+    r"|不合规|请勿相信|不要相信|别相信|先冷静"
 )
 _CUE = re.compile(
     f"(?P<verdict>{_VERDICT})"
@@ -208,13 +212,15 @@ _DISCLAIMER = re.compile(
     r"|不具有?(?:疾病)?(?:治疗|预防|诊断)|不以(?:治疗|预防)(?:疾病)?为目的"
     r"|\b(?:does|do|did|can|will|may|ca|wo)\s*(?:not|n't)\s+guarantee\b|\bcannot\s+guarantee\b"
     r"|\bno\s+guarantees?\b|\bnot\s+(?:intended|meant)\s+to\s+(?:diagnose|treat|cure|prevent)\b"
-    r"|\bnot\s+a\s+substitute\s+for\b)"
+    r"|\bnot\s+a\s+substitute\s+for\b"
+    r"|\b(?:is|it's|it\s+is)\s+(?:just\s+)?an?\s+[a-z]+\s+only\b|\bnot\s+a\s+(?:drug|medicine|treatment)\b"
+    r"|(?:只是|仅是|仅为|就是)(?:一款|一种|一瓶)?普通(?:化妆品|护肤品|食品|润肤霜|面霜|饮品))"
     r"|效果因人而异|因人而异|个体差异|(?:不是|并非|非)(?:药物|药品)|仅供参考|请?遵医嘱|请咨询医生"
     r"|\bresults?\s+(?:may|can|will|do|might)\s+(?:vary|differ)\b|\bresults\s+vary\b"
     r"|\b(?:has|have)\s+not\s+been\s+evaluated\b|\bpast\s+performance\b",
     re.IGNORECASE,
 )
-_DISCLAIMED = frozenset({"guarantee_claim", "medical_claim"})
+_DISCLAIMED = frozenset({"guarantee_claim", "medical_claim", "cosmetics_claim"})
 
 # A ranking with its source and date in one sentence: shown as info, not blocking.
 _RANKING_HIT = re.compile(
@@ -308,6 +314,7 @@ _ANCHORS: dict[str, tuple[str, ...]] = {
         "|问|具备|具有|并无|主打|谈不上|算不上|称不上|不是什么|防骗|反诈|科普|冒充|假冒|假的|合法",
         "|正规|违法|违规|心眼|擦亮|举报|上当|被骗|依据|说|讲|吹|称|写|words like|word like",
         "|不参与|不搞|不做|不玩|不喊|不吹|不说|不用|不提|不提供|不存在|不设|不开通|不有|不支持",
+        "|不会说|不敢|不合规|冷静|don't|do not|won't|will not|claim|say|promise|pretend|see|find",
         "|words such|listing|claim|call",
         "|never|not|n't|cannot|beware|wary|believe|trust|fall for|no one|nobody",
         "|no product|no seller|no brand|no supplement|no cream|allowed|must not|banned|prohibited",
@@ -318,7 +325,7 @@ _ANCHORS: dict[str, tuple[str, ...]] = {
         "因人而异|个体差异|保证|承诺|代替|替代|不具|不以|药物|药品|仅供参考|遵医嘱|咨询医生",
         "|not guarantee|n't guarantee|no guarantee|cannot guarantee|results may|results can",
         "|results will|results do|results might|result may|results vary|not intended|not meant",
-        "|been evaluated|substitute for|past performance",
+        "|been evaluated|substitute for|past performance|only|a drug|a medicine|a treatment|普通",
     ),
     "ordinal": _words("1 of|1of|one of|1/|1 /|1／|一/|一／|共"),
     "source": _words(
@@ -521,6 +528,11 @@ class TextContext:
         self._cue_starts = [start for start, _ in governing]
         self._cue_ends = [end for _, end in governing]
         self._verdicts = [start for start, _, kind in cues if kind == "verdict"]
+        # A quoted hit is also cleared by a refusal or verdict later in its sentence
+        # (看到“零风险”的副业课，先冷静一下，这种承诺本身就不合规).
+        self._cue_sentences = {
+            self._sentence(start) for start, _, kind in cues if kind in ("verb", "verdict", "meta")
+        }
         self._cue_clauses = {
             self._clause(start)
             for start, _, kind in cues
@@ -625,7 +637,11 @@ class TextContext:
         clause = self._clause(start)
         if category == "platform_diversion" and clause in self._handle_clauses:
             return None
-        if self._quotes and self._quotes.covers(start, end) and clause in self._cue_clauses:
+        if (
+            self._quotes
+            and self._quotes.covers(start, end)
+            and (clause in self._cue_clauses or self._sentence(start) in self._cue_sentences)
+        ):
             return "quoted"
         # The nearest cue starting before the hit, in its clause and within reach; or the
         # nearest verdict after it.

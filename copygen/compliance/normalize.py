@@ -64,6 +64,8 @@ _REPEATS = re.compile("([\u4e00-\u9fff])\\1{2,}|最(最)+")
 # Digits and symbols for letters inside a Latin word: bl00d, t3l3gram, gu@ranteed,
 # wh!tening. Only in a word of three letters or more with at most two in a row, so
 # that hex codes (u003c), lab values (a1c) and models (x3c) stay as they are.
+# "+V", "+vx", "+微": a plus for 加 before a chat handle word (one character for one).
+_PLUS_ADD = re.compile(r"(?<![a-z0-9+])\+(?=\s?(?:v|vx|wx|q|qq|微|薇|威)(?![a-z]))")
 _LEET = str.maketrans("013457@$!", "oieastasi")
 _LEET_WORD = re.compile(r"(?<![a-z0-9@$!])[a-z0-9@$!]+")
 _LEET_RUN = re.compile(r"(?<=[a-z])[013457@$!]{1,2}(?=[a-z])")
@@ -137,7 +139,10 @@ def _fold_char(ch: str) -> str:
     mapped = EMOJI_CHARS.get(ch) or CONFUSABLES.get(ch)
     if mapped is not None:
         return mapped
-    return _plain(unicodedata.normalize("NFKC", ch).lower())
+    folded = _plain(unicodedata.normalize("NFKC", ch).lower())
+    if folded == ch and unicodedata.category(ch) == "No" and unicodedata.digit(ch, -1) >= 0:
+        return str(unicodedata.digit(ch))  # ➊, ❶: dingbat digits NFKC leaves alone
+    return folded
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,8 @@ def normalize(text: str) -> Normalized:
     # One character for one from here on, so the offsets do not change.
     if _traditional().search(folded) is not None:
         folded = folded.translate(t2s_table())
+    if "+" in folded:
+        folded = _PLUS_ADD.sub("加", folded)
     if _LEET_RUN.search(folded) is not None:
         folded = _LEET_WORD.sub(_unleet, folded)
     if "0" in folded and _LEET_LEAD.search(folded) is not None:
