@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-KEEP = 16  # most recent entries kept
+KEEP = 6  # most recent entries kept (one is about 15 MB: the term variants)
 # The compiled sets this process has loaded or stored, by key: a second Checker with the
 # same packs (a test suite, a server building one per request) costs a dict lookup.
 _MEMORY: dict[str, Any] = {}
