@@ -78,6 +78,43 @@ HARMLESS = [
     ("仅剩2件XL，S码和M码还有货", "仅剩2件", "仅剩2件了"),
     ("黑色只剩最后3件，其他颜色库存充足", "只剩最后3件", "只剩最后3件"),
     ("Only 2 left in size 8", "Only 2 left", "Only 2 left in stock!"),
+    ("38码库存只剩2双，其他码数充足", "库存只剩", "库存只剩2双，手慢无"),
+    # 7. refusals and warnings written the way shops write them
+    ("官方客服不会让你加微信，售后请在订单页联系", "加微信", "有问题加微信"),
+    ("警惕！近期有人冒充本店客服让你加微信办理退款", "加微信", "退款请加微信"),
+    ("本店不参与“好评返现”，真实评价更有帮助", "好评返现", "五星好评返现5元"),
+    ("主播不喊“全网最低价”，只说比日常价便宜20元", "全网最低价", "今天全网最低价"),
+    ("我们不会说这款茶能降血压，它就是一款大麦茶", "降血压", "这款茶能降血压"),
+    ("有粉丝问这串能不能招财——说实话不能，它就是一串饰品", "招财", "戴上这串能招财"),
+    ("网上说这个茶能“降三高”，我查了一圈也没找到靠谱研究，别信那套", "降三高", "这个茶能降三高"),
+    (
+        "看到“零风险、稳赚不赔”的副业课，先冷静一下，这种承诺本身就不合规",
+        "稳赚不赔",
+        "副业课稳赚不赔",
+    ),
+    ("本产品为普通化妆品，不具备美白、祛斑功效", "美白", "美白精华，一周见效"),
+    ("We don't claim this chai cures anything.", "cures", "This chai cures colds."),
+    (
+        "You won't see 'clinically proven' on our label.",
+        "clinically proven",
+        "A clinically proven formula.",
+    ),
+    (
+        "This cream is a moisturizer only and does not lighten skin",
+        "lighten skin",
+        "Helps lighten skin in a week",
+    ),
+    # English titles of works
+    (
+        "Movie night pick: 'The Best Years of Our Lives' on Blu-ray",
+        "Best",
+        "The Best popcorn in the world",
+    ),
+    (
+        "Book: The Best American Short Stories 2023, paperback",
+        "Best",
+        "The Best cream in the world",
+    ),
 ]
 
 

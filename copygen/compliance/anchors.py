@@ -153,7 +153,8 @@ def _branch(alternatives: list[Any]) -> tuple[Cover | None, Cover | None]:
     if exact_union is not None and (len(exact_union) > _MAX_WORDS or "" in exact_union):
         exact_union = None
     exact = frozenset(exact_union) if exact_union is not None else None
-    limit = _MAX_WORDS if exact is not None else _MAX_COVER
-    if len(cover_union) > limit or not cover_union or "" in cover_union:
+    # The union of the alternatives' covers: literals, however many (an automaton key costs
+    # nothing at check time).
+    if len(cover_union) > _MAX_WORDS or not cover_union or "" in cover_union:
         return None, exact
     return frozenset(cover_union), exact
