@@ -1850,9 +1850,10 @@ HELDOUT_FLOORS: dict[str, dict[str, float]] = {
     # 0.42, evasion 0.77, hard clean flagged 16%); the packs before v2 scored P 0.64 / R 0.36
     # on it. Then tuned on its false positives and five families: P 1.00 / R 0.75.
     "heldout_v2d.jsonl": {"text": 0.7, "precision": 0.6, "recall": 0.45, "support": 4},
-    # v2e was written after all of the above and never tuned on: P 0.94 / R 0.70 (evasion
-    # 0.91, paraphrased 0.35, hard clean flagged 9%); the packs before v2: P 0.70 / R 0.47.
-    "heldout_v2e.jsonl": {"text": 0.65, "precision": 0.6, "recall": 0.45, "support": 4},
+    # v2e was written after all of the above: untouched P 0.94 / R 0.70 (evasion 0.91,
+    # paraphrased 0.35, hard clean flagged 9%; the packs before v2: P 0.70 / R 0.47), then
+    # tuned on: P 0.98 / R 0.97.
+    "heldout_v2e.jsonl": {"text": 0.9, "precision": 0.6, "recall": 0.6, "support": 4},
 }
 
 

@@ -117,7 +117,7 @@ _VERBS_ZH = (
     r"(?:什么|任何)?(?=[“\"「『‘])"
     r"|(?:不|从不|拒绝)(?:做|搞|参与|支持|提供)(?=(?:任何)?(?:好评|返现|刷单|虚假|私下|站外|线下))"
     r"|问[^，,。！？!?；;\n]{0,6}?(?:能不能|可不可以|是不是|会不会|能否|可否)|不具备|不具有|并无|不主打"
-    r"|不会(?:说|宣称|承诺|吹|讲)|不敢(?:说|宣称|承诺)|冒充|假冒"
+    r"|不会(?:说|宣称|承诺|吹|讲)|不敢(?:说|宣称|承诺)|冒充|假冒|不(?:宣传|宣称)"
     r"|谈不上|算不上|称不上|不是什么"
 )
 _META_ZH = (
@@ -214,13 +214,14 @@ _DISCLAIMER = re.compile(
     r"|\bno\s+guarantees?\b|\bnot\s+(?:intended|meant)\s+to\s+(?:diagnose|treat|cure|prevent)\b"
     r"|\bnot\s+a\s+substitute\s+for\b"
     r"|\b(?:is|it's|it\s+is)\s+(?:just\s+)?an?\s+[a-z]+\s+only\b|\bnot\s+a\s+(?:drug|medicine|treatment)\b"
-    r"|(?:只是|仅是|仅为|就是)(?:一款|一种|一瓶)?普通(?:化妆品|护肤品|食品|润肤霜|面霜|饮品))"
+    r"|(?:只是|仅是|仅为|就是)(?:一款|一种|一瓶)?普通(?:化妆品|护肤品|食品|润肤霜|面霜|饮品)"
+    r"|仅作装饰|仅供装饰|仅为装饰品?|仅作摆设)"
     r"|效果因人而异|因人而异|个体差异|(?:不是|并非|非)(?:药物|药品)|仅供参考|请?遵医嘱|请咨询医生"
     r"|\bresults?\s+(?:may|can|will|do|might)\s+(?:vary|differ)\b|\bresults\s+vary\b"
     r"|\b(?:has|have)\s+not\s+been\s+evaluated\b|\bpast\s+performance\b",
     re.IGNORECASE,
 )
-_DISCLAIMED = frozenset({"guarantee_claim", "medical_claim", "cosmetics_claim"})
+_DISCLAIMED = frozenset({"guarantee_claim", "medical_claim", "cosmetics_claim", "superstition"})
 
 # A ranking with its source and date in one sentence: shown as info, not blocking.
 _RANKING_HIT = re.compile(
@@ -314,7 +315,7 @@ _ANCHORS: dict[str, tuple[str, ...]] = {
         "|问|具备|具有|并无|主打|谈不上|算不上|称不上|不是什么|防骗|反诈|科普|冒充|假冒|假的|合法",
         "|正规|违法|违规|心眼|擦亮|举报|上当|被骗|依据|说|讲|吹|称|写|words like|word like",
         "|不参与|不搞|不做|不玩|不喊|不吹|不说|不用|不提|不提供|不存在|不设|不开通|不有|不支持",
-        "|不会说|不敢|不合规|冷静|don't|do not|won't|will not|claim|say|promise|pretend|see|find",
+        "|不宣传|不宣称|不会说|不敢|不合规|冷静|don't|do not|won't|will not|claim|say|promise|pretend|see|find",
         "|words such|listing|claim|call",
         "|never|not|n't|cannot|beware|wary|believe|trust|fall for|no one|nobody",
         "|no product|no seller|no brand|no supplement|no cream|allowed|must not|banned|prohibited",
@@ -326,6 +327,7 @@ _ANCHORS: dict[str, tuple[str, ...]] = {
         "|not guarantee|n't guarantee|no guarantee|cannot guarantee|results may|results can",
         "|results will|results do|results might|result may|results vary|not intended|not meant",
         "|been evaluated|substitute for|past performance|only|a drug|a medicine|a treatment|普通",
+        "|装饰|摆设",
     ),
     "ordinal": _words("1 of|1of|one of|1/|1 /|1／|一/|一／|共"),
     "source": _words(

@@ -66,10 +66,10 @@ _REPEATS = re.compile("([\u4e00-\u9fff])\\1{2,}|最(最)+")
 # that hex codes (u003c), lab values (a1c) and models (x3c) stay as they are.
 # "+V", "+vx", "+微": a plus for 加 before a chat handle word (one character for one).
 _PLUS_ADD = re.compile(r"(?<![a-z0-9+])\+(?=\s?(?:v|vx|wx|q|qq|微|薇|威)(?![a-z]))")
-_LEET = str.maketrans("013457@$!", "oieastasi")
-_LEET_WORD = re.compile(r"(?<![a-z0-9@$!])[a-z0-9@$!]+")
-_LEET_RUN = re.compile(r"(?<=[a-z])[013457@$!]{1,2}(?=[a-z])")
-_LEET_TOO_MANY = re.compile(r"[013457@$!]{3}")
+_LEET = str.maketrans("013457@$!|", "oieastasil")
+_LEET_WORD = re.compile(r"(?<![a-z0-9@$!|])[a-z0-9@$!|]+")
+_LEET_RUN = re.compile(r"(?<=[a-z])[013457@$!|]{1,2}(?=[a-z])")
+_LEET_TOO_MANY = re.compile(r"[013457@$!|]{3}")
 _LEET_LEAD = re.compile(
     r"(?<![a-z0-9])0(?=[a-z]{2})|(?:(?<=^n)|(?<=[^a-z0-9]n))0(?=\.?1(?!\d))"  # 0nly, N0.1
 )
