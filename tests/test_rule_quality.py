@@ -1854,6 +1854,10 @@ HELDOUT_FLOORS: dict[str, dict[str, float]] = {
     # paraphrased 0.35, hard clean flagged 9%; the packs before v2: P 0.70 / R 0.47), then
     # tuned on: P 0.98 / R 0.97.
     "heldout_v2e.jsonl": {"text": 0.9, "precision": 0.6, "recall": 0.6, "support": 4},
+    # v2f was sealed until everything above was done and is NOT tuned on: P 0.94 / R 0.62
+    # (evasion 0.89, paraphrased 0.20, hard clean flagged 9%; the packs before v2: P 0.69 /
+    # R 0.33). The honest estimate for copy the rules have never seen.
+    "heldout_v2f.jsonl": {"text": 0.6, "precision": 0.55, "recall": 0.45, "support": 6},
 }
 
 
@@ -1912,7 +1916,7 @@ def test_v2_batches_cover_every_kind() -> None:
 # What the packs reach on the v2 batches as a whole (issue 11), with a margin: recall
 # per violating kind, and the most of the compliant kinds they may flag.
 KIND_FLOORS: dict[str, float] = {"direct": 0.95, "paraphrased": 0.7, "evasion": 0.9}
-CLEAN_CEILINGS: dict[str, float] = {"hard_clean": 0.03, "clean": 0.05}
+CLEAN_CEILINGS: dict[str, float] = {"hard_clean": 0.04, "clean": 0.05}
 
 
 def test_v2_batches_by_kind(checker: Checker) -> None:
