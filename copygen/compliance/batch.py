@@ -11,7 +11,7 @@ import csv
 import json
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -224,17 +224,23 @@ def _refuse(value: Any, name: str, number: int | None, column: str | None, limit
         raise InputError(problem, file=name, row=number, column=column)
 
 
-def _txt_items(lines: Lines, name: str, limit: int, encoding: TextEncoding) -> list[CheckItem]:
-    items: list[CheckItem] = []
+def _text_lines(lines: Lines, name: str, encoding: TextEncoding) -> Iterator[tuple[int, str]]:
+    """(line number, line) of each non-blank line, checked; the encoding is checked once
+    more after the last one."""
     lines.start(1)
     for number, raw in enumerate(lines, start=1):
         lines.start(number + 1)
         line = _checked_line(raw, name, number, encoding)
-        if not line.strip():
-            continue
+        if line.strip():
+            yield number, line
+    encoding.refuse_if_mixed(name)
+
+
+def _txt_items(lines: Lines, name: str, limit: int, encoding: TextEncoding) -> list[CheckItem]:
+    items: list[CheckItem] = []
+    for number, line in _text_lines(lines, name, encoding):
         _refuse(line, name, number, None, limit)
         items.append(CheckItem(id=number, content=line, line=number))
-    _mixed_at_end(encoding, name)
     return items
 
 
@@ -294,22 +300,15 @@ def _csv_items(
                 line=number,
             )
         )
-    _mixed_at_end(encoding, name)
+    encoding.refuse_if_mixed(name)
     return items
 
 
 def _jsonl_items(lines: Lines, name: str, limit: int, encoding: TextEncoding) -> list[CheckItem]:
-    items: list[CheckItem] = []
-    lines.start(1)
-    for number, raw in enumerate(lines, start=1):
-        lines.start(number + 1)
-        line = _checked_line(raw, name, number, encoding)
-        if not line.strip():
-            continue
-        data = _json(line, name, number)
-        items.append(_json_item(data, name, number, limit))
-    _mixed_at_end(encoding, name)
-    return items
+    return [
+        _json_item(_json(line, name, number), name, number, limit)
+        for number, line in _text_lines(lines, name, encoding)
+    ]
 
 
 def _json(text: str, name: str | Path, number: int | None) -> Any:
@@ -323,16 +322,6 @@ def _json(text: str, name: str | Path, number: int | None) -> Any:
         raise InputError("invalid JSON: nested too deeply", file=name, row=number) from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
         raise InputError(f"invalid JSON: {exc}", file=name, row=number) from None
-
-
-def _mixed_at_end(encoding: TextEncoding, name: str) -> None:
-    if encoding.mixed and encoding.codec == "gb18030":
-        raise InputError(
-            f"line {encoding.other_line} is UTF-8 but the lines before it are GB18030:"
-            " the file mixes encodings",
-            file=name,
-            hint=SAVE_AS_UTF8,
-        )
 
 
 def _json_item(data: Any, name: str, number: int, limit: int) -> CheckItem:

@@ -306,18 +306,6 @@ def _check_decoded(
         )
 
 
-def _mixed_at_end(encoding: TextEncoding, file: str) -> None:
-    # A row of the other encoding that no cell check caught (a short one, read the same
-    # either way line by line): still refused, by the line the file pass found.
-    if encoding.mixed and encoding.codec == "gb18030":
-        raise InputError(
-            f"line {encoding.other_line} is UTF-8 but the lines before it are GB18030:"
-            " the file mixes encodings",
-            file=file,
-            hint=SAVE_AS_UTF8,
-        )
-
-
 # --- readers ------------------------------------------------------------------------------
 
 #: Characters of one physical line read at most, per allowed cell: lines hold many
@@ -389,7 +377,7 @@ def _read_csv(path: Path, builder: _RowBuilder) -> Iterator[Product]:
                     " extra values ignored",
                 )
             yield builder.build(header.mapping(values), row, header.column_name)
-        _mixed_at_end(encoding, file)
+        encoding.refuse_if_mixed(file)
     finally:
         handle.close()
 
@@ -523,7 +511,7 @@ def _read_jsonl(path: Path, builder: _RowBuilder) -> Iterator[Product]:
                         hint=_missing_hint(column),
                     )
             yield builder.build(data, row, _namer(original))
-    _mixed_at_end(encoding, file)
+    encoding.refuse_if_mixed(file)
 
 
 def _json_line(line: str, file: str, row: int) -> Any:

@@ -83,6 +83,18 @@ class TextEncoding:
             f"this row is UTF-8 but the rows before it are {self.label}: the file mixes encodings"
         )
 
+    def refuse_if_mixed(self, file: str) -> None:
+        """After the last row: a row of the other encoding that no cell check caught (a
+        short one, read the same either way line by line) is still refused, by the line
+        the file pass found."""
+        if self.mixed and self.codec == "gb18030":
+            raise InputError(
+                f"line {self.other_line} is UTF-8 but the lines before it are GB18030:"
+                " the file mixes encodings",
+                file=file,
+                hint=SAVE_AS_UTF8,
+            )
+
 
 UTF8 = TextEncoding("utf-8", "UTF-8")
 
