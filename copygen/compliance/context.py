@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 import ahocorasick
 
+from copygen.compliance.evasions import t2s_gate, t2s_table
 from copygen.compliance.findings import Finding
-from copygen.compliance.matcher import Span, SpanIndex
+from copygen.compliance.matcher import Span, SpanIndex, utf16_symbols, utf16_to_chars
 
 if TYPE_CHECKING:
     from copygen.compliance.rule_model import Rule
@@ -45,24 +46,23 @@ DROP, INFO = "drop", "info"
 # (a phone number is personal data whatever the sentence says).
 _NEVER = frozenset({"personal_data", "unsupported_fact", "language_mismatch", "format"})
 
-# Traditional forms of the characters the cues below use, and full-width ASCII: one
-# character for one, so that offsets do not move.
-_TRADITIONAL = (
-    "廣會請謹當別號謂稱違詞極騙虛傳諾證誇說絕對語規許嚴準輕無據數來處統計報調顯單銷預"
-    "療藥醫囑僅參貨後碼紅藍綠黃銀軍鬥衛國備進妝註這類於為們並實確質個與搶緊衝範條辦標"
-    "則導見決歐爾凱測佈顧問經驗償廠價錢轉賬帳聯繫係歡讓給項嗎誤歸"
-)
-_SIMPLIFIED = (
-    "广会请谨当别号谓称违词极骗虚传诺证夸说绝对语规许严准轻无据数来处统计报调显单销预"
-    "疗药医嘱仅参货后码红蓝绿黄银军斗卫国备进妆注这类于为们并实确质个与抢紧冲范条办标"
-    "则导见决欧尔凯测布顾问经验偿厂价钱转账账联系系欢让给项吗误归"
-)
-_VIEW = str.maketrans(
-    {
-        **dict(zip(_TRADITIONAL, _SIMPLIFIED, strict=True)),
-        **{chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)},
-    }
-)
+# Full-width ASCII as ASCII; Traditional characters as Simplified (evasions.t2s_table). One
+# character for one, so that offsets into the view are offsets into the text.
+_FULL_WIDTH = re.compile("[\uff01-\uff5e]")
+_HALF_WIDTH = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
+
+
+@lru_cache(maxsize=1)
+def _view_table() -> dict[int, str]:
+    return {**t2s_table(), **_HALF_WIDTH}
+
+
+def _view(text: str) -> str:
+    """What the cues are matched on: ``text`` in Simplified characters and half width."""
+    if _FULL_WIDTH.search(text) is None and t2s_gate().search(text) is None:
+        return text
+    return text.translate(_view_table())
+
 
 # Where clauses and sentences end (outside quotes and 《》). A comma ends a clause; a
 # colon and 、 do not (违禁词：最好、第一 is one clause).
@@ -341,22 +341,11 @@ _ANCHORS: dict[str, tuple[str, ...]] = {
 
 
 def _spellings(key: str) -> set[str]:
-    """The ways ``key`` is written: Traditional forms, and English in three cases."""
-    out = {key, "".join(_TO_TRADITIONAL.get(ch, ch) for ch in key)}
+    """The ways ``key`` is written in the view: English in three cases."""
+    out = {key}
     if key.isascii():
         out |= {key.capitalize(), key.upper(), key.title()}
     return out
-
-
-_TO_TRADITIONAL = {
-    simple: traditional for traditional, simple in zip(_TRADITIONAL, _SIMPLIFIED, strict=True)
-}
-
-
-def _encode(text: str) -> str:
-    # UTF-16 code units as byte pairs: no trie node has more than 256 children (see
-    # matcher._encode); an anchor is then found at an odd end index.
-    return text.encode("utf-16-be", "surrogatepass").decode("latin-1")
 
 
 def _anchor_automaton() -> Any:
@@ -367,21 +356,21 @@ def _anchor_automaton() -> Any:
                 kinds.setdefault(spelling, set()).add(kind)
     automaton = ahocorasick.Automaton()
     for key, found in kinds.items():
-        automaton.add_word(_encode(key), (len(_encode(key)) // 2, tuple(sorted(found))))
+        symbols = utf16_symbols(key)
+        automaton.add_word(symbols, (len(symbols) // 2, tuple(sorted(found))))
     automaton.make_automaton()
     return automaton
 
 
 _AUTOMATON = _anchor_automaton()
-# Characters _VIEW changes: when a text has none, it is its own view.
-_VIEW_CHARS = re.compile("[" + re.escape(_TRADITIONAL) + "\uff01-\uff5e]")
 
 
-def _anchors(text: str) -> dict[str, list[int]]:
-    """Kind -> character offsets where an anchor of that kind starts, in order."""
+def _anchors(view: str) -> dict[str, list[int]]:
+    """Kind -> character offsets where an anchor of that kind starts in ``view`` (see
+    ``_view``), in order."""
     found: dict[str, list[int]] = {}
-    encoded = _encode(text)
-    units = None if len(encoded) == 2 * len(text) else _unit_starts(text)
+    encoded = utf16_symbols(view)
+    units = None if len(encoded) == 2 * len(view) else utf16_to_chars(view)
     for end_index, (length, kinds) in _AUTOMATON.iter(encoded):
         if end_index & 1 == 0:
             continue  # ends inside a code unit
@@ -391,17 +380,6 @@ def _anchors(text: str) -> dict[str, list[int]]:
         for kind in kinds:
             found.setdefault(kind, []).append(start)
     return found
-
-
-def _unit_starts(text: str) -> list[int]:
-    """UTF-16 code unit -> character offset (a text with characters beyond the BMP)."""
-    mapping: list[int] = []
-    for index, char in enumerate(text):
-        mapping.append(index)
-        if char > "\uffff":
-            mapping.append(index)
-    mapping.append(len(text))
-    return mapping
 
 
 @dataclass(frozen=True)
@@ -458,17 +436,20 @@ class TextContext:
         text: str,
         categories: Iterable[str] = (),
         *,
+        view: str | None = None,
         anchors: dict[str, list[int]] | None = None,
         registrations: Sequence[_Registration] = (),
     ) -> None:
-        """``categories``: those of the hits to judge (empty: all); ``anchors``: what
-        ``_anchors(text)`` found, if already known; ``registrations``: those the other
-        fields of the copy state (a title naming the function, the body the number)."""
+        """``categories``: those of the hits to judge (empty: all); ``view`` and
+        ``anchors``: ``_view(text)`` and what ``_anchors`` found in it, if already known;
+        ``registrations``: those the other fields of the copy state (a title naming the
+        function, the body the number)."""
         self.text = text
-        view = text.translate(_VIEW) if _VIEW_CHARS.search(text) else text
+        if view is None:
+            view = _view(text)
         self._view = view
         if anchors is None:
-            anchors = _anchors(text)
+            anchors = _anchors(view)
         wanted = frozenset(categories)
         every = not wanted
 
@@ -753,7 +734,8 @@ def apply(
         categories = frozenset(rules[index].category for index in by_rule)
         if not _clearable(categories):
             continue
-        anchors = _anchors(text)
+        view = _view(text)
+        anchors = _anchors(view)
         others = [registration for field, registration in shared if field != name]
         if (
             not (anchors.keys() - {"quote"})
@@ -761,7 +743,7 @@ def apply(
             and not (others and categories & _REGISTERED)
         ):
             continue  # nothing a context starts from (most copy)
-        context = TextContext(text, categories, anchors=anchors, registrations=others)
+        context = TextContext(text, categories, view=view, anchors=anchors, registrations=others)
         for index in list(by_rule):
             rule = rules[index]
             if rule.category in _NEVER:
@@ -794,7 +776,7 @@ def _shared_registrations(
     for name, text, _ in hits:
         if "食健" not in text and "妆特" not in text and "妝特" not in text:
             continue
-        found = _registration(text.translate(_VIEW))
+        found = _registration(_view(text))
         if found is not None:
             shared.append((name, _Registration(found.number, _NO_SPANS, found.items)))
     return shared

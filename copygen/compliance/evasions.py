@@ -228,6 +228,13 @@ def t2s_table() -> dict[int, str]:
     return table
 
 
+@lru_cache(maxsize=1)
+def t2s_gate() -> re.Pattern[str]:
+    """Any character ``t2s_table`` changes: a search is much cheaper than a translate,
+    and most copy has none."""
+    return re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(t2s_table())) + "]")
+
+
 def _readings(term: str) -> list[str] | None:
     from pypinyin import Style, lazy_pinyin
 

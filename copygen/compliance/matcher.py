@@ -164,9 +164,9 @@ class Compiled:
         found = Scan()
         if self.automaton is None or not ntext:
             return found
-        encoded = _encode(ntext)
+        encoded = utf16_symbols(ntext)
         # Two symbols per UTF-16 unit: more than two per character means surrogates.
-        units = _units_to_chars(ntext) if len(encoded) != 2 * len(ntext) else None
+        units = utf16_to_chars(ntext) if len(encoded) != 2 * len(ntext) else None
         terms, triggered, unless, allow = found.terms, found.triggered, found.unless, found.allow
         for end_index, (length, entries) in self.automaton.iter(encoded):
             if end_index & 1 == 0:
@@ -217,7 +217,7 @@ class Compiled:
         return hits
 
 
-def _encode(text: str) -> str:
+def utf16_symbols(text: str) -> str:
     """``text`` spelled in UTF-16 code units, each unit as two symbols (high byte, low
     byte) of U+0000-U+00FF.
 
@@ -226,11 +226,11 @@ def _encode(text: str) -> str:
     the whole pass. Spelled in bytes, no node has more than 256 children and the
     root about a hundred: the pass gets several times faster. Keys and texts are
     spelled alike; a match that does not start on a code unit is dropped
-    (``_units_to_chars`` maps the rest back)."""
+    (``utf16_to_chars`` maps the rest back)."""
     return text.encode("utf-16-be", "surrogatepass").decode("latin-1")
 
 
-def _units_to_chars(text: str) -> list[int] | None:
+def utf16_to_chars(text: str) -> list[int] | None:
     """UTF-16 code unit offset -> character offset, or None when they are equal (no
     character outside the BMP, the usual case)."""
     if not text or max(text) <= "\uffff":
@@ -305,7 +305,7 @@ def _automaton(keys: dict[str, list[tuple[int, int, int]]]) -> Any:
     for key, entries in keys.items():
         # length in UTF-16 code units, as the text is scanned
         automaton.add_word(
-            _encode(key), (len(key.encode("utf-16-be", "surrogatepass")) // 2, tuple(entries))
+            utf16_symbols(key), (len(key.encode("utf-16-be", "surrogatepass")) // 2, tuple(entries))
         )
     automaton.make_automaton()
     return automaton

@@ -21,9 +21,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 
-from copygen.compliance.evasions import CONFUSABLES, EMOJI_CHARS, SYLLABLES, t2s_table
+from copygen.compliance.evasions import CONFUSABLES, EMOJI_CHARS, SYLLABLES, t2s_gate, t2s_table
 
 # Invisible characters are dropped wherever they are: they never carry meaning in copy.
 # Variation selectors and the keycap mark go too (3️⃣ is the digit 3).
@@ -192,7 +191,7 @@ def normalize(text: str) -> Normalized:
             offsets.extend(range(position, len(text)))
         folded = "".join(pieces)
     # One character for one from here on, so the offsets do not change.
-    if _traditional().search(folded) is not None:
+    if t2s_gate().search(folded) is not None:
         folded = folded.translate(t2s_table())
     if "+" in folded:
         folded = _PLUS_ADD.sub("加", folded)
@@ -215,12 +214,6 @@ def normalize(text: str) -> Normalized:
         folded = "".join(kept)
         offsets = new_offsets
     return Normalized(folded, text, None if offsets is None else tuple(offsets))
-
-
-@lru_cache(maxsize=1)
-def _traditional() -> re.Pattern[str]:
-    """Any character the t2s table changes (a search is cheaper than a translate)."""
-    return re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(t2s_table())) + "]")
 
 
 def _unleet(m: re.Match[str]) -> str:
