@@ -26,7 +26,10 @@ from copygen.errors import ConfigError
 
 PLATFORMS: tuple[str, ...] = ("livestream", "social", "detail")
 FAIL_ON_LEVELS: tuple[str, ...] = ("block", "warn", "info", "never")
-SECRET_KEYS = frozenset({"api_key"})
+#: What a judge finding's severity may be, and what a judge that fails does to the item.
+JUDGE_SEVERITIES: tuple[str, ...] = ("warn", "block")
+JUDGE_ON_ERROR: tuple[str, ...] = ("review", "pass", "error")
+SECRET_KEYS = frozenset({"api_key", "judge_api_key"})
 CONFIG_FILE_NAME = "copygen.yaml"
 #: How replies are asked to be JSON: ``auto`` tries a JSON schema built from the
 #: platform, then ``json_object``, then nothing, and remembers what the server took.
@@ -210,6 +213,20 @@ class Settings:
     prices: Mapping[str, Price] = field(default_factory=lambda: MappingProxyType({}))
     brand_voice: BrandVoice = field(default_factory=BrandVoice)
     backends: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    #: The LLM judge (``judge:`` in the config, ``--judge*`` options): off unless asked.
+    #: ``judge_backend`` names a profile of ``backends:`` or a backend type; None: the
+    #: run's own backend. ``judge_profile`` holds that profile's values, parsed, and
+    #: ``judge_api_key`` the key its ``api_key_env`` names (see copygen.judge.setup).
+    judge: bool = False
+    judge_backend: str | None = None
+    judge_model: str | None = None
+    judge_base_url: str | None = None
+    judge_severity: str = "warn"
+    judge_on_error: str = "review"
+    judge_all: bool = False
+    judge_max_tokens: int = 600
+    judge_profile: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    judge_api_key: str | None = field(default=None, repr=False)
     debug: bool = False
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -236,12 +253,14 @@ class Settings:
             value = getattr(self, f.name)
             if f.name in SECRET_KEYS:
                 value = mask_secret(value)
-            elif f.name == "base_url":
+            elif f.name in ("base_url", "judge_base_url"):
                 value = redact_url(value)
             elif f.name == "extra_headers":
                 value = {k: mask_header(k, v) for k, v in value.items()}
             elif f.name == "backends":
                 value = {name: _mask_profile(p) for name, p in value.items()}
+            elif f.name == "judge_profile":
+                value = _mask_profile(value)
             out[f.name] = _plain(value)
         return out
 
@@ -428,7 +447,26 @@ SCALARS: dict[str, Parser] = {
     "audit_key_file": _optional(_path),
     "allow_insecure": _bool,
     "max_cell_chars": _int(1),
+    "judge": _bool,
+    "judge_backend": _optional(_str),
+    "judge_model": _optional(_str),
+    "judge_base_url": _optional(_str),
+    "judge_severity": _choice(*JUDGE_SEVERITIES),
+    "judge_on_error": _choice(*JUDGE_ON_ERROR),
+    "judge_all": _bool,
+    "judge_max_tokens": _int(16),
     "debug": _bool,
+}
+#: The ``judge:`` section of the config file: its keys and the settings they set.
+JUDGE_SECTION: dict[str, str] = {
+    "enabled": "judge",
+    "backend": "judge_backend",
+    "model": "judge_model",
+    "base_url": "judge_base_url",
+    "severity": "judge_severity",
+    "on_error": "judge_on_error",
+    "all": "judge_all",
+    "max_tokens": "judge_max_tokens",
 }
 
 # Keys a backend profile may set (plus `type`).
@@ -457,8 +495,16 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
     "aigc.labels.*": frozenset({"enabled", "position", "text_zh", "text_en"}),
     "prices.*": frozenset({"input", "output", "currency", "cached_input"}),
     "backends.*": PROFILE_KEYS | {"type"},
+    "judge": frozenset(JUDGE_SECTION),
 }
-TOP_LEVEL_KEYS = frozenset(SCALARS) - {"debug"} | {"brand_voice", "aigc", "prices", "backends"}
+# The judge's settings are written in their own section, not as judge_* keys.
+TOP_LEVEL_KEYS = frozenset(SCALARS) - {"debug"} - set(JUDGE_SECTION.values()) | {
+    "brand_voice",
+    "aigc",
+    "prices",
+    "backends",
+    "judge",
+}
 
 
 # --- the config file ---------------------------------------------------------------------
@@ -672,6 +718,14 @@ def load_settings(
         if name in data:
             values[name] = _parse(name, data[name], "config", file=path, line=lines.get(name))
             sources[name] = f"config {path}"
+    judge_section = data.get("judge")
+    if judge_section is not None and not isinstance(judge_section, Mapping):
+        raise ConfigError("'judge' must be a mapping", file=path, row=lines.get("judge"))
+    for key, raw in (judge_section or {}).items():
+        name = JUDGE_SECTION[str(key)]
+        where = lines.get(f"judge.{key}")
+        values[name] = _parse(name, raw, "config", file=path, line=where)
+        sources[name] = f"config {path} (judge)"
     env_values = _env_values(env)
     for name, (raw, source) in env_values.items():
         values[name] = _parse(name, raw, source, file=None, line=None)
@@ -710,6 +764,13 @@ def load_settings(
     api_key = env.get(api_key_env) or None
     if api_key:
         sources["api_key"] = f"env {api_key_env}"
+    judge_name = values.get("judge_backend")
+    if judge_name is not None and judge_name in profiles:
+        values["judge_profile"] = _profile_values(
+            judge_name, profiles[judge_name], path=path, lines=lines
+        )
+        judge_key_env = values["judge_profile"].get("api_key_env", api_key_env)
+        values["judge_api_key"] = env.get(judge_key_env) or None
 
     return Settings(
         **values,
@@ -718,6 +779,19 @@ def load_settings(
         config_file=path,
         sources=MappingProxyType(sources),
     )
+
+
+def _profile_values(
+    name: str, profile: Mapping[str, Any], *, path: Path | None, lines: Mapping[str, int]
+) -> Mapping[str, Any]:
+    """A profile of ``backends:`` parsed as settings (``type`` as ``backend``)."""
+    out: dict[str, Any] = {"backend": _str(profile.get("type", "openai"))}
+    for key, raw in profile.items():
+        if key != "type":
+            out[key] = _parse(
+                key, raw, "config", file=path, line=lines.get(f"backends.{name}.{key}")
+            )
+    return MappingProxyType(out)
 
 
 def _resolve_server_defaults(values: dict[str, Any], sources: dict[str, str]) -> None:

@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("compliance",),
     ("writing",),
     ("backends",),
+    ("judge",),
     ("audit",),
     ("generate",),
     ("review",),

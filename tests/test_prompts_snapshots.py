@@ -156,3 +156,23 @@ def test_every_builtin_template_is_snapshotted() -> None:
     for template in data_dir("templates").glob("*.j2"):
         if not template.name.startswith("_"):
             assert f"{template.name}" in snap_text, template.name
+
+
+JUDGE_EXAMPLES = {"absolute_term": ["口碑最好的选择"], "medical_claim": ["喝了三周，胃也不反酸了"]}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_judge_snapshot(
+    builder: PromptBuilder, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Examples fixed here, as guidance is above: rule-pack edits must not churn it.
+    import copygen.compliance.categories as categories
+
+    monkeypatch.setattr(categories, "category_examples", lambda *_a, **_k: JUDGE_EXAMPLES)
+    rendered = builder.render_judge(
+        {"title": "最好的精华", "body": "用了一周，体检单上的箭头都没了", "hashtags": ["保湿"]},
+        lang=lang,
+        platform="social",
+        product=fixed_product(),
+    )
+    check(f"judge.{lang}", as_text(rendered))

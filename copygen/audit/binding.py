@@ -53,7 +53,7 @@ EDITED = "edited after it was logged"
 REPLACED = "replaced by a later decision in the log"
 UNBACKED = "decided on a record the log never held"
 NOT_LOGGED = "not in the audit log"
-_PRODUCING = frozenset({"generated", "checked", "repaired"})
+_PRODUCING = frozenset({"generated", "checked", "judged", "repaired"})
 
 
 @dataclass

@@ -30,6 +30,7 @@ EVENTS: tuple[str, ...] = (
     "run_started",
     "generated",
     "checked",
+    "judged",
     "repaired",
     "reviewed",
     "exported",

@@ -18,6 +18,13 @@ generated      item, sku, platform, lang, variant, attempt, template,
                base_url, params, response (raw text), usage {prompt_tokens,
                completion_tokens, total_tokens}, cost, currency, latency_ms,
                cached, error (reason, when the call failed; response null)
+judged         item, attempt, backend, model, base_url, template, template_hash,
+               prompt_sha256, messages (PII-masked), params, responses (raw reply
+               texts, one per call), usage, cost, currency, latency_ms, cached,
+               status_before (the rules' status), status (after the judge),
+               added (judge findings, Finding.to_dict()), dropped {reason: count},
+               error (when the judge did not answer); before the attempt's
+               ``checked`` event, whose findings include the judge's
 checked        item, attempt, rules_hash, status (pass|review|blocked), findings
                (Finding.to_dict() list), fields (the parsed fields checked, after
                tidying), tidied (what code mended before checking: notes)
@@ -95,6 +102,30 @@ class Checked(TypedDict, total=False):
     findings: list[dict[str, Any]]  # Finding.to_dict()
     fields: dict[str, Any]
     tidied: list[str]
+
+
+class Judged(TypedDict, total=False):
+    item: str
+    attempt: int
+    backend: str
+    model: str | None
+    base_url: str | None
+    template: str
+    template_hash: str
+    prompt_sha256: str | None
+    messages: list[dict[str, Any]]
+    params: dict[str, Any]
+    responses: list[str | None]
+    usage: Usage
+    cost: float | None
+    currency: str | None
+    latency_ms: float
+    cached: bool
+    status_before: str
+    status: str
+    added: list[dict[str, Any]]
+    dropped: dict[str, int]
+    error: str | None
 
 
 class Repaired(TypedDict, total=False):

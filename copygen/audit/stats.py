@@ -18,7 +18,7 @@ from typing import Any
 from copygen.terminal import visible
 
 _TOKEN_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
-_ITEM_EVENTS = frozenset({"generated", "checked", "repaired", "reviewed"})
+_ITEM_EVENTS = frozenset({"generated", "checked", "judged", "repaired", "reviewed"})
 
 
 @dataclass
@@ -41,6 +41,10 @@ class AuditStats:
     cost: dict[str, float] = field(default_factory=dict)  # per currency
     models: dict[str, int] = field(default_factory=dict)  # "backend/model" -> calls
     exports: int = 0
+    judge_calls: int = 0  # judge requests sent (``judged`` events), not from the cache
+    judge_added: int = 0  # findings the judge added
+    judge_tokens: dict[str, int] = field(default_factory=dict)
+    judge_cost: dict[str, float] = field(default_factory=dict)  # per currency
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,7 +55,10 @@ def _int(value: Any) -> int:
 
 
 def compute_stats(events: Iterable[Mapping[str, Any]]) -> AuditStats:
-    stats = AuditStats(tokens=dict.fromkeys(_TOKEN_KEYS, 0))
+    stats = AuditStats(
+        tokens=dict.fromkeys(_TOKEN_KEYS, 0), judge_tokens=dict.fromkeys(_TOKEN_KEYS, 0)
+    )
+    judge_cost: dict[str, float] = {}
     runs: set[str] = set()
     items: set[str] = set()
     latest: dict[str, str] = {}  # item -> latest status (check, then review decision)
@@ -100,6 +107,21 @@ def compute_stats(events: Iterable[Mapping[str, Any]]) -> AuditStats:
             for finding in findings or []:
                 if isinstance(finding, Mapping):
                     found[str(finding.get("category") or "?")] += 1
+        elif kind == "judged":
+            added = ev.get("added")
+            stats.judge_added += len(added) if isinstance(added, list) else 0
+            if ev.get("cached"):
+                continue
+            responses = ev.get("responses")
+            stats.judge_calls += len(responses) if isinstance(responses, list) else 1
+            usage = ev.get("usage")
+            if isinstance(usage, Mapping):
+                for key in _TOKEN_KEYS:
+                    stats.judge_tokens[key] += _int(usage.get(key))
+            amount = ev.get("cost")
+            if isinstance(amount, (int, float)) and not isinstance(amount, bool):
+                currency = str(ev.get("currency") or "USD")
+                judge_cost[currency] = judge_cost.get(currency, 0.0) + float(amount)
         elif kind == "repaired":
             stats.repairs += 1
         elif kind == "reviewed":
@@ -135,6 +157,7 @@ def compute_stats(events: Iterable[Mapping[str, Any]]) -> AuditStats:
     stats.findings_remaining = dict(remaining.most_common())
     stats.models = dict(models.most_common())
     stats.cost = {k: round(v, 6) for k, v in sorted(cost.items())}
+    stats.judge_cost = {k: round(v, 6) for k, v in sorted(judge_cost.items())}
     return stats
 
 
@@ -161,6 +184,14 @@ def format_stats(stats: AuditStats) -> str:
     )
     cost = ", ".join(f"{v:.4f} {k}" for k, v in stats.cost.items()) or "-"
     lines.append(f"cost         {cost}")
+    if stats.judge_calls or stats.judge_added:
+        judge_cost = ", ".join(f"{v:.4f} {k}" for k, v in stats.judge_cost.items()) or "-"
+        tokens = stats.judge_tokens
+        lines.append(
+            f"judge        {stats.judge_calls} calls, {stats.judge_added} findings added; "
+            f"tokens prompt {tokens.get('prompt_tokens', 0):,} completion "
+            f"{tokens.get('completion_tokens', 0):,}; cost {judge_cost}"
+        )
     lines.append(f"exports      {stats.exports}")
     categories = sorted(
         set(stats.findings_found) | set(stats.findings_remaining),
@@ -221,6 +252,21 @@ def describe(ev: Mapping[str, Any]) -> str:
             f"findings={len(findings or [])}"
         )
         return f"{text} ({detail})" if detail else text
+    if kind == "judged":
+        added = ev.get("added") if isinstance(ev.get("added"), list) else []
+        parts = [
+            f"attempt={ev.get('attempt', '?')}",
+            f"{ev.get('backend') or '?'}/{ev.get('model') or '-'}",
+            f"status={ev.get('status_before')}->{ev.get('status')}",
+            f"added={len(added or [])}",
+        ]
+        if ev.get("cost") is not None:
+            parts.append(f"cost={ev.get('cost')}")
+        if ev.get("cached"):
+            parts.append("cached")
+        if ev.get("error"):
+            parts.append(f"error={ev.get('error')}")
+        return " ".join(parts)
     if kind == "repaired":
         fixed = ev.get("findings_fixed") or []
         left = ev.get("findings_remaining") or []

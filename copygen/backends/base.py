@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from copygen.config import Settings
+    from copygen.config import Price, Settings
     from copygen.inputs.product import Product
 
 Message = Mapping[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
@@ -66,6 +66,18 @@ class Completion:
     finish_reason: str | None = None
     raw: Mapping[str, Any] | None = None  # the server's response body, for the audit log
     cached: bool = False
+
+
+def cost_of(usage: Usage, price: Price | None) -> float | None:
+    """The cost of one call's tokens, or None when the model's price is unknown."""
+    if price is None:
+        return None
+    cached = min(usage.cached_tokens, usage.prompt_tokens)
+    cached_price = price.input if price.cached_input is None else price.cached_input
+    fresh = usage.prompt_tokens - cached
+    return (
+        fresh * price.input + cached * cached_price + usage.completion_tokens * price.output
+    ) / 1e6
 
 
 class Backend(ABC):

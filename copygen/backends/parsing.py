@@ -127,6 +127,11 @@ def find_json_object(text: str) -> dict[str, Any] | None:
     return next(_candidates(text or ""), None)
 
 
+def json_objects(text: str) -> Iterator[dict[str, Any]]:
+    """Every JSON object the reply plausibly holds, the most likely (outermost) first."""
+    return _candidates(text or "")
+
+
 def _candidates(text: str) -> Iterator[dict[str, Any]]:
     """Every dict the reply plausibly holds, the most likely first."""
     text = text.strip().lstrip("\ufeff")

@@ -6,6 +6,16 @@ from pathlib import Path
 
 import typer
 
+from copygen.cli.common import (
+    judge_all_option,
+    judge_backend_option,
+    judge_base_url_option,
+    judge_flags,
+    judge_model_option,
+    judge_option,
+    settings_from,
+)
+
 
 def register(app: typer.Typer) -> None:
     @app.command("check")
@@ -44,14 +54,19 @@ def register(app: typer.Typer) -> None:
         locale: str | None = typer.Option(
             None, "--locale", help="Message language zh | en (default: from LANG, else the copy)."
         ),
+        judge: bool | None = judge_option(),
+        judge_all: bool | None = judge_all_option(),
+        judge_backend: str | None = judge_backend_option(),
+        judge_model: str | None = judge_model_option(),
+        judge_base_url: str | None = judge_base_url_option(),
     ) -> None:
         """Check copy against advertising law, platform rules, facts and personal data.
 
         Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
-        2 usage or input error (bad option, unreadable file, malformed line, invalid rule).
+        2 usage or input error (bad option, unreadable file, malformed line, invalid rule);
+        3 the judge did not answer (with judge on_error: error).
         """
         # Imported here: the command modules are all imported at start-up.
-        from copygen.cli.common import settings_from
         from copygen.compliance.check_run import CheckOptions, run_check
 
         options = CheckOptions(
@@ -70,6 +85,21 @@ def register(app: typer.Typer) -> None:
             allow=allow,
             locale=locale,
         )
-        code = run_check(options, settings_from(ctx), echo=typer.echo)
+        settings = settings_from(
+            ctx,
+            **judge_flags(
+                judge=judge,
+                judge_all=judge_all,
+                judge_backend=judge_backend,
+                judge_model=judge_model,
+                judge_base_url=judge_base_url,
+            ),
+        )
+        second_opinion = None
+        if settings.judge:
+            from copygen.judge.checking import check_judge
+
+            second_opinion = check_judge(settings, locale=options.locale)
+        code = run_check(options, settings, echo=typer.echo, second_opinion=second_opinion)
         if code:
             raise typer.Exit(code)

@@ -29,3 +29,48 @@ def audit_key_file_option() -> Any:
         help="File holding the audit key (else COPYGEN_AUDIT_KEY, COPYGEN_AUDIT_KEY_FILE, "
         "or audit_key_file in the config).",
     )
+
+
+def judge_option() -> Any:
+    return typer.Option(
+        None,
+        "--judge/--no-judge",
+        help="Also ask an LLM judge to read each text as a reviewer would (adds judge.* "
+        "findings; see 'judge:' in the config).",
+    )
+
+
+def judge_all_option() -> Any:
+    return typer.Option(None, "--judge-all", help="Judge every text, also those the rules blocked.")
+
+
+def judge_backend_option() -> Any:
+    return typer.Option(
+        None, "--judge-backend", help="The judge's backend: a config profile or openai."
+    )
+
+
+def judge_model_option() -> Any:
+    return typer.Option(None, "--judge-model", help="The judge's model.")
+
+
+def judge_base_url_option() -> Any:
+    return typer.Option(None, "--judge-base-url", help="The judge's OpenAI-compatible endpoint.")
+
+
+def judge_flags(
+    *,
+    judge: bool | None,
+    judge_all: bool | None,
+    judge_backend: str | None,
+    judge_model: str | None,
+    judge_base_url: str | None,
+) -> dict[str, Any]:
+    """The judge options as settings: naming the judge's model does not turn it on."""
+    return {
+        "judge": judge,
+        "judge_all": True if judge_all else None,
+        "judge_backend": judge_backend,
+        "judge_model": judge_model,
+        "judge_base_url": judge_base_url,
+    }

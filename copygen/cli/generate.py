@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from copygen.cli.common import settings_from
+from copygen.cli.common import (
+    judge_all_option,
+    judge_backend_option,
+    judge_base_url_option,
+    judge_flags,
+    judge_model_option,
+    judge_option,
+    settings_from,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -79,6 +87,11 @@ def register(app: typer.Typer) -> None:
             None, "--templates", help="Folder of templates overriding the built-in ones."
         ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+        judge: bool | None = judge_option(),
+        judge_all: bool | None = judge_all_option(),
+        judge_backend: str | None = judge_backend_option(),
+        judge_model: str | None = judge_model_option(),
+        judge_base_url: str | None = judge_base_url_option(),
     ) -> None:
         """Write, check and log copy for every product row x platform x variant.
 
@@ -113,6 +126,13 @@ def register(app: typer.Typer) -> None:
             allow_insecure=True if allow_insecure else None,
             rules=rules,
             templates=str(templates) if templates is not None else None,
+            **judge_flags(
+                judge=judge,
+                judge_all=judge_all,
+                judge_backend=judge_backend,
+                judge_model=judge_model,
+                judge_base_url=judge_base_url,
+            ),
         )
 
         def warn(message: str) -> None:

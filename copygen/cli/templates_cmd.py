@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -83,7 +83,8 @@ def show_cmd(
 def render_cmd(
     ctx: typer.Context,
     name: str = typer.Argument(
-        ..., help="A platform (livestream, social, detail) or its template file name."
+        ...,
+        help="A platform (livestream, social, detail), repair, judge, or a template file name.",
     ),
     input_path: Path = typer.Option(
         ..., "--input", "-i", help="Product file (CSV, XLSX or JSONL)."
@@ -102,7 +103,11 @@ def render_cmd(
         None,
         "--draft",
         help="For NAME repair: a JSON file with the draft's fields; it is checked and "
-        "the repair request for its findings is printed.",
+        "the repair request for its findings is printed. For NAME judge: the fields "
+        "the judge reads.",
+    ),
+    text: str | None = typer.Option(
+        None, "--text", help="For NAME judge: a text to judge (instead of --draft)."
     ),
 ) -> None:
     """Print the exact messages that would be sent for one row; calls no backend."""
@@ -122,7 +127,14 @@ def render_cmd(
 
     product = product_at(input_path, row, on_warning=warn, max_cell_chars=settings.max_cell_chars)
     rendered = _rendered(
-        builder, settings, product, name, platform=platform, draft=draft, variant=variant
+        builder,
+        settings,
+        product,
+        name,
+        platform=platform,
+        draft=draft,
+        text=text,
+        variant=variant,
     )
     if rendered is None:
         typer.echo("copygen: the draft has no findings: no repair would be sent", err=True)
@@ -139,6 +151,7 @@ def _rendered(
     platform: str | None,
     draft: Path | None,
     variant: int,
+    text: str | None = None,
 ) -> RenderedPrompt | None:
     """The messages ``templates render NAME`` prints; None for a draft with no findings."""
     from copygen.platforms import PLATFORM_NAMES
@@ -159,6 +172,10 @@ def _rendered(
     if parts[0] == "repair":
         return _repair_preview(
             settings, product, platform=platform, draft=draft, lang=chosen, variant=variant
+        )
+    if parts[0] == "judge":
+        return _judge_preview(
+            builder, resolved, product, platform=platform, draft=draft, text=text, lang=chosen
         )
     return builder.render_with(resolved, product, lang=chosen, variant=variant)
 
@@ -200,16 +217,7 @@ def _repair_preview(
         )
     if draft is None:
         raise ConfigError("rendering repair needs --draft FILE (a JSON object of the fields)")
-    try:
-        fields = json.loads(draft.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError("file not found", file=draft) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", file=draft) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", file=draft, row=exc.lineno) from None
-    if not isinstance(fields, dict):
-        raise InputError("expected a JSON object of the draft's fields", file=draft)
+    fields = _read_draft(draft)
     checker = Checker.from_settings(settings)
     result = checker.check(fields, lang=lang, platform=platform, product=product)
     if not result.findings:
@@ -223,3 +231,34 @@ def _repair_preview(
         previous_fields=fields,
         findings=[finding.to_dict() for finding in result.findings],
     )
+
+
+def _judge_preview(
+    builder: PromptBuilder,
+    name: str,
+    product: Product,
+    *,
+    platform: str | None,
+    draft: Path | None,
+    text: str | None,
+    lang: str,
+) -> RenderedPrompt:
+    """The request the LLM judge would get for a draft (or a text) of this row."""
+    if (draft is None) == (text is None):
+        raise ConfigError("rendering judge needs --draft FILE (the fields) or --text TEXT")
+    content: str | dict[str, Any] = _read_draft(draft) if draft is not None else str(text)
+    return builder.render_judge(content, lang=lang, platform=platform, product=product, name=name)
+
+
+def _read_draft(draft: Path) -> dict[str, Any]:
+    try:
+        fields = json.loads(draft.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise InputError("file not found", file=draft) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", file=draft) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", file=draft, row=exc.lineno) from None
+    if not isinstance(fields, dict):
+        raise InputError("expected a JSON object of the draft's fields", file=draft)
+    return fields

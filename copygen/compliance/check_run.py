@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from copygen.compliance.batch import (
     CheckItem,
@@ -73,10 +73,40 @@ class CheckOptions:
         self.category = checked_category(self.category)
 
 
-def run_check(options: CheckOptions, settings: Settings, echo: Callable[[str], None]) -> int:
+@dataclass(frozen=True)
+class CheckRequest:
+    """One input with what it is checked as: its own values, else the options'."""
+
+    item: CheckItem
+    lang: str | None
+    category: str | None
+    platform: str | None
+    product: Any
+
+
+class SecondOpinion(Protocol):
+    """A reader after the rules (the LLM judge, ``copygen.judge``): given the checker
+    and each input's rule result, it returns the results with its findings added
+    and a summary of its work for the output (``"judge"`` in the JSON)."""
+
+    def __call__(
+        self, checker: Checker, requests: Sequence[CheckRequest], results: list[CheckResult]
+    ) -> tuple[list[CheckResult], list[dict[str, Any]], dict[str, Any]]: ...
+
+
+def run_check(
+    options: CheckOptions,
+    settings: Settings,
+    echo: Callable[[str], None],
+    *,
+    second_opinion: SecondOpinion | None = None,
+) -> int:
     """Check every input and write the results in ``options.fmt``: json and jsonl through
     ``echo``, text to a rich console on stdout. Returns the exit code: 1 when a finding
-    is at or above the fail-on severity, else 0."""
+    is at or above the fail-on severity, else 0.
+
+    ``second_opinion`` reads every input after the rules (all of them are checked
+    first) and may add findings; its per-item and overall summaries join the output."""
     threshold = options.fail_on or settings.fail_on or "warn"
     limit = settings.max_cell_chars
     items = read_items(options, max_cell_chars=limit)
@@ -87,38 +117,94 @@ def run_check(options: CheckOptions, settings: Settings, echo: Callable[[str], N
     if locale is None and os.environ.get("LANG", "").lower().startswith("zh"):
         locale = "zh"
     checker = _checker(options, settings, locale)
-    console = _console() if options.fmt == "text" else None
-    results: list[CheckResult] = []
-    for item in items:
-        result = checker.check(
-            item.content,
+    requests = [
+        CheckRequest(
+            item=item,
             lang=item.lang or options.lang or settings.lang,
             category=item.category or options.category,
             platform=item.platform or options.platform,
             product=item.product if item.product is not None else default_product,
         )
-        results.append(result)
+        for item in items
+    ]
+    console = _console() if options.fmt == "text" else None
+
+    def check(request: CheckRequest) -> CheckResult:
+        return checker.check(
+            request.item.content,
+            lang=request.lang,
+            category=request.category,
+            platform=request.platform,
+            product=request.product,
+        )
+
+    def emit(item: CheckItem, result: CheckResult, extra: dict[str, Any] | None) -> None:
         if options.fmt == "jsonl":
-            echo(json.dumps(result_record(item, result), ensure_ascii=False))
+            echo(json.dumps(_record(item, result, extra), ensure_ascii=False))
         elif console is not None:
             from copygen.compliance.render import print_item
 
             print_item(console, item.id, item.content, result, _item_locale(locale, item))
+
+    results: list[CheckResult] = []
+    per_item: list[dict[str, Any]] | None = None
+    overall: dict[str, Any] | None = None
+    if second_opinion is None:
+        for request in requests:
+            results.append(check(request))
+            emit(request.item, results[-1], None)
+    else:
+        results, per_item, overall = second_opinion(checker, requests, [check(r) for r in requests])
+        for request, result, extra in zip(requests, results, per_item, strict=True):
+            emit(request.item, result, extra)
     counts = summary(results)
     if options.fmt == "json":
-        document = {
+        records = [
+            _record(i, r, per_item[n] if per_item is not None else None)
+            for n, (i, r) in enumerate(zip(items, results, strict=True))
+        ]
+        document: dict[str, Any] = {
             "rules_hash": checker.rules_hash,
             "fail_on": threshold,
             "summary": counts,
-            "items": [result_record(i, r) for i, r in zip(items, results, strict=True)],
+            "items": records,
         }
+        if overall is not None:
+            document["judge"] = overall
         echo(json.dumps(document, ensure_ascii=False, indent=2))
     elif console is not None:
         from copygen.compliance.render import print_summary
 
         shown = locale or ("zh" if any(_is_zh(i) for i in items) else "en")
         print_summary(console, counts, shown, checker.rules_hash)
+        if overall is not None:
+            console.print(judge_line(overall, shown))
     return exit_code_for(results, threshold)
+
+
+def judge_line(overall: Mapping[str, Any], locale: str) -> str:
+    """One line on the judge's work under the text summary (see copygen.judge.checking)."""
+    dropped = sum(int(v) for v in (overall.get("dropped") or {}).values())
+    cost = overall.get("cost")
+    money = "?" if cost is None else f"{cost:.4f} {overall.get('currency') or ''}".strip()
+    if locale == "zh":
+        return (
+            f"AI 评审 {overall.get('model')}：审阅 {overall.get('judged')} 条，新增问题 "
+            f"{overall.get('added')} 个，舍弃 {dropped} 个，失败 {overall.get('errors')} 条；"
+            f"tokens {overall.get('tokens_in')}/{overall.get('tokens_out')}，费用 {money}"
+        )
+    return (
+        f"AI judge {overall.get('model')}: read {overall.get('judged')} texts, added "
+        f"{overall.get('added')} findings, dropped {dropped}, failed {overall.get('errors')}; "
+        f"tokens {overall.get('tokens_in')}/{overall.get('tokens_out')}, cost {money}"
+    )
+
+
+def _record(item: CheckItem, result: CheckResult, extra: dict[str, Any] | None) -> dict[str, Any]:
+    record = result_record(item, result)
+    if extra is not None:
+        record["judge"] = extra
+    return record
 
 
 def read_items(

@@ -156,7 +156,7 @@ class Checker:
     ) -> CheckResult:
         """``check``; ``keep_outranked`` keeps the warns that a block of the same category
         overlaps (rule examples test each rule on its own)."""
-        items = _field_items(text_or_fields)
+        items = field_items(text_or_fields)
         if category is None and product is not None:
             category = _product_category(product)
         locale = self._locale(lang, items)
@@ -463,7 +463,7 @@ def _product_category(product: Any) -> str | None:
     return normalise_category(str(value))
 
 
-def _field_items(value: str | Fields) -> list[tuple[str, str]]:
+def field_items(value: str | Fields) -> list[tuple[str, str]]:
     """(field name, text) pairs: a plain text is field ``text``; lists item by item."""
     if isinstance(value, str):
         return [("text", value)]

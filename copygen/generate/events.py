@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from copygen.backends.base import Completion
     from copygen.compliance.findings import CheckResult
     from copygen.generate.plan import WorkItem
+    from copygen.judge import Judge, JudgeOutcome
     from copygen.writing.prompts import RenderedPrompt
 
 __all__ = ["AuditWriter", "ItemEvents", "item_data"]
@@ -126,7 +127,8 @@ class AuditWriter:
 
 
 class ItemEvents:
-    """The ``generated``, ``checked``, ``repaired`` and ``recorded`` events of a run's items.
+    """The ``generated``, ``judged``, ``checked``, ``repaired`` and ``recorded`` events of
+    a run's items.
 
     Holds what every event of the run repeats (backend, model, parameters), so an
     item's steps name only what is theirs.
@@ -205,6 +207,36 @@ class ItemEvents:
             findings=[f.to_dict() for f in result.findings],
             fields=dict(fields),
             tidied=list(tidied),
+        )
+
+    def judged(self, work: WorkItem, *, attempt: int, outcome: JudgeOutcome, judge: Judge) -> None:
+        """One judge pass over a draft (its calls, what it added and dropped); logged
+        before the attempt's ``checked`` event, which carries the merged findings."""
+        rendered = outcome.rendered
+        price_currency = judge.currency
+        self.writer.append(
+            "judged",
+            item=work.id,
+            attempt=attempt,
+            backend=judge.backend.name,
+            model=judge.model,
+            base_url=judge.base_url,
+            template=rendered.template if rendered is not None else None,
+            template_hash=rendered.template_hash if rendered is not None else None,
+            prompt_sha256=outcome.prompt_sha256(),
+            messages=[dict(m) for m in outcome.messages],
+            params={k: v for k, v in judge.params.items() if k != "response_schema"},
+            responses=[c.response for c in outcome.calls],
+            usage=outcome.usage.to_dict(),
+            cost=outcome.cost,
+            currency=price_currency,
+            latency_ms=round(outcome.latency_ms, 1),
+            cached=outcome.cached,
+            status_before=outcome.status_before,
+            status=outcome.result.status,
+            added=[f.to_dict() for f in outcome.added],
+            dropped=dict(outcome.dropped),
+            error=outcome.error,
         )
 
     def repaired(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from copygen.compliance.findings import CheckResult
     from copygen.generate.events import ItemEvents
     from copygen.generate.workers import Offload
+    from copygen.judge import Judge, JudgeOutcome
     from copygen.writing.prompts import RenderedPrompt
 
 __all__ = ["PARSE_RETRIES", "ItemRunner"]
@@ -63,6 +64,51 @@ class _Attempt:
 
 
 @dataclass
+class _JudgeCost:
+    """The judge's work on one item, over all its drafts: the record's ``judge``."""
+
+    model: str | None = None
+    currency: str | None = None
+    passes: int = 0
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = 0.0
+    latency_ms: float = 0.0
+    added: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+    def add(self, outcome: JudgeOutcome) -> None:
+        self.passes += 1
+        self.calls += sum(1 for c in outcome.calls if not c.cached)
+        usage = outcome.usage
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
+        cost = outcome.cost
+        self.cost = None if cost is None or self.cost is None else self.cost + cost
+        self.latency_ms += outcome.latency_ms
+        self.added += len(outcome.added)
+        for reason, count in outcome.dropped.items():
+            self.dropped[reason] = self.dropped.get(reason, 0) + count
+        self.error = outcome.error
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "passes": self.passes,
+            "calls": self.calls,
+            "usage": Usage(self.prompt_tokens, self.completion_tokens).to_dict(),
+            "cost": self.cost,
+            "currency": self.currency,
+            "latency_ms": round(self.latency_ms, 1),
+            "added": self.added,
+            "dropped": dict(self.dropped),
+            "error": self.error,
+        }
+
+
+@dataclass
 class _ItemCost:
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -71,6 +117,7 @@ class _ItemCost:
     latency_ms: float = 0.0
     calls: int = 0
     cached_calls: int = 0
+    judge: _JudgeCost = field(default_factory=_JudgeCost)
 
     def add(self, completion: Completion, latency_ms: float, cost: float | None) -> None:
         self.calls += 1
@@ -88,9 +135,10 @@ class _ItemCost:
 
 
 class _ItemFailed(Exception):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, attempts: int = 1) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.attempts = attempts
 
 
 @dataclass
@@ -108,6 +156,7 @@ class ItemRunner:
     max_repairs: int
     rules_hash: str
     run_id: str
+    judge: Judge | None = None
 
     @property
     def remote(self) -> bool:
@@ -122,10 +171,12 @@ class ItemRunner:
         )
         try:
             fields, placeholders = await self._draft(work, rendered, attempt=1, totals=totals)
+            first = await self._checked(work, 1, fields, placeholders, rendered, totals)
+            kept, attempts = await self._repair(work, first, totals)
         except _ItemFailed as failed:
-            return self._record(work, None, rendered, totals, attempts=1, error=failed.reason)
-        first = await self._checked(work, 1, fields, placeholders, rendered)
-        kept, attempts = await self._repair(work, first, totals)
+            return self._record(
+                work, None, rendered, totals, attempts=failed.attempts, error=failed.reason
+            )
         return self._record(work, kept, kept.rendered, totals, attempts=attempts, error=None)
 
     async def _repair(
@@ -164,7 +215,9 @@ class ItemRunner:
                 # The repair failed; the best (flagged) draft stands and goes to review.
                 break
             made = number
-            repaired = await self._checked(work, number, fields, placeholders, repair_prompt)
+            repaired = await self._checked(
+                work, number, fields, placeholders, repair_prompt, totals
+            )
             before = best
             if repaired.rank() <= best.rank():
                 best = repaired
@@ -185,10 +238,29 @@ class ItemRunner:
         fields: dict[str, Any],
         placeholders: frozenset[str],
         rendered: RenderedPrompt,
+        totals: _ItemCost,
     ) -> _Attempt:
-        """Tidy and check one draft, and log what the checker said."""
+        """Tidy and check one draft (rules, then the judge when there is one), and log
+        what they said. Raises _ItemFailed when the judge fails with on_error: error."""
         fields, tidied = tidy_fields(fields, work.platform)
         result = await self._check(work, fields, placeholders)
+        if self.judge is not None:
+            outcome = await self.judge.review(
+                fields,
+                result=result,
+                lang=work.lang,
+                platform=work.platform,
+                product=work.product,
+                item_id=work.id,
+            )
+            if outcome.judged:
+                totals.judge.model = self.judge.model
+                totals.judge.currency = self.judge.currency
+                totals.judge.add(outcome)
+                self.events.judged(work, attempt=number, outcome=outcome, judge=self.judge)
+            if outcome.failed:
+                raise _ItemFailed(f"the judge did not answer: {outcome.error}", attempts=number)
+            result = outcome.result
         self.events.checked(work, attempt=number, result=result, fields=fields, tidied=tidied)
         return _Attempt(number, fields, result, rendered)
 
@@ -375,6 +447,7 @@ class ItemRunner:
             "currency": price.currency if price is not None else None,
             "latency_ms": round(totals.latency_ms, 1),
             "cached": totals.calls > 0 and totals.cached_calls == totals.calls,
+            **({"judge": totals.judge.to_dict()} if self.judge is not None else {}),
             "aigc": aigc,
             "product": work.product.to_dict(),
             "row": work.product.row,

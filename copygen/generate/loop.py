@@ -89,6 +89,9 @@ class ItemLoop:
                 # Connections belong to this event loop, which ends with the run.
                 await runner.offload.aclose()
                 await runner.backend.aclose()
+                judge = runner.judge
+                if judge is not None and judge.backend is not runner.backend:
+                    await judge.backend.aclose()
         return interrupted
 
     async def _feed(

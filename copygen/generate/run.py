@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from copygen.compliance.engine import Checker
     from copygen.generate.events import AuditWriter, ItemEvents
     from copygen.generate.workers import Offload
+    from copygen.judge import Judge
+    from copygen.writing.prompts import PromptBuilder
 
 __all__ = [
     "AUDIT_FILE",
@@ -179,6 +181,7 @@ class _Run:
     resuming: bool = False
     retried_errors: int = 0
     cache: ResponseCache | None = None
+    judge: Judge | None = None
 
     @classmethod
     def prepare(
@@ -208,6 +211,7 @@ class _Run:
             base_url = settings.base_url
         base_url = redact_url(base_url)  # a plugin's, or the setting, may hold credentials
         params = _params(settings)
+        judge = _judge(settings, backend, builder)
         fingerprint = fingerprint_for(
             input_sha256=input_sha,
             settings=settings,
@@ -218,6 +222,17 @@ class _Run:
             rules_hash=checker.rules_hash,
             templates_sha256=templates_hash(settings),
         )
+        if judge is not None:
+            # Findings depend on who judges: a folder judged by one model is not
+            # resumed with another (or without the judge).
+            fingerprint["judge"] = {
+                "backend": judge.backend.name,
+                "model": judge.model,
+                "base_url": judge.base_url,
+                "severity": judge.settings.judge_severity,
+                "all": judge.settings.judge_all,
+                "on_error": judge.settings.judge_on_error,
+            }
         store = ResultStore(outdir)
         summary = RunSummary(
             outdir=outdir,
@@ -251,6 +266,7 @@ class _Run:
             max_repairs=settings.max_repairs if settings.max_repairs is not None else 1,
             input_sha=input_sha,
             fingerprint=fingerprint,
+            judge=judge,
         )
 
     def resume_state(self, *, force: bool, on_warning: WarningHandler | None) -> set[str]:
@@ -277,10 +293,13 @@ class _Run:
         from copygen.audit import AuditLog
         from copygen.audit.key import key_from_settings
 
-        if self.backend.remote and self.settings.cache:
+        judge_remote = self.judge is not None and self.judge.backend.remote
+        if (self.backend.remote or judge_remote) and self.settings.cache:
             from copygen.backends.cache import ResponseCache
 
             self.cache = ResponseCache.from_settings(self.settings)
+            if self.judge is not None:
+                self.judge.cache = self.cache
         assert self.summary.audit_path is not None and self.manifest is not None
         manifest = self.manifest
         started = time.monotonic()
@@ -370,6 +389,7 @@ class _Run:
             max_repairs=self.max_repairs,
             rules_hash=self.checker.rules_hash,
             run_id=run_id,
+            judge=self.judge,
         )
 
     def _close(self, new_counts: Mapping[str, int], *, xlsx: bool) -> None:
@@ -411,6 +431,7 @@ class _Run:
             "base_url": self.base_url,
             "params": self.params,
             "max_repairs": self.max_repairs,
+            "judge": self.fingerprint.get("judge"),
             "cache": self.cache is not None,
             "resumed": self.resuming,
             "planned": self.summary.planned,
@@ -443,6 +464,21 @@ class _Run:
             # What the backend learnt about the server (json_schema refused, ...).
             "adaptations": list(getattr(self.backend, "adaptations", None) or []),
         }
+
+
+def _judge(settings: Settings, backend: Backend, builder: PromptBuilder) -> Judge | None:
+    """The run's judge when ``--judge`` is on; a judge that cannot be built is a usage
+    error (exit 2) before anything is written."""
+    if not settings.judge:
+        return None
+    from copygen.judge import Judge, create_judge_backend, judge_backend_settings
+
+    judge_settings = judge_backend_settings(settings)
+    return Judge(
+        settings=judge_settings,
+        backend=create_judge_backend(judge_settings, settings, backend),
+        builder=builder,
+    )
 
 
 def _params(settings: Settings) -> dict[str, Any]:

@@ -13,13 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from copygen.backends.base import cost_of
 from copygen.errors import ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-    from copygen.backends.base import Usage
-    from copygen.config import Price
 
 __all__ = [
     "RunSummary",
@@ -32,18 +30,6 @@ __all__ = [
 ]
 
 _SEVERITY_RANK = {"info": 1, "warn": 2, "block": 3}
-
-
-def cost_of(usage: Usage, price: Price | None) -> float | None:
-    """The cost of one call's tokens, or None when the model's price is unknown."""
-    if price is None:
-        return None
-    cached = min(usage.cached_tokens, usage.prompt_tokens)
-    cached_price = price.input if price.cached_input is None else price.cached_input
-    fresh = usage.prompt_tokens - cached
-    return (
-        fresh * price.input + cached * cached_price + usage.completion_tokens * price.output
-    ) / 1e6
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -90,6 +76,21 @@ class RunSummary:
     repaired_to_pass: int = 0  # items that passed only after a repair
     kept_earlier: int = 0  # items whose kept draft is not the last one made
     timeouts: int = 0  # items that failed because requests timed out
+    #: The LLM judge (records with a ``judge`` part): counted apart from generation.
+    judge_items: int = 0  # items the judge read at least once
+    judge_calls: int = 0
+    judge_prompt_tokens: int = 0
+    judge_completion_tokens: int = 0
+    judge_cost: float | None = 0.0
+    judge_currency: str | None = None
+    judge_added: int = 0  # findings the judge added, over all drafts
+    judge_errors: int = 0  # items whose judge did not answer
+
+    @property
+    def judge_cost_per_text(self) -> float | None:
+        if self.judge_cost is None or self.judge_items == 0:
+            return None
+        return self.judge_cost / self.judge_items
 
     def count(self, status: str) -> int:
         return self.counts.get(status, 0)
@@ -156,6 +157,23 @@ class RunSummary:
             "repaired_to_pass": self.repaired_to_pass,
             "kept_earlier": self.kept_earlier,
             "timeouts": self.timeouts,
+            **(
+                {
+                    "judge": {
+                        "items": self.judge_items,
+                        "calls": self.judge_calls,
+                        "prompt_tokens": self.judge_prompt_tokens,
+                        "completion_tokens": self.judge_completion_tokens,
+                        "cost": self.judge_cost,
+                        "currency": self.judge_currency,
+                        "cost_per_text": self.judge_cost_per_text,
+                        "added": self.judge_added,
+                        "errors": self.judge_errors,
+                    }
+                }
+                if self.judge_items or self.judge_errors
+                else {}
+            ),
             "interrupted": self.interrupted,
             "audit_head": self.audit_head,
             "exit_code": self.exit_code,
@@ -183,9 +201,13 @@ class SummaryBuilder:
         self.repaired_to_pass = 0
         self.kept_earlier = 0
         self.timeouts = 0
+        self.judge = _JudgeNumbers()
 
     def add(self, record: Mapping[str, Any]) -> None:
         self.items += 1
+        judge = record.get("judge")
+        if isinstance(judge, Mapping):
+            self.judge.add(judge)
         status = str(record.get("status"))
         self.counts[status] = self.counts.get(status, 0) + 1
         usage = record.get("usage") or {}
@@ -231,7 +253,46 @@ class SummaryBuilder:
         summary.repaired_to_pass = self.repaired_to_pass
         summary.kept_earlier = self.kept_earlier
         summary.timeouts = self.timeouts
+        self.judge.fill(summary)
         return summary
+
+
+class _JudgeNumbers:
+    """The judge's part of the summary, from the records' ``judge`` parts."""
+
+    def __init__(self) -> None:
+        self.items = 0
+        self.calls = 0
+        self.prompt = 0
+        self.completion = 0
+        self.cost: float | None = 0.0
+        self.currency: str | None = None
+        self.added = 0
+        self.errors = 0
+
+    def add(self, judge: Mapping[str, Any]) -> None:
+        if not judge.get("passes"):
+            return
+        self.items += 1
+        self.calls += int(judge.get("calls") or 0)
+        usage = judge.get("usage") or {}
+        self.prompt += int(usage.get("prompt_tokens", 0) or 0)
+        self.completion += int(usage.get("completion_tokens", 0) or 0)
+        cost = judge.get("cost")
+        self.cost = None if cost is None or self.cost is None else self.cost + float(cost)
+        self.currency = judge.get("currency") or self.currency
+        self.added += int(judge.get("added") or 0)
+        self.errors += 1 if judge.get("error") else 0
+
+    def fill(self, summary: RunSummary) -> None:
+        summary.judge_items = self.items
+        summary.judge_calls = self.calls
+        summary.judge_prompt_tokens = self.prompt
+        summary.judge_completion_tokens = self.completion
+        summary.judge_cost = self.cost if self.items else 0.0
+        summary.judge_currency = self.currency
+        summary.judge_added = self.added
+        summary.judge_errors = self.errors
 
 
 def summarise(
@@ -303,6 +364,22 @@ def _rows(summary: RunSummary) -> list[tuple[str, str]]:
         ("cost per text", _money(summary.cost_per_text, summary.currency)),
         ("latency p50 / p95", f"{_ms(summary.latency_p50_ms)} / {_ms(summary.latency_p95_ms)}"),
     ]
+    if summary.judge_items or summary.judge_errors:
+        currency = summary.judge_currency
+        rows += [
+            (
+                "judge",
+                f"read {summary.judge_items} items in {summary.judge_calls} calls, added "
+                f"{summary.judge_added} findings"
+                + (f", {summary.judge_errors} did not answer" if summary.judge_errors else ""),
+            ),
+            (
+                "judge tokens",
+                f"in {summary.judge_prompt_tokens}, out {summary.judge_completion_tokens}",
+            ),
+            ("judge cost", _money(summary.judge_cost, currency)),
+            ("judge cost per text", _money(summary.judge_cost_per_text, currency)),
+        ]
     return rows
 
 

@@ -112,13 +112,14 @@ class _Cache:
     # another one sees; a mutable container around them is made fresh per render.
     views: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     guidance_views: dict[tuple[str, str, str], tuple[Any, ...]] = field(default_factory=dict)
+    judge_categories: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
 
 def _kind(name: str) -> str:
     base = name.split(".", 1)[0]
     if base.startswith("_"):
         return "partial"
-    if base in ("system", "repair"):
+    if base in ("system", "repair", "judge"):
         return base
     if base in PLATFORM_NAMES:
         return "platform"
@@ -267,7 +268,7 @@ class PromptBuilder:
         return compiled
 
     def _render(
-        self, name: str, context: Mapping[str, Any], product: Product
+        self, name: str, context: Mapping[str, Any], product: Product | None
     ) -> tuple[str, _Compiled]:
         from jinja2 import TemplateError as JinjaTemplateError
         from jinja2 import UndefinedError
@@ -280,8 +281,8 @@ class PromptBuilder:
             where = _where(name, exc, compiled.template.filename)
             raise TemplateError(
                 f"template {where}: {exc}",
-                file=product.source,
-                row=product.row,
+                file=_source(product),
+                row=_row(product),
                 hint=LIMITS_HINT,
             ) from None
         except (OverflowError, MemoryError, RecursionError) as exc:
@@ -293,31 +294,31 @@ class PromptBuilder:
                 RecursionError: "calls nest too deeply (a macro or include calls itself?)",
             }.get(type(exc)) or f"{type(exc).__name__}: {exc}"
             raise TemplateError(
-                f"template {where}: {what}", file=product.source, row=product.row
+                f"template {where}: {what}", file=_source(product), row=_row(product)
             ) from None
         except UndefinedError as exc:
             where = _where(name, exc, compiled.template.filename)
             raise TemplateError(
                 f"template {where}: undefined variable: {exc.message}",
-                file=product.source,
-                row=product.row,
+                file=_source(product),
+                row=_row(product),
             ) from None
         except SecurityError as exc:
             raise TemplateError(
                 f"template '{name}': not allowed in the sandbox: {exc}",
-                file=product.source,
-                row=product.row,
+                file=_source(product),
+                row=_row(product),
             ) from None
         except JinjaTemplateError as exc:
             raise TemplateError(
-                f"template '{name}': {exc}", file=product.source, row=product.row
+                f"template '{name}': {exc}", file=_source(product), row=_row(product)
             ) from None
         except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError) as exc:
             where = _where(name, exc, compiled.template.filename)
             raise TemplateError(
                 f"template {where}: {type(exc).__name__}: {exc}",
-                file=product.source,
-                row=product.row,
+                file=_source(product),
+                row=_row(product),
             ) from None
         # Blocks and macros leave runs of blank lines; one blank line is enough. Product
         # values cannot be affected: they sit in JSON, where newlines are escaped.
@@ -507,6 +508,51 @@ class PromptBuilder:
             variant=variant,
         )
 
+    def render_judge(
+        self,
+        content: str | Mapping[str, Any],
+        *,
+        lang: str,
+        platform: str | None = None,
+        product: Any = None,
+        name: str | None = None,
+    ) -> RenderedPrompt:
+        """The one user message asking a model to judge ``content`` (a text, or the
+        fields of a draft) as an advertising-law reviewer: ``judge.<lang>.j2`` (or the
+        template ``name``) given the categories, the text and the product's facts.
+        ``product``: a Product, a mapping of columns, or None."""
+        from copygen.writing.judge_views import category_views, product_view, text_block_of
+
+        lang = normalise_lang(lang)
+        template_lang = "zh" if lang.startswith("zh") else "en"
+        categories = self._cache.judge_categories.get(template_lang)
+        if categories is None:
+            views = category_views(self.ruleset, template_lang)
+            categories = self._cache.judge_categories[template_lang] = tuple(
+                _readonly(v) for v in views
+            )
+        data = product_view(product)
+        context = {
+            "categories": list(categories),
+            "text_block": text_block_of(content),
+            "product_block": product_block_of(data) if data else None,
+            "lang": lang,
+            "lang_name": language_name(lang),
+            "template_lang": template_lang,
+            "platform_name": platform,
+        }
+        main_name = name or self.select_template("judge", lang)
+        where = product if product is not None and hasattr(product, "row") else None
+        text, compiled = self._render(main_name, context, where)
+        return RenderedPrompt(
+            template=main_name,
+            template_hash=compiled.hash,
+            messages=[{"role": "user", "content": text}],
+            platform=platform or "",
+            lang=lang,
+            templates=compiled.names,
+        )
+
     def render_with(
         self, name: str, product: Product, *, lang: str, variant: int = 1
     ) -> RenderedPrompt:
@@ -532,7 +578,7 @@ class PromptBuilder:
             return name
         if f"{name}{TEMPLATE_SUFFIX}" in names:
             return f"{name}{TEMPLATE_SUFFIX}"
-        if name in PLATFORM_NAMES or name in ("system", "repair"):
+        if name in PLATFORM_NAMES or name in ("system", "repair", "judge"):
             return self.select_template(name, lang)
         raise TemplateError(self._not_found(name), hint="see 'copygen templates list'")
 
@@ -556,3 +602,11 @@ def _combined_hash(*parts: _Compiled) -> str:
     for part in parts:
         digest.update(part.hash.encode("ascii"))
     return digest.hexdigest()
+
+
+def _source(product: Product | None) -> str | None:
+    return None if product is None else product.source
+
+
+def _row(product: Product | None) -> int | None:
+    return None if product is None else product.row
