@@ -715,7 +715,7 @@ def load_settings(
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for name in SCALARS:
-        if name in data:
+        if name in data and name not in JUDGE_SECTION.values():  # `judge:` is a section
             values[name] = _parse(name, data[name], "config", file=path, line=lines.get(name))
             sources[name] = f"config {path}"
     judge_section = data.get("judge")

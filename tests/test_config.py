@@ -196,3 +196,46 @@ def test_max_tokens_timeout_concurrency_accept_auto(tmp_path: Path) -> None:
     zero = write(tmp_path / "z.yaml", "max_tokens: 0\n")
     with pytest.raises(ConfigError, match="at least 1"):
         load_settings(config_path=zero, env={}, cwd=tmp_path, home=tmp_path)
+
+
+def test_config_template_judge_section_works_uncommented(tmp_path: Path) -> None:
+    """The judge block of `config init`'s template is valid once its lines are uncommented,
+    and its profile resolves to the judge's server, model and key."""
+    import re
+
+    from importlib.resources import files
+
+    from copygen.judge import judge_backend_settings
+
+    text = files("copygen").joinpath("config_template.yaml").read_text(encoding="utf-8")
+    text = re.sub(
+        r"(?m)^# (judge:|  (?:enabled|backend|model|severity|on_error|all):)", r"\1", text
+    )
+    assert "\njudge:\n  enabled: false\n  backend: deepseek " in text
+    config = write(tmp_path / "copygen.yaml", text)
+    env = {"DEEPSEEK_API_KEY": "sk-judge", "OPENAI_API_KEY": "sk-run"}
+    settings = load_settings(
+        cli={"judge": True}, config_path=config, env=env, cwd=tmp_path, home=tmp_path
+    )
+    assert (settings.judge, settings.judge_backend, settings.judge_model) == (
+        True,
+        "deepseek",
+        "deepseek-chat",
+    )
+    judge = judge_backend_settings(settings)
+    assert judge.backend == "openai"
+    assert judge.base_url == "https://api.deepseek.com/v1"
+    assert judge.model == "deepseek-chat"
+    assert judge.api_key == "sk-judge"
+    assert judge.temperature == 0.0
+    assert "sk-judge" not in repr(settings.public_dict())
+
+
+def test_judge_keys_only_in_their_section(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.yaml", "judge_model: x\n")
+    with pytest.raises(ConfigError, match="unknown key 'judge_model'"):
+        load_settings(config_path=config, env={}, cwd=tmp_path, home=tmp_path)
+    config = write(tmp_path / "c.yaml", "judge:\n  model: x\n  severity: fatal\n")
+    with pytest.raises(ConfigError, match="severity") as caught:
+        load_settings(config_path=config, env={}, cwd=tmp_path, home=tmp_path)
+    assert caught.value.row == 3

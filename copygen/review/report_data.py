@@ -87,6 +87,13 @@ class ReportData:
     latency_p50: float | None
     latency_p95: float | None
     tokens: int
+    # The LLM judge, counted apart from generation (zero items: no judge in this batch).
+    judge_items: int = 0
+    judge_added: int = 0
+    judge_cost: float | None = 0.0
+    judge_currency: str | None = None
+    judge_cost_per_text: float | None = None
+    judge_tokens: int = 0
     flagged: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     # The audit log's state when the report was made (copygen.audit.verify), if found.
@@ -112,6 +119,14 @@ class ReportData:
             "latency_p50": self.latency_p50,
             "latency_p95": self.latency_p95,
             "tokens": self.tokens,
+            "judge": {
+                "items": self.judge_items,
+                "added": self.judge_added,
+                "cost": self.judge_cost,
+                "currency": self.judge_currency,
+                "cost_per_text": self.judge_cost_per_text,
+                "tokens": self.judge_tokens,
+            },
             "flagged": len(self.flagged),
             "errors": len(self.errors),
         }
@@ -178,6 +193,12 @@ def summarize(items: Iterable[Mapping[str, Any]], *, title: str = "copygen repor
         latency_p50=run.latency_p50_ms,
         latency_p95=run.latency_p95_ms,
         tokens=run.tokens,
+        judge_items=run.judge_items,
+        judge_added=run.judge_added,
+        judge_cost=run.judge_cost,
+        judge_currency=run.judge_currency,
+        judge_cost_per_text=run.judge_cost_per_text,
+        judge_tokens=run.judge_prompt_tokens + run.judge_completion_tokens,
         flagged=flagged,
         errors=errors,
     )

@@ -403,6 +403,23 @@ def _kpis(data: ReportData) -> list[tuple[str, str, str, str, str]]:
         ),
         ("延迟 p50 · Latency p50", _fmt_ms(data.latency_p50), "per item", "", "p50"),
         ("延迟 p95 · Latency p95", _fmt_ms(data.latency_p95), "per item", "", "p95"),
+        *_judge_kpis(data),
+    ]
+
+
+def _judge_kpis(data: ReportData) -> list[tuple[str, str, str, str, str]]:
+    if not data.judge_items:
+        return []
+    return [
+        (
+            "AI 评审单条成本 · Judge cost per text",
+            _fmt_money(data.judge_cost_per_text, data.judge_currency, digits=5),
+            f"{data.judge_items} texts judged · {data.judge_added} findings added · "
+            f"{data.judge_tokens:,} tokens · total "
+            f"{_fmt_money(data.judge_cost, data.judge_currency)}",
+            "",
+            "judge-cost",
+        )
     ]
 
 
