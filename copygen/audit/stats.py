@@ -54,6 +54,18 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def _add_spend(ev: Mapping[str, Any], tokens: dict[str, int], cost: dict[str, float]) -> None:
+    """Add an event's ``usage`` tokens and its ``cost`` (by ``currency``)."""
+    usage = ev.get("usage")
+    if isinstance(usage, Mapping):
+        for key in _TOKEN_KEYS:
+            tokens[key] += _int(usage.get(key))
+    amount = ev.get("cost")
+    if isinstance(amount, (int, float)) and not isinstance(amount, bool):
+        currency = str(ev.get("currency") or "USD")
+        cost[currency] = cost.get(currency, 0.0) + float(amount)
+
+
 def compute_stats(events: Iterable[Mapping[str, Any]]) -> AuditStats:
     stats = AuditStats(
         tokens=dict.fromkeys(_TOKEN_KEYS, 0), judge_tokens=dict.fromkeys(_TOKEN_KEYS, 0)
@@ -88,14 +100,7 @@ def compute_stats(events: Iterable[Mapping[str, Any]]) -> AuditStats:
                 continue
             stats.calls += 1
             models[f"{ev.get('backend') or '?'}/{ev.get('model') or '-'}"] += 1
-            usage = ev.get("usage")
-            if isinstance(usage, Mapping):
-                for key in _TOKEN_KEYS:
-                    stats.tokens[key] += _int(usage.get(key))
-            amount = ev.get("cost")
-            if isinstance(amount, (int, float)) and not isinstance(amount, bool):
-                currency = str(ev.get("currency") or "USD")
-                cost[currency] = cost.get(currency, 0.0) + float(amount)
+            _add_spend(ev, stats.tokens, cost)
         elif kind == "checked" and isinstance(item, str):
             status = str(ev.get("status") or "?")
             findings = ev.get("findings") if isinstance(ev.get("findings"), list) else []
@@ -114,14 +119,7 @@ def compute_stats(events: Iterable[Mapping[str, Any]]) -> AuditStats:
                 continue
             responses = ev.get("responses")
             stats.judge_calls += len(responses) if isinstance(responses, list) else 1
-            usage = ev.get("usage")
-            if isinstance(usage, Mapping):
-                for key in _TOKEN_KEYS:
-                    stats.judge_tokens[key] += _int(usage.get(key))
-            amount = ev.get("cost")
-            if isinstance(amount, (int, float)) and not isinstance(amount, bool):
-                currency = str(ev.get("currency") or "USD")
-                judge_cost[currency] = judge_cost.get(currency, 0.0) + float(amount)
+            _add_spend(ev, stats.judge_tokens, judge_cost)
         elif kind == "repaired":
             stats.repairs += 1
         elif kind == "reviewed":

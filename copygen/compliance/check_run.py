@@ -186,7 +186,8 @@ def judge_line(overall: Mapping[str, Any], locale: str) -> str:
     """One line on the judge's work under the text summary (see copygen.judge.checking)."""
     dropped = sum(int(v) for v in (overall.get("dropped") or {}).values())
     cost = overall.get("cost")
-    money = "?" if cost is None else f"{cost:.4f} {overall.get('currency') or ''}".strip()
+    unknown = "未知" if locale == "zh" else "unknown"
+    money = unknown if cost is None else f"{cost:.4f} {overall.get('currency') or ''}".strip()
     if locale == "zh":
         return (
             f"AI 评审 {overall.get('model')}：审阅 {overall.get('judged')} 条，新增问题 "
