@@ -731,6 +731,9 @@ def load_settings(
         values[name] = _parse(name, raw, source, file=None, line=None)
         sources[name] = source
 
+    # The key a judge on another server gets unless its own profile names one: never
+    # the key of the run's profile, which belongs to the run's server.
+    base_key_env = values.get("api_key_env", Settings.api_key_env)
     # A backend name may be a profile from `backends:`; its values sit between the
     # file's top level and the environment.
     section_values = _sections(data, lines, path)
@@ -765,12 +768,13 @@ def load_settings(
     if api_key:
         sources["api_key"] = f"env {api_key_env}"
     judge_name = values.get("judge_backend")
+    judge_key_env = base_key_env
     if judge_name is not None and judge_name in profiles:
         values["judge_profile"] = _profile_values(
             judge_name, profiles[judge_name], path=path, lines=lines
         )
-        judge_key_env = values["judge_profile"].get("api_key_env", api_key_env)
-        values["judge_api_key"] = env.get(judge_key_env) or None
+        judge_key_env = values["judge_profile"].get("api_key_env", base_key_env)
+    values["judge_api_key"] = env.get(judge_key_env) or None
 
     return Settings(
         **values,

@@ -202,7 +202,6 @@ def test_config_template_judge_section_works_uncommented(tmp_path: Path) -> None
     """The judge block of `config init`'s template is valid once its lines are uncommented,
     and its profile resolves to the judge's server, model and key."""
     import re
-
     from importlib.resources import files
 
     from copygen.judge import judge_backend_settings

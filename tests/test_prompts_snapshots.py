@@ -162,9 +162,7 @@ JUDGE_EXAMPLES = {"absolute_term": ["口碑最好的选择"], "medical_claim": [
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_judge_snapshot(
-    builder: PromptBuilder, lang: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_judge_snapshot(builder: PromptBuilder, lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # Examples fixed here, as guidance is above: rule-pack edits must not churn it.
     import copygen.compliance.categories as categories
 

@@ -38,8 +38,11 @@ class QuoteSpan:
 def locate(quote: str, items: Sequence[tuple[str, str]]) -> list[QuoteSpan]:
     """Spans of ``quote`` in the ``(field, text)`` items, exact first, then forgiving
     the usual slips; empty when the quote is not in the text."""
+    core = _SPACE.sub("", _clean(quote).strip(_EDGE_PUNCT + _WRAPPERS))
+    if len(core) < MIN_QUOTE_CHARS:
+        return []
     for candidate in _candidates(quote):
-        if len(candidate) < MIN_QUOTE_CHARS:
+        if len(candidate.strip(_EDGE_PUNCT + _WRAPPERS)) < MIN_QUOTE_CHARS:
             continue
         spans = _exact(candidate, items) or _spaced(candidate, items)
         if spans:
@@ -88,18 +91,23 @@ def _spaced(quote: str, items: Sequence[tuple[str, str]]) -> list[QuoteSpan]:
 
 
 def _in_order(parts: Sequence[str], items: Sequence[tuple[str, str]]) -> list[QuoteSpan]:
-    """「从A…到B」: the parts in order within one field, spanning first to last."""
+    """「从A…到B」: the parts in order within one field, spanning first to last, from the
+    occurrence of the first part nearest to the rest."""
+    longest = 3 * sum(len(p) for p in parts) + 40
     for field, text in items:
         start = text.find(parts[0])
-        if start < 0:
-            continue
-        position = start + len(parts[0])
-        for part in parts[1:]:
-            found = text.find(part, position)
-            if found < 0:
-                break
-            position = found + len(part)
-        else:
-            if position - start <= 3 * sum(len(p) for p in parts) + 40:
-                return [QuoteSpan(field, start, position, text[start:position])]
+        while start >= 0:
+            end = _rest_end(text, parts[1:], start + len(parts[0]))
+            if end is not None and end - start <= longest:
+                return [QuoteSpan(field, start, end, text[start:end])]
+            start = text.find(parts[0], start + 1)
     return []
+
+
+def _rest_end(text: str, parts: Sequence[str], position: int) -> int | None:
+    for part in parts:
+        found = text.find(part, position)
+        if found < 0:
+            return None
+        position = found + len(part)
+    return position

@@ -48,6 +48,10 @@ def parse_violations(text: str) -> list[Violation]:
     when the reply says nothing readable."""
     from copygen.backends.parsing import json_objects
 
+    if _list_first(text):
+        array = _bare_array(text)
+        if array is not None:
+            return _violations(array)
     for obj in json_objects(text):
         listed = _listed(obj)
         if listed is not None:
@@ -73,6 +77,12 @@ def _listed(obj: Mapping[str, Any]) -> list[Any] | None:
     if _field(lowered, _QUOTE_KEYS) is not None and _field(lowered, _CATEGORY_KEYS) is not None:
         return [obj]  # a single violation, not wrapped in a list
     return None
+
+
+def _list_first(text: str) -> bool:
+    """True when the reply's JSON starts with a list rather than an object."""
+    brace, bracket = text.find("{"), text.find("[")
+    return bracket >= 0 and (brace < 0 or bracket < brace)
 
 
 def _bare_array(text: str) -> list[Any] | None:

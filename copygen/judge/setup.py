@@ -41,20 +41,19 @@ def judge_backend_settings(settings: Settings) -> Settings:
     name = settings.judge_backend
     if name is not None:
         profile = dict(settings.judge_profile)
-        backend = str(profile.pop("backend", name))
         changes = dict(profile)
-        changes["backend"] = backend
+        changes["backend"] = str(profile.pop("backend", name))
         changes["backend_profile"] = name if settings.judge_profile else None
-        if settings.judge_profile:
-            changes["api_key"] = settings.judge_api_key
+        changes["api_key"] = settings.judge_api_key
         judge = replace(settings, **changes)
         # A profile sets its own server: the run's timeout and concurrency defaults
         # were chosen for the run's server, not this one.
         judge = _server_defaults(judge, set(profile), settings)
     if settings.judge_model is not None:
         judge = replace(judge, model=settings.judge_model)
-    if settings.judge_base_url is not None:
-        judge = replace(judge, base_url=settings.judge_base_url)
+    if settings.judge_base_url is not None and settings.judge_base_url != judge.base_url:
+        # Another server never gets the run's key: only the judge's own.
+        judge = replace(judge, base_url=settings.judge_base_url, api_key=settings.judge_api_key)
         judge = _server_defaults(judge, set(), settings)
     if judge.backend == "offline":
         what = (
