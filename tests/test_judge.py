@@ -1037,3 +1037,21 @@ def test_check_with_a_bare_list_reply_of_several(server: FakeOpenAIServer) -> No
     )
     _, doc, _ = check_json(server, text)
     assert doc["items"][0]["judge"]["added"] == 2
+
+
+def test_check_judges_many_texts_within_the_concurrency_and_in_order(
+    server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Texts are judged ``concurrency`` at a time, and each answer lands on its own text."""
+    monkeypatch.setenv("COPYGEN_CONCURRENCY", "3")
+    server.latency = 0.05
+    texts = [f"第{n}款面霜质地清爽，早晚各用{n}次" for n in range(1, 10)]
+    server.responder = judge_of(
+        lambda text: reply((text[text.index("早晚") :], "guarantee_claim", "暗示保证"))
+    )
+    _, doc, _ = check_json(server, *texts)
+    assert len(server.chat_requests) == len(texts), doc["judge"]
+    assert server.peak_in_flight == 3
+    for text, item in zip(texts, doc["items"], strict=True):
+        [finding] = judge_findings(item)
+        assert finding["text"] == text[text.index("早晚") :]

@@ -69,11 +69,14 @@ class CheckJudge:
     async def _all(
         self, judge: Judge, requests: Sequence[CheckRequest], results: list[CheckResult]
     ) -> list[JudgeOutcome]:
-        slots = asyncio.Semaphore(self.judge_settings.concurrency)
+        """Every outcome, in input order; ``concurrency`` workers take the next input as
+        they finish one, so a million inputs do not become a million waiting tasks."""
+        outcomes: list[JudgeOutcome | None] = [None] * len(requests)
+        pending = iter(enumerate(zip(requests, results, strict=True)))
 
-        async def one(request: CheckRequest, result: CheckResult) -> JudgeOutcome:
-            async with slots:
-                return await judge.review(
+        async def worker() -> None:
+            for n, (request, result) in pending:
+                outcomes[n] = await judge.review(
                     request.item.content,
                     result=result,
                     lang=request.lang or _lang_of(request.item.content),
@@ -82,14 +85,12 @@ class CheckJudge:
                     item_id=str(request.item.id),
                 )
 
+        workers = max(1, min(self.judge_settings.concurrency, len(requests)))
         try:
-            return list(
-                await asyncio.gather(
-                    *(one(r, res) for r, res in zip(requests, results, strict=True))
-                )
-            )
+            await asyncio.gather(*(worker() for _ in range(workers)))
         finally:
             await self.backend.aclose()
+        return [o for o in outcomes if o is not None]
 
 
 def check_judge(settings: Settings, *, locale: str | None = None) -> CheckJudge | None:

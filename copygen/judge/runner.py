@@ -125,7 +125,7 @@ class JudgeOutcome:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def record(self) -> dict[str, Any]:
-        """The judge's part of a ``results.jsonl`` record and of ``check --format json``."""
+        """The judge's part of an item in ``copygen check --format json|jsonl``."""
         return {
             "judged": self.judged,
             "added": len(self.added),
