@@ -162,14 +162,22 @@ def last_user(request: dict[str, Any] | RecordedRequest) -> str:
     return str(users[-1]["content"]) if users else ""
 
 
+def judge_prompt(request: dict[str, Any] | RecordedRequest) -> str:
+    """The judge prompt of a request ("" for a copy request); a second ask after an
+    unreadable reply ends with a correction, the prompt is its first message."""
+    messages = request.messages if isinstance(request, RecordedRequest) else request["messages"]
+    users = [str(m["content"]) for m in messages if m.get("role") == "user"]
+    return users[0] if users and "<copy_text>" in users[0] else ""
+
+
 def is_judge(request: dict[str, Any] | RecordedRequest) -> bool:
-    return "<copy_text>" in last_user(request)
+    return bool(judge_prompt(request))
 
 
 def copy_text(request: dict[str, Any] | RecordedRequest) -> str:
     """What a judge request asked about: the text between the tags."""
-    match = re.search(r"<copy_text>\n?(.*?)\n?</copy_text>", last_user(request), re.DOTALL)
-    assert match, last_user(request)[-300:]
+    match = re.search(r"<copy_text>\n?(.*?)\n?</copy_text>", judge_prompt(request), re.DOTALL)
+    assert match, judge_prompt(request)[-300:]
     return match.group(1)
 
 
@@ -484,6 +492,22 @@ def test_an_unreadable_reply_is_asked_again_once(server: FakeOpenAIServer) -> No
     assert item["judge"]["calls"] == 2 and item["judge"]["error"] is None
     assert [f["rule"] for f in item["findings"]] == ["judge.medical_claim"]
     assert doc["judge"]["errors"] == 0 and doc["judge"]["calls"] == 2
+    # The second ask is not the same request again (a server at temperature 0 would
+    # answer the same): it carries the unreadable reply and a correction.
+    first, second = server.chat_requests
+    assert second.messages[: len(first.messages)] == first.messages
+    assert second.messages[-2] == {"role": "assistant", "content": "抱歉，我无法判断这段文案。"}
+    assert second.messages[-1]["role"] == "user" and "JSON" in second.messages[-1]["content"]
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["medical_claim", "Medical Claim", "医疗用语", "medical_claim（医疗用语）", "medical claims"],
+)
+def test_a_category_given_by_its_label_is_understood(server: FakeOpenAIServer, given: str) -> None:
+    server.responder = judge_of(lambda text: reply((CLEAN_QUOTE, given, REASON)))
+    _, doc, _ = check_json(server, CLEAN)
+    assert [f["rule"] for f in doc["items"][0]["findings"]] == ["judge.medical_claim"]
 
 
 def test_unreadable_twice_holds_the_text_for_review(server: FakeOpenAIServer) -> None:

@@ -20,7 +20,9 @@ generated      item, sku, platform, lang, variant, attempt, template,
                cached, error (reason, when the call failed; response null)
 judged         item, attempt, backend, model, base_url, template, template_hash,
                prompt_sha256, messages (PII-masked), params, responses (raw reply
-               texts, one per call), usage, cost, currency, latency_ms, cached,
+               texts, one per call) and their finish_reasons, retry_messages
+               (after an unreadable reply: it and the correction sent), usage,
+               cost, currency, latency_ms, cached,
                status_before (the rules' status), status (after the judge),
                added (judge findings, Finding.to_dict()), dropped {reason: count},
                error (when the judge did not answer); before the attempt's
@@ -116,6 +118,8 @@ class Judged(TypedDict, total=False):
     messages: list[dict[str, Any]]
     params: dict[str, Any]
     responses: list[str | None]
+    finish_reasons: list[str | None]
+    retry_messages: list[dict[str, Any]]
     usage: Usage
     cost: float | None
     currency: str | None

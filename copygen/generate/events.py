@@ -227,6 +227,8 @@ class ItemEvents:
             messages=[dict(m) for m in outcome.messages],
             params={k: v for k, v in judge.params.items() if k != "response_schema"},
             responses=[c.response for c in outcome.calls],
+            finish_reasons=[c.finish_reason for c in outcome.calls],
+            retry_messages=[dict(m) for m in outcome.retry_messages],
             usage=outcome.usage.to_dict(),
             cost=outcome.cost,
             currency=price_currency,

@@ -9,6 +9,7 @@ or the rules (or an earlier violation) already said it.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -62,8 +63,8 @@ def merge_violations(
     merged = Merged(result=result)
     taken: list[Finding] = list(result.findings)
     for violation in violations:
-        category = violation.category.strip().lower()
-        if category not in SEMANTIC_CATEGORIES:
+        category = category_named(violation.category)
+        if category is None:
             merged.dropped[UNKNOWN_CATEGORY] += 1
             continue
         spans = locate(violation.quote, items)
@@ -92,6 +93,23 @@ def merge_violations(
     if merged.added:
         merged.result = CheckResult.from_findings([*result.findings, *merged.added])
     return merged
+
+
+def category_named(raw: str) -> str | None:
+    """The category a judge meant: its name (``medical_claim``, ``Medical claim``), its
+    label (医疗用语, "medical claims") or the prompt's ``name（label）``; None if none."""
+    return _CATEGORY_NAMES.get(_category_key(re.split(r"[（(]", raw, maxsplit=1)[0]))
+
+
+def _category_key(text: str) -> str:
+    return re.sub(r"[\s_\-]+", "_", text.strip().lower()).strip("_")
+
+
+_CATEGORY_NAMES: dict[str, str] = {}
+for _name in SEMANTIC_CATEGORIES:
+    _info = CATEGORY_INFO[_name]
+    for _alias in (_name, _info.label_zh, _info.label_en, _info.label_en.rstrip("s")):
+        _CATEGORY_NAMES[_category_key(_alias)] = _name
 
 
 def unavailable_finding(reason: str, *, severity: str, locale: str) -> Finding:

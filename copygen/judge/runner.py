@@ -15,7 +15,7 @@ import hashlib
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from copygen.backends.base import Completion, RequestContext, Usage, cost_of
@@ -36,6 +36,17 @@ __all__ = ["JUDGE_SCHEMA", "REPLY_RETRIES", "Judge", "JudgeCall", "JudgeOutcome"
 
 #: An unreadable reply is asked for again this many times, bypassing the cache.
 REPLY_RETRIES = 1
+#: Characters of an unreadable reply sent back with the correction.
+MAX_ECHOED_REPLY = 2000
+#: What follows an unreadable reply when the judge is asked again.
+CORRECTION = {
+    "zh": "上面的回复不是要求的格式。请只输出一个 JSON 对象："
+    '{"violations": [{"quote": "…", "category": "…", "reason": "…"}]}，'
+    "没有违规时 violations 为空列表。",
+    "en": "That reply is not in the format asked for. Answer with one JSON object only: "
+    '{"violations": [{"quote": "...", "category": "...", "reason": "..."}]}, with an empty '
+    "list when nothing breaks the rules.",
+}
 #: The reply's shape, sent as a JSON schema where the server takes one (a grammar on
 #: llama.cpp and vLLM: even a small model then answers in shape, with a known category).
 JUDGE_SCHEMA: dict[str, Any] = {
@@ -73,6 +84,7 @@ class JudgeCall:
     latency_ms: float
     cached: bool
     error: str | None = None
+    finish_reason: str | None = None  # "length": the reply ran into judge_max_tokens
 
 
 @dataclass
@@ -89,6 +101,8 @@ class JudgeOutcome:
     failed: bool = False  # on_error: error, and the judge did not answer
     rendered: RenderedPrompt | None = None
     messages: list[dict[str, str]] = field(default_factory=list)  # as sent (PII masked)
+    #: After an unreadable reply: the reply and the correction appended to ``messages``.
+    retry_messages: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def usage(self) -> Usage:
@@ -217,7 +231,7 @@ class Judge:
             variant=1,
             seed=self.settings.seed,
         )
-        violations = await self._ask(sent, request, outcome)
+        violations = await self._ask(sent, request, outcome, locale)
         if violations is None:
             self._unavailable(outcome, locale)
             return outcome
@@ -231,10 +245,19 @@ class Judge:
         return outcome
 
     async def _ask(
-        self, sent: list[dict[str, str]], request: RequestContext, outcome: JudgeOutcome
+        self,
+        sent: list[dict[str, str]],
+        request: RequestContext,
+        outcome: JudgeOutcome,
+        locale: str,
     ) -> list[Any] | None:
-        """The violations of the reply, or None (and ``outcome.error``) when none came."""
+        """The violations of the reply, or None (and ``outcome.error``) when none came.
+
+        An unreadable reply is asked for again with the reply and a correction appended:
+        the same request again would get the same reply from a server at temperature 0.
+        """
         key = self._cache_key(sent)
+        asked = sent
         for retry in range(REPLY_RETRIES + 1):
             cached = None
             if key is not None and self.cache is not None and retry == 0:
@@ -242,7 +265,7 @@ class Judge:
             started = time.perf_counter()
             try:
                 completion = cached or await self.backend.complete(
-                    sent, self.params, context=request
+                    asked, self.params, context=request
                 )
             except BackendError as exc:
                 latency = (time.perf_counter() - started) * 1000
@@ -255,6 +278,11 @@ class Judge:
             except JudgeReplyError as exc:
                 outcome.calls.append(_with_error(call, exc.message))
                 outcome.error = f"unusable reply: {exc.message} (after {retry + 1} tries)"
+                outcome.retry_messages = [
+                    {"role": "assistant", "content": completion.text[:MAX_ECHOED_REPLY]},
+                    {"role": "user", "content": CORRECTION[locale]},
+                ]
+                asked = [*sent, *outcome.retry_messages]
                 continue
             outcome.calls.append(call)
             outcome.error = None
@@ -265,14 +293,18 @@ class Judge:
 
     def _call(self, completion: Completion, started: float) -> JudgeCall:
         if completion.cached:
-            return JudgeCall(completion.text, completion.usage, 0.0, 0.0, True)
+            return JudgeCall(
+                completion.text, completion.usage, 0.0, 0.0, True, None, completion.finish_reason
+            )
         latency = completion.latency_ms or (time.perf_counter() - started) * 1000
         cost = (
             cost_of(completion.usage, self.settings.price_for(self.model))
             if (self.backend.remote)
             else 0.0
         )
-        return JudgeCall(completion.text, completion.usage, cost, latency, False)
+        return JudgeCall(
+            completion.text, completion.usage, cost, latency, False, None, completion.finish_reason
+        )
 
     def _cache_key(self, sent: list[dict[str, str]]) -> str | None:
         if self.cache is None:
@@ -299,4 +331,4 @@ class Judge:
 
 
 def _with_error(call: JudgeCall, error: str) -> JudgeCall:
-    return JudgeCall(call.response, call.usage, call.cost, call.latency_ms, call.cached, error)
+    return replace(call, error=error)
