@@ -766,24 +766,8 @@ def generate_responder(request: dict[str, Any]) -> str | Behavior:
 
 
 def generate_args(server: FakeOpenAIServer, products: Path, outdir: Path, *extra: str) -> list[str]:
-    return [
-        "generate",
-        str(products),
-        "-o",
-        str(outdir),
-        "--backend",
-        "openai",
-        "--model",
-        "fake-model",
-        "--base-url",
-        server.url,
-        "--platforms",
-        "social",
-        "--max-repairs",
-        "1",
-        "--judge",
-        *extra,
-    ]
+    """The server's generate arguments with one repair round and the judge on."""
+    return server.generate_args(products, outdir, "--max-repairs", "1", "--judge", *extra)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
