@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("audit",),
     ("generate",),
     ("review",),
+    ("compare",),
     ("cli", "__main__"),
 )
 LAYER_OF = {name: index for index, group in enumerate(LAYERS) for name in group}

@@ -290,9 +290,11 @@ def test_pack_sets_expand_into_patterns(tmp_path: Path) -> None:
     _, rules = load_pack(path)
     # entries are folded like the text (lower case) and the longest comes first
     assert rules[0].patterns[0].startswith("(?:blood\\ sugar|")
-    assert Checker(rules=[path], builtin=False, cache=False).check(
-        "My Blood Sugar is back to normal"
-    ).findings
+    assert (
+        Checker(rules=[path], builtin=False, cache=False)
+        .check("My Blood Sugar is back to normal")
+        .findings
+    )
     checker = Checker(rules=[path], builtin=False, cache=False)
     assert checker.check("坚持三个月，失眠终于好了").status == "blocked"
     assert checker.check("买了个血糖仪").status == "pass"

@@ -302,9 +302,7 @@ def test_undo_restores_the_record_and_is_logged(outdir: Path, settings: Any) -> 
     assert verify(outdir / "audit.jsonl").ok
 
 
-def test_an_open_session_does_not_lock_out_another_reviewer(
-    outdir: Path, settings: Any
-) -> None:
+def test_an_open_session_does_not_lock_out_another_reviewer(outdir: Path, settings: Any) -> None:
     # Locks are held per decision (tests/test_failing_cleanly.py has the details).
     with ReviewSession.open(outdir, settings=settings, reviewer="a"):
         result = runner.invoke(app, ["review", str(outdir), "--decide", f"{SOCIAL}=approve"])

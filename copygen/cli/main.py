@@ -103,6 +103,7 @@ def _root(
 COMMAND_MODULES: tuple[str, ...] = (
     "config_cmd",
     "generate",
+    "compare_cmd",
     "check",
     "rules_cmd",
     "templates_cmd",

@@ -26,7 +26,17 @@ from copygen.review.report_data import (
 if TYPE_CHECKING:
     from copygen.review.report_data import ReportData
 
-__all__ = ["render_html"]
+__all__ = [
+    "SEVERITY_COLORS",
+    "STATUS_COLORS",
+    "escape",
+    "field_rows_html",
+    "fmt_money",
+    "fmt_ms",
+    "fmt_pct",
+    "marked_html",
+    "render_html",
+]
 
 STATUS_COLORS: dict[str, str] = {
     "pass": "#2e7d32",
@@ -513,3 +523,13 @@ def render_html(data: ReportData, *, max_rules: int = 12) -> str:
 </body>
 </html>
 """
+
+
+# --- public aliases, for other pages built in the same style (copygen compare) -----------
+
+escape = _e
+fmt_pct = _fmt_pct
+fmt_ms = _fmt_ms
+fmt_money = _fmt_money
+marked_html = _marked
+field_rows_html = _field_rows

@@ -333,6 +333,7 @@ class FakeOpenAIServer:
         self.endless = endless
         self.huge_reply_bytes = huge_reply_bytes
         self._reply_bytes = 0
+        self._usage_served = [0, 0]
         self.service_time = service_time
         self.service_slots = max(1, service_slots)
         self._service: asyncio.Semaphore | None = None
@@ -471,6 +472,13 @@ class FakeOpenAIServer:
         with self._lock:
             return self._reply_bytes
 
+    @property
+    def usage_served(self) -> tuple[int, int]:
+        """(prompt_tokens, completion_tokens) reported in the usage of every completion
+        sent so far: what a bill from this server would count."""
+        with self._lock:
+            return self._usage_served[0], self._usage_served[1]
+
     def clear(self) -> None:
         """Forget recorded requests, the rest of the script and the counters."""
         with self._lock:
@@ -478,6 +486,7 @@ class FakeOpenAIServer:
             self._script.clear()
             self._count = 0
             self._reply_bytes = 0
+            self._usage_served = [0, 0]
             self._peak_in_flight = self._in_flight
             self._last_response_format = None
 
@@ -786,6 +795,9 @@ class FakeOpenAIServer:
         )
         prompt_tokens = _estimate_tokens(prompt_text)
         completion_tokens = _estimate_tokens(content)
+        with self._lock:
+            self._usage_served[0] += prompt_tokens
+            self._usage_served[1] += completion_tokens
         usage: dict[str, Any] = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,

@@ -1,0 +1,1 @@
+"""`copygen compare`: the same rows through several backends, measured side by side."""
