@@ -171,7 +171,9 @@ def _print_table(document: dict[str, Any]) -> None:
                 str(b.get("items")),
                 _pct(b.get("pass_first")),
                 _pct(b.get("pass_final")) + interval,
-                _money(b.get("cost_per_publishable"), b.get("currency")),
+                "none publishable"
+                if b.get("items") and not b.get("pass_final")
+                else _money(b.get("cost_per_publishable"), b.get("currency")),
                 "-" if b.get("latency_p50_ms") is None else f"{b['latency_p50_ms']:.0f} ms",
             )
         )

@@ -181,7 +181,9 @@ def _metric_rows(m: BackendMetrics) -> list[tuple[str, str, str]]:
         (
             "cost-per-publishable",
             "单条文案生成成本 · Cost per publishable text",
-            _e(fmt_money(m.cost_per_publishable, cur, digits=5)),
+            "— 无可发布 · none publishable"
+            if m.items and m.passed == 0
+            else _e(fmt_money(m.cost_per_publishable, cur, digits=5)),
         ),
         ("tokens", "Tokens 输入 / 输出 · in / out", f"{m.tokens_in:,} / {m.tokens_out:,}"),
         ("latency", "延迟 p50 / p95 · Latency", _ms_pair(m.latency_p50_ms, m.latency_p95_ms)),
