@@ -103,7 +103,11 @@ def outdir(tmp_path: Path) -> Path:
         sku = f"S{i}"
         kwargs: dict[str, Any] = {
             "latency_ms": 100.0 * (i + 1),
-            "judge": {"cost": 0.0002, "usage": {"prompt_tokens": 10, "completion_tokens": 5}},
+            "judge": {
+                "passes": 1,
+                "cost": 0.0002,
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5},
+            },
         }
         if i == 0:
             kwargs["product_title"] = HOSTILE_TITLE

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from copygen.compare.records import backend_folder, fields_text, item_key, load_records
-from copygen.generate.summary import percentile
 
 __all__ = [
     "Z_95",
@@ -217,37 +216,24 @@ def _findings(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def measure(name: str, records: Iterable[Mapping[str, Any]]) -> BackendMetrics:
-    """:func:`backend_metrics` over records already read (streaming, one pass)."""
+    """:func:`backend_metrics` over records already read (streaming, one pass).
+
+    Counts, tokens, cost, latency and the judge's cost come from the same
+    ``SummaryBuilder`` as ``generate``'s summary and the report, so the three never
+    disagree; what only a comparison needs is counted here."""
+    from copygen.generate.summary import RunSummary, SummaryBuilder
+
     m = BackendMetrics(name=name)
-    latencies: list[float] = []
+    numbers = SummaryBuilder()
     categories: dict[str, int] = {}
-    judged_cost: float | None = 0.0
     for record in records:
-        m.items += 1
+        if numbers.items == 0:
+            # An offline backend costs nothing: no price makes its cost unknown.
+            numbers.priced = str(record.get("backend") or "") != OFFLINE_BACKEND
+        numbers.add(record)
         status = str(record.get("status"))
-        m.counts[status] = m.counts.get(status, 0) + 1
         m.model = m.model or (str(record["model"]) if record.get("model") else None)
         m.backend = m.backend or (str(record["backend"]) if record.get("backend") else None)
-        m.currency = m.currency or (str(record["currency"]) if record.get("currency") else None)
-        tokens_in, tokens_out, cached = _usage(record)
-        m.tokens_in += tokens_in
-        m.tokens_out += tokens_out
-        m.cached_tokens += cached
-        cost = record.get("cost")
-        if cost is None:
-            paid = str(record.get("backend") or "") != OFFLINE_BACKEND
-            if paid and (tokens_in or tokens_out):
-                m.cost_total = None
-        elif m.cost_total is not None:
-            m.cost_total += float(cost)
-        judge = record.get("judge")
-        if isinstance(judge, Mapping):
-            m.judge_items += 1
-            judge_cost = judge.get("cost")
-            if judge_cost is None or judged_cost is None:
-                judged_cost = None
-            else:
-                judged_cost += float(judge_cost)
         attempts = record.get("attempts")
         attempts = attempts if isinstance(attempts, int) and attempts > 0 else 1
         if status == "pass" and attempts == 1:
@@ -255,19 +241,26 @@ def measure(name: str, records: Iterable[Mapping[str, Any]]) -> BackendMetrics:
         if status == "error":
             continue
         m.repairs += attempts - 1
-        latency = record.get("latency_ms")
-        if isinstance(latency, (int, float)) and not isinstance(latency, bool):
-            latencies.append(float(latency))
         findings = _findings(record)
         if not any(f.get("category") == "format" for f in findings):
             m.format_ok_count += 1
         for finding in findings:
             category = str(finding.get("category") or "")
             categories[category] = categories.get(category, 0) + 1
-    m.latency_p50_ms = percentile(latencies, 50)
-    m.latency_p95_ms = percentile(latencies, 95)
+    run = numbers.fill(RunSummary(outdir=Path(".")))
+    m.items = run.items
+    m.counts = dict(run.counts)
+    m.tokens_in, m.tokens_out, m.cached_tokens = (
+        run.prompt_tokens,
+        run.completion_tokens,
+        run.cached_tokens,
+    )
+    m.cost_total = run.cost
+    m.currency = run.currency
+    m.latency_p50_ms, m.latency_p95_ms = run.latency_p50_ms, run.latency_p95_ms
+    m.judge_items = run.judge_items
+    m.judge_cost = run.judge_cost if run.judge_items else None
     m.findings_by_category = dict(sorted(categories.items(), key=lambda kv: (-kv[1], kv[0])))
-    m.judge_cost = judged_cost if m.judge_items else None
     return m
 
 
