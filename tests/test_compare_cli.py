@@ -210,3 +210,25 @@ def test_sheet_options_take_a_compare_folder_alone(workdir: Path) -> None:
     assert result.exit_code == 2 and "compare folder alone" in result.output
     missing = run("nowhere", "--ratings", "rate.xlsx")
     assert missing.exit_code == 2, missing.output
+
+
+def test_an_interrupted_backend_stops_the_comparison(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during one backend's run: exit 130, the next backend is not started, and
+    no comparison is written from half the data (the same command resumes)."""
+    import copygen.generate.run as run_module
+    from copygen.generate.summary import RunSummary
+
+    started: list[str] = []
+
+    def interrupted(**kwargs: Any) -> RunSummary:
+        started.append(Path(kwargs["outdir"]).name)
+        return RunSummary(outdir=Path(kwargs["outdir"]), interrupted=True)
+
+    monkeypatch.setattr(run_module, "generate", interrupted)
+    result = run(*compare_args())
+    assert result.exit_code == 130, result.output
+    assert started == ["sloppy"]
+    assert not (workdir / "out" / "compare.json").exists()
+    assert "resume" in result.output

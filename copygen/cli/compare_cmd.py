@@ -122,8 +122,11 @@ def register(app: typer.Typer) -> None:
             progress_for=progress_for,
             on_warning=warn,
         )
-        _print_table(result.document)
-        typer.echo(f"wrote {outdir / 'compare.json'}, compare.csv, compare.html")
+        if result.interrupted:
+            typer.echo("copygen: interrupted; run the same command again to resume", err=True)
+        else:
+            _print_table(result.document)
+            typer.echo(f"wrote {outdir / 'compare.json'}, compare.csv, compare.html")
         raise typer.Exit(result.exit_code)
 
 

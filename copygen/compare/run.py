@@ -69,8 +69,14 @@ class CompareResult:
     document: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def interrupted(self) -> bool:
+        return any(s.interrupted for s in self.summaries.values())
+
+    @property
     def exit_code(self) -> int:
-        """3 when some backend's items failed after retries, else 0."""
+        """130 when interrupted, 3 when some backend's items failed after retries, else 0."""
+        if self.interrupted:
+            return 130
         return max((s.exit_code for s in self.summaries.values() if s.exit_code == 3), default=0)
 
 
@@ -126,6 +132,9 @@ def compare(
             progress=progress_for(name) if progress_for is not None else None,
             on_warning=on_warning,
         )
+        if result.summaries[name].interrupted:
+            # What is done is kept in each folder; the same command resumes it.
+            return result
     meta = {
         "input": str(input_path),
         "sample": sample,
