@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from copygen.compare.sample import names_checked, write_sample
+from copygen.compare.sample import write_sample
 from copygen.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
@@ -223,3 +223,20 @@ def read_comparison(outdir: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError("compare.json is not a JSON object", file=path)
     return data
+
+
+def names_checked(names: Sequence[str]) -> list[str]:
+    """Backend profile names usable as folder names, each once."""
+    out: list[str] = []
+    for raw in names:
+        name = raw.strip()
+        if not name:
+            continue
+        if name in (".", "..") or "/" in name or "\\" in name or name.startswith("."):
+            raise ConfigError(f"backend name {name!r} cannot name a folder")
+        if name in out:
+            raise ConfigError(f"backend {name!r} is named twice in --backends")
+        out.append(name)
+    if len(out) < 1:
+        raise ConfigError("--backends needs at least one backend profile (comma-separated)")
+    return out

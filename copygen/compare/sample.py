@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from copygen.config import DEFAULT_MAX_CELL_CHARS
@@ -94,20 +94,3 @@ def _row_of(data: dict[str, object]) -> dict[str, object]:
         for key, value in extra.items():
             data.setdefault(str(key), value)
     return {k: v for k, v in data.items() if v not in (None, "", [], {})}
-
-
-def names_checked(names: Sequence[str]) -> list[str]:
-    """Backend profile names usable as folder names, each once."""
-    out: list[str] = []
-    for raw in names:
-        name = raw.strip()
-        if not name:
-            continue
-        if name in (".", "..") or "/" in name or "\\" in name or name.startswith("."):
-            raise ConfigError(f"backend name {name!r} cannot name a folder")
-        if name in out:
-            raise ConfigError(f"backend {name!r} is named twice in --backends")
-        out.append(name)
-    if len(out) < 1:
-        raise ConfigError("--backends needs at least one backend profile (comma-separated)")
-    return out
