@@ -20,6 +20,13 @@ Then the checker alone on one line of 10k, 100k and 1M characters of copy with a
 every few characters (a Chinese line, and a Chinese/English one), and how the time
 grows: it must be linear, 10x the text at most 12x the time, and 1M characters must
 take under 5 s.
+
+    python bench/check_throughput.py --stream 50000,200000,1000000 [--jobs 1,2]
+
+instead measures ``copygen check --input FILE.jsonl --format jsonl`` end to end on
+generated files of that many lines (violating and clean, Chinese and English): wall
+time, lines per second and the peak RSS of the command (its workers included) for
+each ``--jobs``. Streaming keeps the peak flat however long the file.
 """
 
 from __future__ import annotations
@@ -69,7 +76,12 @@ def load() -> tuple[list[str], list[dict[str, str]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="rounds (best of each wins)")
+    parser.add_argument("--stream", help="line counts for the streaming measurement: 50000,...")
+    parser.add_argument("--jobs", default="1,2", help="--jobs values for --stream")
     args = parser.parse_args()
+    if args.stream:
+        stream([int(n) for n in args.stream.split(",")], [int(j) for j in args.jobs.split(",")])
+        return
     texts, words = load()
     chars = sum(len(t) for t in texts)
 
@@ -171,6 +183,60 @@ def long_lines(checker: Checker, repeat: int) -> list[str]:
                 failures.append(f"{name} 1M chars took {best:.1f} s (max {MAX_1M_SECONDS:g})")
             previous = best
     return failures
+
+
+STREAM_TEXTS = (
+    "这款面霜是全网最好的，今天最后一天特价",
+    "轻薄透气的棉麻衬衫，适合春夏日常穿着",
+    "The best cream ever, cures acne overnight",
+    "A soft cotton shirt for everyday wear",
+    "加微信领取优惠，联系13812345678",
+    "简约百搭的帆布鞋，舒适耐穿",
+)
+
+
+def stream(counts: list[int], jobs: list[int]) -> None:
+    """Peak memory and time of ``copygen check --input`` on files of ``counts`` lines."""
+    import subprocess
+    import tempfile
+
+    command = [sys.executable, "-m", "copygen", "check", "-f", "jsonl", "--fail-on", "never"]
+    measure = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+        "print(time.perf_counter() - t, done.returncode,"
+        " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        warm = Path(tmp) / "warm.txt"
+        warm.write_text("很好\n", encoding="utf-8")
+        subprocess.run([*command, "-i", str(warm)], check=True, stdout=subprocess.DEVNULL)
+        for count in counts:
+            path = Path(tmp) / f"{count}.jsonl"
+            with path.open("w", encoding="utf-8") as out:
+                for n in range(count):
+                    text = STREAM_TEXTS[n % len(STREAM_TEXTS)]
+                    out.write(json.dumps({"id": n, "text": f"{text} {n}"}, ensure_ascii=False))
+                    out.write("\n")
+            size = path.stat().st_size / 1e6
+            for job in jobs:
+                argv = [*command, "-i", str(path), "--jobs", str(job)]
+                done = subprocess.run(
+                    [sys.executable, "-c", measure, *argv],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                seconds, code, peak_kb = done.stdout.split()
+                if code != "0":
+                    sys.exit(f"copygen check exited {code} on {path}")
+                print(
+                    f"stream {count:>10,} lines ({size:7.1f} MB) --jobs {job}: "
+                    f"{float(seconds):6.1f} s, {count / float(seconds):8,.0f} lines/s, "
+                    f"peak RSS {int(peak_kb) / 1024:6.1f} MB"
+                )
+            path.unlink()
 
 
 if __name__ == "__main__":

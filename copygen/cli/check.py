@@ -54,6 +54,16 @@ def register(app: typer.Typer) -> None:
         locale: str | None = typer.Option(
             None, "--locale", help="Message language zh | en (default: from LANG, else the copy)."
         ),
+        jobs: int | None = typer.Option(
+            None,
+            "--jobs",
+            "-j",
+            help="Worker processes checking an --input of more than a few hundred texts "
+            "(default: the CPU count; 1: in this process). Output stays in input order.",
+        ),
+        quiet: bool = typer.Option(
+            False, "--quiet", "-q", help="No progress line on stderr for --input FILE."
+        ),
         judge: bool | None = judge_option(),
         judge_all: bool | None = judge_all_option(),
         judge_backend: str | None = judge_backend_option(),
@@ -61,6 +71,10 @@ def register(app: typer.Typer) -> None:
         judge_base_url: str | None = judge_base_url_option(),
     ) -> None:
         """Check copy against advertising law, platform rules, facts and personal data.
+
+        --input is streamed: each text is checked and written as it is read, in input
+        order, so a malformed line stops the command at that line (exit 2) after the
+        results of the lines before it (up to a few hundred texts are read first).
 
         Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
         2 usage or input error (bad option, unreadable file, malformed line, invalid rule);
@@ -84,6 +98,8 @@ def register(app: typer.Typer) -> None:
             only_category=only_category,
             allow=allow,
             locale=locale,
+            jobs=jobs,
+            quiet=quiet,
         )
         settings = settings_from(
             ctx,

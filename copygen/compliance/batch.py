@@ -1,8 +1,10 @@
 """Inputs and outcomes of ``copygen check``: reading texts, deciding the exit code.
 
-Inputs are read and validated in full before anything is checked, so a malformed
-line fails the command (exit 2, naming file and line) before any output is written.
-Reading is bounded: a text by ``max_cell_chars``, a line by ``LINE_CELLS`` of them.
+Inputs are read lazily (:func:`iter_inputs`), one line at a time, so a file of any
+size is read in constant memory: a malformed line fails the command (exit 2, naming
+file and line) when it is reached. What can be decided up front still is: the file's
+type and encoding before the first item. Reading is bounded: a text by
+``max_cell_chars``, a line by ``LINE_CELLS`` of them.
 """
 
 from __future__ import annotations
@@ -68,8 +70,23 @@ def read_inputs(
     stdin: Any = None,
     max_cell_chars: int = DEFAULT_MAX_CELL_CHARS,
 ) -> list[CheckItem]:
+    """Every item of ``source`` (see :func:`iter_inputs`), read and validated in full."""
+    return list(iter_inputs(source, column=column, stdin=stdin, max_cell_chars=max_cell_chars))
+
+
+def iter_inputs(
+    source: str,
+    *,
+    column: str | None = None,
+    stdin: Any = None,
+    max_cell_chars: int = DEFAULT_MAX_CELL_CHARS,
+) -> Iterator[CheckItem]:
     """Items from ``.txt`` / ``.jsonl`` / ``.csv`` or ``-`` (stdin: JSONL if it starts
-    with ``{``, otherwise one text per line).
+    with ``{``, otherwise one text per line), read as they are asked for.
+
+    The type of a file and its encoding are decided when this is called; each line is
+    read and validated when its item is asked for, and a file without any text is
+    refused after its last line.
 
     Files are decoded as product files are (``copygen.inputs.text_files``: the whole
     file decides; a byte order mark the rest contradicts, or a file mixing encodings, is
@@ -93,8 +110,16 @@ def read_inputs(
             "unsupported input type; use .txt (one text per line), .jsonl or .csv", file=path
         )
     encoding = _detect(path)
+    return _file_items(path, suffix, column, limit, encoding)
+
+
+def _file_items(
+    path: Path, suffix: str, column: str | None, limit: int, encoding: TextEncoding
+) -> Iterator[CheckItem]:
     name = str(path)
     is_csv = suffix in (".csv", ".tsv")
+    items: Iterator[CheckItem]
+    count = 0
     with _open(path, encoding, newline="" if is_csv else None) as handle:
         if is_csv:
             lines = BoundedLines(handle, LINE_CELLS * limit, name)
@@ -106,11 +131,14 @@ def read_inputs(
             )
         else:
             too_long = f"a text longer than {limit:,} characters (max_cell_chars)"
-            lines = BoundedLines(handle, limit + 2, name, too_long=too_long)
-            items = _txt_items(lines, name, limit, encoding)
-    if not items:
+            items = _txt_items(
+                BoundedLines(handle, limit + 2, name, too_long=too_long), name, limit, encoding
+            )
+        for item in items:
+            count += 1
+            yield item
+    if not count:
         raise InputError("nothing to check: no texts in the file", file=path)
-    return items
 
 
 def _detect(path: Path) -> TextEncoding:
@@ -236,12 +264,10 @@ def _text_lines(lines: Lines, name: str, encoding: TextEncoding) -> Iterator[tup
     encoding.refuse_if_mixed(name)
 
 
-def _txt_items(lines: Lines, name: str, limit: int, encoding: TextEncoding) -> list[CheckItem]:
-    items: list[CheckItem] = []
+def _txt_items(lines: Lines, name: str, limit: int, encoding: TextEncoding) -> Iterator[CheckItem]:
     for number, line in _text_lines(lines, name, encoding):
         _refuse(line, name, number, None, limit)
-        items.append(CheckItem(id=number, content=line, line=number))
-    return items
+        yield CheckItem(id=number, content=line, line=number)
 
 
 def _csv_items(
@@ -252,7 +278,7 @@ def _csv_items(
     encoding: TextEncoding,
     *,
     delimiter: str = ",",
-) -> list[CheckItem]:
+) -> Iterator[CheckItem]:
     reader = csv.DictReader(lines, delimiter=delimiter)
     lines.start(None)
     with csv_field_limit(limit):
@@ -273,7 +299,6 @@ def _csv_items(
         raise InputError(
             f"no column {wanted!r} (columns: {', '.join(header)})", file=name, column=wanted
         )
-    items: list[CheckItem] = []
 
     def column_at(index: int | None) -> str | None:
         return header[index] if index is not None and index < len(header) else None
@@ -290,25 +315,22 @@ def _csv_items(
         if not value.strip():
             continue
         given = (row.get("id") or "").strip()
-        items.append(
-            CheckItem(
-                id=given or number,
-                content=value,
-                lang=(row.get("lang") or "").strip() or None,
-                category=(row.get("category") or "").strip() or None,
-                platform=(row.get("platform") or "").strip() or None,
-                line=number,
-            )
+        yield CheckItem(
+            id=given or number,
+            content=value,
+            lang=(row.get("lang") or "").strip() or None,
+            category=(row.get("category") or "").strip() or None,
+            platform=(row.get("platform") or "").strip() or None,
+            line=number,
         )
     encoding.refuse_if_mixed(name)
-    return items
 
 
-def _jsonl_items(lines: Lines, name: str, limit: int, encoding: TextEncoding) -> list[CheckItem]:
-    return [
-        _json_item(_json(line, name, number), name, number, limit)
-        for number, line in _text_lines(lines, name, encoding)
-    ]
+def _jsonl_items(
+    lines: Lines, name: str, limit: int, encoding: TextEncoding
+) -> Iterator[CheckItem]:
+    for number, line in _text_lines(lines, name, encoding):
+        yield _json_item(_json(line, name, number), name, number, limit)
 
 
 def _json(text: str, name: str | Path, number: int | None) -> Any:

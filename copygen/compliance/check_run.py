@@ -11,20 +11,21 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from copygen.compliance.batch import (
+    FAIL_ON_RANK,
     CheckItem,
-    exit_code_for,
-    read_inputs,
+    iter_inputs,
     read_product,
     result_record,
-    summary,
     validate_product,
 )
+from copygen.compliance.check_stream import CheckerSpec, Outcome
 from copygen.compliance.engine import Checker
 from copygen.compliance.findings import CheckResult
 from copygen.config import DEFAULT_MAX_CELL_CHARS
@@ -56,8 +57,12 @@ class CheckOptions:
     only_category: Sequence[str] = ()
     allow: Sequence[Path] = ()
     locale: str | None = None
+    jobs: int | None = None  # worker processes; None: the CPU count
+    quiet: bool = False  # no progress line
 
     def __post_init__(self) -> None:
+        if self.jobs is not None and self.jobs < 1:
+            raise ConfigError(f"--jobs must be at least 1, not {self.jobs}")
         if self.fmt not in FORMATS:
             raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, not {self.fmt!r}")
         if self.fail_on is not None and self.fail_on not in FAIL_ON:
@@ -105,81 +110,221 @@ def run_check(
     ``echo``, text to a rich console on stdout. Returns the exit code: 1 when a finding
     is at or above the fail-on severity, else 0.
 
-    ``second_opinion`` reads every input after the rules (all of them are checked
-    first) and may add findings; its per-item and overall summaries join the output."""
+    Inputs are streamed: read, checked and written a chunk at a time, in input order
+    (by ``options.jobs`` worker processes when there are more than a few hundred), and
+    the summary and exit code are counted as they go, so memory does not grow with the
+    input. The first ``SMALL`` inputs are read before anything is checked: a smaller
+    input is refused whole, before any output, when a line is malformed; in a larger
+    one, the lines before the malformed one have been written when it stops (exit 2).
+
+    ``second_opinion`` reads the inputs after the rules, ``JUDGE_CHUNK`` at a time, and
+    may add findings; its per-item and overall summaries join the output."""
+    from copygen.compliance.check_stream import (
+        SMALL,
+        CheckProgress,
+        check_request,
+        checked_chunks,
+        chunked,
+        outcome_of,
+    )
+
     threshold = options.fail_on or settings.fail_on or "warn"
     limit = settings.max_cell_chars
-    items = read_items(options, max_cell_chars=limit)
+    items = iter_items(options, max_cell_chars=limit)
     default_product = (
         read_product(options.product, max_cell_chars=limit) if options.product is not None else None
     )
     locale = options.locale
     if locale is None and os.environ.get("LANG", "").lower().startswith("zh"):
         locale = "zh"
-    checker = _checker(options, settings, locale)
-    requests = [
-        CheckRequest(
+
+    def request_of(item: CheckItem) -> CheckRequest:
+        return CheckRequest(
             item=item,
             lang=item.lang or options.lang or settings.lang,
             category=item.category or options.category,
             platform=item.platform or options.platform,
             product=item.product if item.product is not None else default_product,
         )
-        for item in items
-    ]
-    console = _console() if options.fmt == "text" else None
 
-    def check(request: CheckRequest) -> CheckResult:
-        return checker.check(
-            request.item.content,
-            lang=request.lang,
-            category=request.category,
-            platform=request.platform,
-            product=request.product,
-        )
+    requests = map(request_of, items)
+    head = list(islice(requests, SMALL))
+    spec = _checker_spec(options, settings, locale)
+    checker = spec.build()
+    writer = _Writer(options.fmt, echo, locale, threshold, checker.rules_hash)
+    jobs = options.jobs or os.cpu_count() or 1
+    if second_opinion is not None or len(head) < SMALL:
+        jobs = 1
+    stream = chain(head, requests)
+    progress = CheckProgress()
+    try:
+        if second_opinion is None:
+            started = False
+            for chunk, outcomes in checked_chunks(
+                checker, spec, chunked(stream), options.fmt, jobs
+            ):
+                if not started and _show_progress(options):
+                    progress.start()  # after the workers are forked
+                started = True
+                writer.write(chunk, outcomes)
+                progress.advance(outcomes)
+        else:
+            if _show_progress(options):
+                progress.start()
+            for chunk in chunked(stream, JUDGE_CHUNK):
+                results = [check_request(checker, r) for r in chunk]
+                results, per_item, overall = second_opinion(checker, chunk, results)
+                outcomes = [
+                    outcome_of(r.item, result, options.fmt, extra)
+                    for r, result, extra in zip(chunk, results, per_item, strict=True)
+                ]
+                writer.overall = merge_overall(writer.overall, overall)
+                writer.write(chunk, outcomes)
+                progress.advance(outcomes)
+    finally:
+        progress.close()
+    writer.finish()
+    return writer.exit_code()
 
-    def emit(item: CheckItem, result: CheckResult, extra: dict[str, Any] | None) -> None:
-        if options.fmt == "jsonl":
-            echo(json.dumps(_record(item, result, extra), ensure_ascii=False))
-        elif console is not None:
+
+#: Inputs handed to the judge at a time.
+JUDGE_CHUNK = 256
+
+
+class _Writer:
+    """Writes outcomes as they come, and counts them for the summary and exit code."""
+
+    def __init__(
+        self,
+        fmt: str,
+        echo: Callable[[str], None],
+        locale: str | None,
+        threshold: str,
+        rules_hash: str,
+    ) -> None:
+        self.fmt = fmt
+        self.echo = echo
+        self.locale = locale
+        self.threshold = threshold
+        self.rules_hash = rules_hash
+        self.console = _console() if fmt == "text" else None
+        self.counts = {"items": 0, "pass": 0, "review": 0, "blocked": 0, "findings": 0}
+        self.worst = 0
+        self.any_zh = False
+        self.overall: dict[str, Any] | None = None
+        self.opened = False  # json: the document's head is written
+        self.held: str | None = None  # json: the last item, written once its comma is known
+
+    def write(self, requests: Sequence[CheckRequest], outcomes: Sequence[Outcome]) -> None:
+        counts = self.counts
+        for outcome in outcomes:
+            counts["items"] += 1
+            counts[outcome.status] += 1
+            counts["findings"] += outcome.findings
+            self.worst = max(self.worst, outcome.worst)
+        if self.fmt == "jsonl":
+            self.echo("\n".join(o.line or "" for o in outcomes))
+        elif self.fmt == "json":
+            self._json_items([o.line or "" for o in outcomes])
+        elif self.console is not None:
             from copygen.compliance.render import print_item
 
-            print_item(console, item.id, item.content, result, _item_locale(locale, item))
+            for request, outcome in zip(requests, outcomes, strict=True):
+                item = request.item
+                if self.locale is None and not self.any_zh:
+                    self.any_zh = _is_zh(item)
+                assert outcome.result is not None
+                print_item(
+                    self.console,
+                    item.id,
+                    item.content,
+                    outcome.result,
+                    _item_locale(self.locale, item),
+                )
 
-    results: list[CheckResult] = []
-    per_item: list[dict[str, Any]] | None = None
-    overall: dict[str, Any] | None = None
-    if second_opinion is None:
-        for request in requests:
-            results.append(check(request))
-            emit(request.item, results[-1], None)
-    else:
-        results, per_item, overall = second_opinion(checker, requests, [check(r) for r in requests])
-        for request, result, extra in zip(requests, results, per_item, strict=True):
-            emit(request.item, result, extra)
-    counts = summary(results)
-    if options.fmt == "json":
-        records = [
-            _record(i, r, per_item[n] if per_item is not None else None)
-            for n, (i, r) in enumerate(zip(items, results, strict=True))
-        ]
-        document: dict[str, Any] = {
-            "rules_hash": checker.rules_hash,
-            "fail_on": threshold,
-            "summary": counts,
-            "items": records,
-        }
-        if overall is not None:
-            document["judge"] = overall
-        echo(json.dumps(document, ensure_ascii=False, indent=2))
-    elif console is not None:
-        from copygen.compliance.render import print_summary
+    def _open_json(self) -> None:
+        if not self.opened:
+            self.opened = True
+            self.echo(
+                "{\n"
+                f'  "rules_hash": {json.dumps(self.rules_hash)},\n'
+                f'  "fail_on": {json.dumps(self.threshold)},\n'
+                '  "items": ['
+            )
 
-        shown = locale or ("zh" if any(_is_zh(i) for i in items) else "en")
-        print_summary(console, counts, shown, checker.rules_hash)
-        if overall is not None:
-            console.print(judge_line(overall, shown))
-    return exit_code_for(results, threshold)
+    def _json_items(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        self._open_json()
+        out = [] if self.held is None else [self.held + ","]
+        out.extend(line + "," for line in lines[:-1])
+        self.held = lines[-1]
+        if out:
+            self.echo("\n".join(out))
+
+    def finish(self) -> None:
+        if self.fmt == "json":
+            self._open_json()
+            tail: dict[str, Any] = {"summary": self.counts}
+            if self.overall is not None:
+                tail["judge"] = self.overall
+            # '{\n  "summary": ...\n}' without its opening brace.
+            rest = json.dumps(tail, ensure_ascii=False, indent=2)[2:]
+            closing = "  ],\n" + rest
+            self.echo(closing if self.held is None else f"{self.held}\n{closing}")
+        elif self.console is not None:
+            from copygen.compliance.render import print_summary
+
+            shown = self.locale or ("zh" if self.any_zh else "en")
+            print_summary(self.console, self.counts, shown, self.rules_hash)
+            if self.overall is not None:
+                self.console.print(judge_line(self.overall, shown))
+
+    def exit_code(self) -> int:
+        return 1 if self.worst >= FAIL_ON_RANK[self.threshold] else 0
+
+
+def merge_overall(total: dict[str, Any] | None, part: Mapping[str, Any]) -> dict[str, Any]:
+    """The judge's overall summary of two runs (see ``copygen.judge.checking.judge_totals``):
+    counts, tokens, cost and latency summed, dropped findings merged per reason."""
+    if total is None:
+        return dict(part)
+    merged = dict(total)
+    for key in ("texts", "judged", "added", "errors", "calls", "tokens_in", "tokens_out"):
+        merged[key] = (total.get(key) or 0) + (part.get(key) or 0)
+    dropped = dict(total.get("dropped") or {})
+    for reason, count in (part.get("dropped") or {}).items():
+        dropped[reason] = dropped.get(reason, 0) + count
+    merged["dropped"] = dropped
+    costs = (total.get("cost"), part.get("cost"))
+    cost = None if None in costs else float(costs[0] or 0) + float(costs[1] or 0)
+    merged["cost"] = cost
+    judged = merged["judged"]
+    merged["cost_per_text"] = (cost / judged) if cost is not None and judged else None
+    merged["latency_ms"] = round(
+        float(total.get("latency_ms") or 0) + float(part.get("latency_ms") or 0), 1
+    )
+    for key in ("model", "currency"):
+        merged[key] = total.get(key) or part.get(key)
+    return merged
+
+
+def _show_progress(options: CheckOptions) -> bool:
+    """A live progress line on stderr: for an input file, when stderr is a terminal and
+    text results are not being printed to that same terminal."""
+    if options.quiet or options.input_path in (None, "-"):
+        return False
+    if not _isatty(sys.stderr):
+        return False
+    return not (options.fmt == "text" and _isatty(sys.stdout))
+
+
+def _isatty(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(callable(isatty) and isatty())
+    except ValueError:  # closed
+        return False
 
 
 def judge_line(overall: Mapping[str, Any], locale: str) -> str:
@@ -211,31 +356,48 @@ def _record(item: CheckItem, result: CheckResult, extra: dict[str, Any] | None) 
 def read_items(
     options: CheckOptions, *, max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
 ) -> list[CheckItem]:
-    """The texts to check, from the arguments, ``--input`` or piped stdin; all read and
-    validated before anything is checked (each within ``max_cell_chars``)."""
-    items: list[CheckItem]
+    """The texts to check (see :func:`iter_items`), all read and validated."""
+    return list(iter_items(options, max_cell_chars=max_cell_chars))
+
+
+def iter_items(
+    options: CheckOptions, *, max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
+) -> Iterator[CheckItem]:
+    """The texts to check, from the arguments, ``--input`` or piped stdin, each within
+    ``max_cell_chars``. Where they come from, and an input file's type and encoding,
+    are decided when this is called; each item is read and validated as it is asked for."""
     if options.texts and options.input_path is not None:
         raise ConfigError("give texts as arguments or --input, not both")
     if options.texts:
         items = [CheckItem(id=n, content=t) for n, t in enumerate(options.texts, start=1)]
         for item in items:
             _check_argument(item, max_cell_chars)
-    elif options.input_path is not None:
-        items = read_inputs(
-            options.input_path, column=options.column, max_cell_chars=max_cell_chars
-        )
-    elif not sys.stdin.isatty():
-        items = read_inputs("-", column=options.column, max_cell_chars=max_cell_chars)
-        if not items:
-            raise ConfigError("nothing to check: give TEXT arguments or --input FILE|-")
-    else:
+        return _validated(iter(items), "<stdin>")
+    if options.input_path is not None:
+        source = "<stdin>" if options.input_path == "-" else options.input_path
+        read = iter_inputs(options.input_path, column=options.column, max_cell_chars=max_cell_chars)
+        return _validated(read, source)
+    if not sys.stdin.isatty():
+        read = iter_inputs("-", column=options.column, max_cell_chars=max_cell_chars)
+        return _validated(_not_empty(read), "<stdin>")
+    raise ConfigError("nothing to check: give TEXT arguments or --input FILE|-")
+
+
+def _not_empty(items: Iterator[CheckItem]) -> Iterator[CheckItem]:
+    empty = True
+    for item in items:
+        empty = False
+        yield item
+    if empty:
         raise ConfigError("nothing to check: give TEXT arguments or --input FILE|-")
-    source = "<stdin>" if options.input_path in (None, "-") else options.input_path
+
+
+def _validated(items: Iterator[CheckItem], source: str) -> Iterator[CheckItem]:
     for item in items:
         item.category = checked_category(item.category, source=source, row=item.line)
         if item.product is not None:
             validate_product(item.product, source, row=item.line)
-    return items
+        yield item
 
 
 def _check_argument(item: CheckItem, limit: int) -> None:
@@ -271,13 +433,13 @@ def checked_category(
     return canonical
 
 
-def _checker(options: CheckOptions, settings: Settings, locale: str | None) -> Checker:
+def _checker_spec(options: CheckOptions, settings: Settings, locale: str | None) -> CheckerSpec:
     """The settings' rules, allowlists and filters, then the command line's."""
-    return Checker(
-        rules=[*settings.rules, *options.rules],
-        allow=[*settings.allow, *options.allow],
-        disabled=[*settings.disable, *options.disable],
-        only_categories=[*settings.only_category, *options.only_category],
+    return CheckerSpec(
+        rules=(*settings.rules, *options.rules),
+        allow=(*settings.allow, *options.allow),
+        disabled=(*settings.disable, *options.disable),
+        only_categories=(*settings.only_category, *options.only_category),
         locale=locale,
     )
 
