@@ -18,6 +18,7 @@ from copygen.judge.runner import Judge, JudgeOutcome
 from copygen.judge.setup import create_judge_backend, judge_backend_settings
 
 if TYPE_CHECKING:
+    from copygen.backends.cache import ResponseCache
     from copygen.compliance.check_run import CheckRequest
     from copygen.compliance.engine import Checker
     from copygen.compliance.findings import CheckResult
@@ -34,22 +35,23 @@ class CheckJudge:
         self.judge_settings = judge_backend_settings(settings)
         self.backend = create_judge_backend(self.judge_settings, settings, None)
         self.locale = locale
+        self._cache: ResponseCache | None = None
 
     def __call__(
         self, checker: Checker, requests: Sequence[CheckRequest], results: list[CheckResult]
     ) -> tuple[list[CheckResult], list[dict[str, Any]], dict[str, Any]]:
         from copygen.writing.prompts import PromptBuilder
 
-        cache = None
-        if self.settings.cache and self.backend.remote:
+        if self._cache is None and self.settings.cache and self.backend.remote:
             from copygen.backends.cache import ResponseCache
 
-            cache = ResponseCache.from_settings(self.settings)
+            # Opened once: `check` calls the judge again for every chunk of its input.
+            self._cache = ResponseCache.from_settings(self.settings)
         judge = Judge(
             settings=self.judge_settings,
             backend=self.backend,
             builder=PromptBuilder(settings=self.settings, ruleset=checker.ruleset),
-            cache=cache,
+            cache=self._cache,
             locale=self.locale,
         )
         outcomes = asyncio.run(self._all(judge, requests, results))
