@@ -47,7 +47,6 @@ import argparse
 import asyncio
 import datetime
 import fnmatch
-import importlib.util
 import json
 import os
 import random
@@ -71,15 +70,11 @@ LABELLED_SET = "labelled"
 
 
 def _quality_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "rule_quality", REPO / "tests" / "test_rule_quality.py"
-    )
-    if spec is None or spec.loader is None:
-        sys.exit("tests/test_rule_quality.py not found")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["rule_quality"] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    """tests/test_rule_quality.py, loaded the way bench/check_quality.py loads it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from check_quality import _quality_module as load
+
+    return load()
 
 
 # --- data sets and samples ---------------------------------------------------------------
