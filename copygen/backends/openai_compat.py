@@ -445,8 +445,12 @@ class OpenAIBackend(Backend):
                 # httpx's timeout is per read: a byte a second would keep it alive for
                 # ever. The deadline is for the whole request; cancelling it closes the
                 # connection (httpx never returns a half-read one to its pool).
+                # The raw JSON of the openai client's own transport: its typed transform of
+                # the parameters and its response models cost more CPU than the rest of the
+                # request, and copygen reads three fields of the reply.
                 response = await asyncio.wait_for(
-                    client.chat.completions.create(**request), self._timeout
+                    client.post("/chat/completions", body=_body(request), cast_to=object),
+                    self._timeout,
                 )
             except asyncio.TimeoutError:
                 raise TransientError(self._timeout_reason(), kind="timeout") from None
@@ -531,7 +535,12 @@ class OpenAIBackend(Backend):
                     level, fmt.platform, limits=self._schema_limits
                 )
             if response_format is not None:
-                request["response_format"] = response_format
+                # In the body as is: the client's typed transform of a JSON schema costs
+                # more CPU than the rest of the request (it walks every nested key).
+                request["extra_body"] = {
+                    **dict(request.get("extra_body") or {}),
+                    "response_format": response_format,
+                }
                 level = str(response_format["type"])
         return request, level, capped
 
@@ -568,11 +577,10 @@ class OpenAIBackend(Backend):
         A reasoning model spends tokens before it writes the reply; then max_tokens is
         not sized for the rest of the run (learnt once) and the request is asked again.
         """
-        choices = getattr(response, "choices", None) or []
-        if not choices or getattr(choices[0], "finish_reason", None) != "length":
+        choice = _first_choice(response)
+        if choice is None or choice.get("finish_reason") != "length":
             return False
-        message = getattr(choices[0], "message", None)
-        if (getattr(message, "content", None) or "").strip():
+        if _message_text(choice).strip():
             return False
         if self._auto_tokens_ok:
             self._auto_tokens_ok = False
@@ -612,7 +620,8 @@ class OpenAIBackend(Backend):
         """
         text = f"{_error_message(exc, limit=1000)} {_error_param(exc) or ''}".lower()
         param = (_error_param(exc) or "").lower()
-        if "response_format" in request and (_about_json_mode(exc) or _about_limits(request, text)):
+        asked = _response_format(request) is not None
+        if asked and (_about_json_mode(exc) or _about_limits(request, text)):
             return self._downgrade(level, request, text)
         if "max_tokens" in request and "max_completion_tokens" in text:
             self._renamed["max_tokens"] = "max_completion_tokens"
@@ -628,26 +637,27 @@ class OpenAIBackend(Backend):
         return False
 
     def _completion(self, response: Any, latency_ms: float) -> Completion:
-        choices = getattr(response, "choices", None) or []
-        if not choices:
+        choice = _first_choice(response)
+        if choice is None:
             raise TransientError("reply without choices", kind="malformed", limit=_EMPTY_RETRIES)
-        choice = choices[0]
-        message = getattr(choice, "message", None)
-        text = getattr(message, "content", None) or ""
+        text = _message_text(choice)
         if not text.strip():
             raise TransientError("empty reply", kind="empty", limit=_EMPTY_RETRIES)
-        usage = getattr(response, "usage", None)
+        usage = response.get("usage")
+        usage = usage if isinstance(usage, Mapping) else {}
+        model = response.get("model")
+        finish = choice.get("finish_reason")
         return Completion(
             text=text,
             usage=Usage(
-                prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-                completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+                prompt_tokens=_count(usage.get("prompt_tokens")),
+                completion_tokens=_count(usage.get("completion_tokens")),
                 cached_tokens=_cached_tokens(usage),
             ),
             latency_ms=round(latency_ms, 1),
-            model=getattr(response, "model", None) or self._model,
-            finish_reason=getattr(choice, "finish_reason", None),
-            raw=response.model_dump(mode="json", exclude_unset=True),
+            model=model if isinstance(model, str) and model else self._model,
+            finish_reason=finish if isinstance(finish, str) else None,
+            raw=response,
         )
 
     def _status_error(self, exc: Any) -> Exception:
@@ -683,9 +693,15 @@ _JSON_MODE_WORDS = (
 )
 
 
+def _response_format(request: Mapping[str, Any]) -> Any:
+    """The response format a request asks for (sent in its extra body)."""
+    body = request.get("extra_body")
+    return body.get("response_format") if isinstance(body, Mapping) else None
+
+
 def _about_limits(request: Mapping[str, Any], text: str) -> bool:
     """The request's schema had length/item limits and the error names one of them."""
-    return has_limits(request.get("response_format")) and any(
+    return has_limits(_response_format(request)) and any(
         word.lower() in text.lower() for word in LIMIT_KEYWORDS
     )
 
@@ -747,15 +763,53 @@ def _short(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _body(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON body of a request: its parameters with its ``extra_body`` merged in."""
+    body = {k: v for k, v in request.items() if k != "extra_body"}
+    extra = request.get("extra_body")
+    if isinstance(extra, Mapping):
+        body.update(extra)
+    return body
+
+
+def _first_choice(response: Any) -> Mapping[str, Any] | None:
+    """The first choice of a chat-completion body; a body that is not one raises
+    TransientError (malformed)."""
+    if not isinstance(response, Mapping):
+        raise TransientError(
+            "malformed response body (not chat-completion JSON)",
+            kind="malformed",
+            limit=_EMPTY_RETRIES,
+        )
+    choices = response.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
+        return None
+    return choices[0]
+
+
+def _message_text(choice: Mapping[str, Any]) -> str:
+    message = choice.get("message")
+    content = message.get("content") if isinstance(message, Mapping) else None
+    return content if isinstance(content, str) else ""
+
+
+def _count(value: Any) -> int:
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
 def _cached_tokens(usage: Any) -> int:
     """Prompt tokens served from the server's prefix cache, where it reports them
     (OpenAI, DeepSeek-style ``prompt_cache_hit_tokens``, vLLM with prefix caching)."""
-    details = getattr(usage, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", None) if details is not None else None
-    if cached is None and isinstance(details, Mapping):
-        cached = details.get("cached_tokens")
+    def field(obj: Any, name: str) -> Any:
+        return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+    details = field(usage, "prompt_tokens_details")
+    cached = field(details, "cached_tokens") if details is not None else None
     if cached is None:
-        cached = getattr(usage, "prompt_cache_hit_tokens", None)
+        cached = field(usage, "prompt_cache_hit_tokens")
     try:
         return max(0, int(cached or 0))
     except (TypeError, ValueError):
