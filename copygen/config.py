@@ -798,26 +798,37 @@ def _profile_values(
     return MappingProxyType(out)
 
 
-def _resolve_server_defaults(values: dict[str, Any], sources: dict[str, str]) -> None:
-    """Timeout and concurrency the user left unset (or "auto"), for the server in use.
+#: The source of a timeout or concurrency chosen for a server on this machine.
+SERVER_DEFAULT_SOURCE = "default for a server on this machine"
 
-    A server on this machine gets LOCAL_SERVER_TIMEOUT and LOCAL_SERVER_CONCURRENCY;
-    anything else keeps the built-in defaults. A value the user gave always stands.
-    """
-    local = values.get("backend", Settings.backend) != "offline" and is_loopback_url(
-        values.get("base_url")
+
+def server_defaults(*, backend: str, base_url: str | None) -> dict[str, Any]:
+    """Timeout and concurrency for a server when the user set none: a server on this
+    machine gets LOCAL_SERVER_TIMEOUT and LOCAL_SERVER_CONCURRENCY, others the built-in
+    defaults. Empty for a backend without a server (offline)."""
+    if backend == "offline":
+        return {}
+    if is_loopback_url(base_url):
+        return {"timeout": LOCAL_SERVER_TIMEOUT, "concurrency": LOCAL_SERVER_CONCURRENCY}
+    return {"timeout": DEFAULT_TIMEOUT, "concurrency": DEFAULT_CONCURRENCY}
+
+
+def _resolve_server_defaults(values: dict[str, Any], sources: dict[str, str]) -> None:
+    """Timeout and concurrency the user left unset (or "auto"), for the server in use
+    (:func:`server_defaults`). A value the user gave always stands."""
+    chosen = server_defaults(
+        backend=values.get("backend", Settings.backend), base_url=values.get("base_url")
     )
-    for name, local_value in (
-        ("timeout", LOCAL_SERVER_TIMEOUT),
-        ("concurrency", LOCAL_SERVER_CONCURRENCY),
-    ):
+    # Only a server on this machine changes the dataclass defaults.
+    local = bool(chosen) and is_loopback_url(values.get("base_url"))
+    for name in ("timeout", "concurrency"):
         if values.get(name) is not None:
             continue
         values.pop(name, None)
         sources.pop(name, None)
         if local:
-            values[name] = local_value
-            sources[name] = "default for a server on this machine"
+            values[name] = chosen[name]
+            sources[name] = SERVER_DEFAULT_SOURCE
 
 
 def with_overrides(settings: Settings, **changes: Any) -> Settings:

@@ -803,6 +803,7 @@ def _count(value: Any) -> int:
 def _cached_tokens(usage: Any) -> int:
     """Prompt tokens served from the server's prefix cache, where it reports them
     (OpenAI, DeepSeek-style ``prompt_cache_hit_tokens``, vLLM with prefix caching)."""
+
     def field(obj: Any, name: str) -> Any:
         return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
 

@@ -10,13 +10,9 @@ that would be offline is a usage error that says how to configure one.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from copygen.config import (
-    LOCAL_SERVER_CONCURRENCY,
-    LOCAL_SERVER_TIMEOUT,
-    is_loopback_url,
-)
+from copygen.config import SERVER_DEFAULT_SOURCE, server_defaults
 from copygen.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -70,19 +66,12 @@ def judge_backend_settings(settings: Settings) -> Settings:
 
 def _server_defaults(judge: Settings, given: set[str], run: Settings) -> Settings:
     """Timeout and concurrency for the judge's server where nothing set them for it."""
-    local = is_loopback_url(judge.base_url)
-    changes: dict[str, Any] = {}
-    for name, local_value in (
-        ("timeout", LOCAL_SERVER_TIMEOUT),
-        ("concurrency", LOCAL_SERVER_CONCURRENCY),
-    ):
-        if name in given or run.sources.get(name) not in (
-            None,
-            "default for a server on this machine",
-        ):
-            continue
-        default = type(run).__dataclass_fields__[name].default
-        changes[name] = local_value if local else default
+    chosen = server_defaults(backend=judge.backend, base_url=judge.base_url)
+    changes = {
+        name: value
+        for name, value in chosen.items()
+        if name not in given and run.sources.get(name) in (None, SERVER_DEFAULT_SOURCE)
+    }
     return replace(judge, **changes) if changes else judge
 
 
