@@ -20,6 +20,7 @@ from copygen.review.report_html import (
     fmt_money,
     fmt_ms,
     fmt_pct,
+    page_head,
 )
 
 if TYPE_CHECKING:
@@ -431,15 +432,7 @@ def render_compare_html(
         if ratings
         else ""
     )
-    return f"""<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="copygen">
-<title>{_e(title)}</title>
-<style>{CSS}{COMPARE_CSS}</style>
-</head>
+    return f"""{page_head(title, CSS + COMPARE_CSS)}
 <body>
 <div class="wrap">
 <h1>{_e(title)}</h1>

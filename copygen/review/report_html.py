@@ -35,6 +35,7 @@ __all__ = [
     "fmt_ms",
     "fmt_pct",
     "marked_html",
+    "page_head",
     "render_html",
 ]
 
@@ -497,17 +498,23 @@ def _errors_section(data: ReportData) -> str:
     )
 
 
-def render_html(data: ReportData, *, max_rules: int = 12) -> str:
-    """The whole report as one HTML document (UTF-8, no external resources)."""
+def page_head(title: str, css: str) -> str:
+    """The start of a self-contained copygen page, up to ``</head>``: the report's and
+    the comparison's."""
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="copygen">
-<title>{_e(data.title)}</title>
-<style>{CSS}</style>
-</head>
+<title>{_e(title)}</title>
+<style>{css}</style>
+</head>"""
+
+
+def render_html(data: ReportData, *, max_rules: int = 12) -> str:
+    """The whole report as one HTML document (UTF-8, no external resources)."""
+    return f"""{page_head(data.title, CSS)}
 <body>
 <div class="wrap">
 {_header(data)}
