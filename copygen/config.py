@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -164,6 +164,23 @@ def _default_labels() -> Mapping[str, AigcLabel]:
     )
 
 
+#: The fields of a product row, in order: what ``--map field=COLUMN`` (``columns:``) may name.
+PRODUCT_FIELDS: tuple[str, ...] = (
+    "sku",
+    "title",
+    "category",
+    "brand",
+    "selling_points",
+    "attributes",
+    "price",
+    "promo_price",
+    "currency",
+    "audience",
+    "platforms",
+    "lang",
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     backend: str = "offline"
@@ -208,6 +225,9 @@ class Settings:
     allow_insecure: bool = False
     #: Characters one cell of an input file may hold; a longer cell is refused (exit 2).
     max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
+    #: Product field -> the column holding it (``--map title=产品名称``, ``columns:``),
+    #: for sheets whose headers copygen's aliases do not know.
+    columns: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     aigc_provider: str = "copygen"
     aigc_labels: Mapping[str, AigcLabel] = field(default_factory=_default_labels)
     prices: Mapping[str, Price] = field(default_factory=lambda: MappingProxyType({}))
@@ -380,14 +400,74 @@ def _choice(*choices: str) -> Parser:
     return parse
 
 
+def split_list(values: str | Iterable[str] | None) -> tuple[str, ...]:
+    """The items of a list option given once or more, each time one item or a comma list:
+    ``["social,detail", "social", "livestream"]`` gives ``("social", "detail",
+    "livestream")``. Blanks are dropped and each item is kept once, where first given.
+
+    The one place lists are split: every list option of the command line, the review
+    queue's filters, the audit log's event filter and comma lists in the config.
+    """
+    if values is None:
+        return ()
+    given = [values] if isinstance(values, str) else values
+    out: dict[str, None] = {}
+    for value in given:
+        for part in str(value).split(","):
+            if part.strip():
+                out.setdefault(part.strip(), None)
+    return tuple(out)
+
+
 def _str_tuple(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
-        items = [part.strip() for part in value.split(",")]
+        items = list(split_list(value))
     elif isinstance(value, (list, tuple)):
         items = [_str(item).strip() for item in value]
     else:
         raise ValueError("expected a list or comma-separated text")
     return tuple(item for item in items if item)
+
+
+def _map_items(text: str) -> list[str]:
+    """``title=名称,sku=ID`` -> two items; a comma inside a column name stays when a
+    part has no ``=`` (``title=Name, full``)."""
+    parts = [p.strip() for p in text.split(",")]
+    if all("=" in p for p in parts if p):
+        return [p for p in parts if p]
+    return [text.strip()]
+
+
+def _columns(value: Any) -> Mapping[str, str]:
+    """``{field: column}``, or ``field=column`` items (a list, or text with commas)."""
+    pairs: list[tuple[str, str]] = []
+    if isinstance(value, Mapping):
+        pairs = [(_str(k).strip(), _str(v).strip()) for k, v in value.items()]
+    else:
+        items = [value] if isinstance(value, str) else list(value)
+        for item in (part for text in items for part in _map_items(_str(text))):
+            name, sep, column = item.partition("=")
+            if not sep:
+                raise ValueError(f"expected field=COLUMN, got {item!r}")
+            pairs.append((name.strip(), column.strip()))
+    out: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for name, column in pairs:
+        if name not in PRODUCT_FIELDS:
+            import difflib
+
+            close = difflib.get_close_matches(name, PRODUCT_FIELDS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"unknown product field {name!r}{hint} (fields: {', '.join(PRODUCT_FIELDS)})"
+            )
+        if not column:
+            raise ValueError(f"no column given for {name!r}")
+        if column in taken and taken[column] != name:
+            raise ValueError(f"column {column!r} is mapped to both {taken[column]!r} and {name!r}")
+        taken[column] = name
+        out[name] = column
+    return MappingProxyType(out)
 
 
 def _platforms(value: Any) -> tuple[str, ...]:
@@ -447,6 +527,7 @@ SCALARS: dict[str, Parser] = {
     "audit_key_file": _optional(_path),
     "allow_insecure": _bool,
     "max_cell_chars": _int(1),
+    "columns": _columns,
     "judge": _bool,
     "judge_backend": _optional(_str),
     "judge_model": _optional(_str),
@@ -728,7 +809,7 @@ def load_settings(
         sources[name] = f"config {path} (judge)"
     env_values = _env_values(env)
     for name, (raw, source) in env_values.items():
-        values[name] = _parse(name, raw, source, file=None, line=None)
+        values[name] = _merged(name, values, _parse(name, raw, source, file=None, line=None))
         sources[name] = source
 
     # The key a judge on another server gets unless its own profile names one: never
@@ -757,8 +838,9 @@ def load_settings(
         cli = {k: v for k, v in cli.items() if k != "backend"}
 
     for name, raw in cli.items():
-        flag = "--" + name.replace("_", "-")
-        values[name] = _parse(name, raw, f"option {flag}", file=None, line=None)
+        flag = "--map" if name == "columns" else "--" + name.replace("_", "-")
+        parsed = _parse(name, raw, f"option {flag}", file=None, line=None)
+        values[name] = _merged(name, values, parsed)
         sources[name] = "option"
 
     _resolve_server_defaults(values, sources)
@@ -783,6 +865,14 @@ def load_settings(
         config_file=path,
         sources=MappingProxyType(sources),
     )
+
+
+def _merged(name: str, values: Mapping[str, Any], value: Any) -> Any:
+    """A higher source's value; column mappings add up field by field instead
+    (``--map sku=ID`` keeps the config's ``columns: {title: 产品名称}``)."""
+    if name == "columns" and name in values:
+        return MappingProxyType({**values[name], **value})
+    return value
 
 
 def _profile_values(

@@ -165,7 +165,7 @@ def test_json_document() -> None:
         ('{"text": 5}\n', ":1: 'text' must be a string"),
         ('{"id": "a"}\n', ":1: object has neither"),
         ('{"fields": {"title": 3}}\n', ":1: field 'title'"),
-        ('{"text": "x", "category": "cars"}\n', ":1: unknown category"),
+        ('{"text": "x", "category": "books"}\n', ":1: unknown category"),
     ],
 )
 def test_malformed_lines_exit_2_with_file_and_line(
@@ -186,7 +186,7 @@ def test_malformed_lines_exit_2_with_file_and_line(
         ["check", "x", "--format", "xml"],
         ["check", "x", "--fail-on", "sometimes"],
         ["check", "x", "--platform", "tv"],
-        ["check", "x", "--category", "cars"],
+        ["check", "x", "--category", "books"],
         ["check", "x", "--rules", "missing.yaml"],
         ["check", "x", "--disable", "no.such.rule"],
         ["check", "x", "--allow", "missing.txt"],

@@ -236,7 +236,7 @@ def test_render_missing_variable_exit_2(tmp_path: Path) -> None:
     custom = tmp_path / "tpl"
     custom.mkdir()
     (custom / "detail.zh.j2").write_text("{{ product.titel }}\n", encoding="utf-8")
-    path = write(tmp_path / "p.csv", "sku,title\nA1,Mug\nA2,Fan\n")
+    path = write(tmp_path / "p.csv", "sku,title\nA1,杯子\nA2,风扇\n")
     code, _, err = run(
         "templates", "render", "detail", "-i", str(path), "-r", "2", "--templates", str(custom)
     )

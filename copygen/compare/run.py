@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from copygen.compare.sample import write_sample
@@ -120,7 +121,10 @@ def compare(
             seed=seed,
             on_warning=on_warning,
             max_cell_chars=first.max_cell_chars,
+            columns=first.columns,
         )
+        # The sample is written with copygen's own column names: no mapping applies.
+        settings = {name: replace(s, columns=MappingProxyType({})) for name, s in settings.items()}
     result = CompareResult(outdir=outdir, names=names)
     for name in names:
         result.summaries[name] = generate(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from copygen.config import DEFAULT_MAX_CELL_CHARS
@@ -59,6 +59,7 @@ def write_sample(
     seed: int,
     on_warning: Callable[[str], None] | None = None,
     max_cell_chars: int = DEFAULT_MAX_CELL_CHARS,
+    columns: Mapping[str, str] | None = None,
 ) -> tuple[Path, int, dict[str, int]]:
     """Write ``n`` rows of ``input_path`` drawn by category to ``OUTDIR/sample.jsonl``;
     returns its path, the rows written and the rows per category."""
@@ -69,7 +70,9 @@ def write_sample(
         raise ConfigError(f"--sample must be 1 or more, got {n}")
     by_category: dict[str, list[int]] = defaultdict(list)
     for index, product in enumerate(
-        read_products(input_path, on_warning=on_warning, max_cell_chars=max_cell_chars)
+        read_products(
+            input_path, on_warning=on_warning, max_cell_chars=max_cell_chars, columns=columns
+        )
     ):
         by_category[product.category].append(index)
     counts = allocate({c: len(rows) for c, rows in by_category.items()}, n)
@@ -81,7 +84,8 @@ def write_sample(
     outdir.mkdir(parents=True, exist_ok=True)
     with atomic_writer(path, "w", encoding="utf-8") as handle:
         # Read again rather than keep every row: a product file may be large.
-        for index, product in enumerate(read_products(input_path, max_cell_chars=max_cell_chars)):
+        rows = read_products(input_path, max_cell_chars=max_cell_chars, columns=columns)
+        for index, product in enumerate(rows):
             if index in chosen:
                 handle.write(json.dumps(_row_of(product.to_dict()), ensure_ascii=False) + "\n")
     return path, len(chosen), {c: k for c, k in counts.items() if k}

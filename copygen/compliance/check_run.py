@@ -420,13 +420,13 @@ def checked_category(
     an input error rather than a silent ``other``."""
     if value is None:
         return None
-    from copygen.inputs.product import CATEGORIES, normalise_category
+    from copygen.inputs.product import CATEGORIES, category_of
 
-    canonical = normalise_category(value)
-    if canonical == "other" and value.strip().lower() not in ("other", "其他", "其它"):
+    canonical = category_of(value)
+    if canonical is None:
         raise InputError(
             f"unknown category {value!r}; expected one of {', '.join(CATEGORIES)} "
-            "(or a Chinese name such as 美妆/食品/服饰/数码/母婴/家居)",
+            "(or a name such as 美妆/食品/服饰/数码/母婴/家居/宠物/汽车)",
             file=source,
             row=row,
         )

@@ -111,8 +111,9 @@ _SPEC = re.compile(
 )
 _CN_SPEC = re.compile(r"(?P<a>[一二两三四五六七八九十]{1,3})\s*(?P<unit>倍|年|个月|天)")
 _PRICE = re.compile(
-    rf"(?:(?P<sym>[¥￥$]|rmb|cny|usd)\s*(?P<a>{_NUM})(?!\s*[%折])"
-    rf"|(?<![A-Za-z\d.])(?P<b>{_NUM})\s*(?:(?P<wan>万)\s*)?(?:元|块钱|块|rmb|cny)(?![A-Za-z]))",
+    rf"(?:(?P<sym>[¥￥$€£]|rmb|cny|usd|eur|gbp)\s*(?P<a>{_NUM})(?!\s*[%折])"
+    rf"|(?<![A-Za-z\d.])(?P<b>{_NUM})\s*(?:(?P<wan>万)\s*)?"
+    r"(?:美元|美金|欧元|英镑|港币|港元|日元|元|块钱|块|rmb|cny|usd|eur|gbp|€)(?![A-Za-z]))",
     re.IGNORECASE,
 )
 _DISCOUNT = re.compile(
@@ -129,7 +130,7 @@ _DIGIT_RUN = re.compile(r"\d*")
 # branch can start.
 _NUM_EDGE = re.compile(r"(?<![A-Za-z\d.])")
 _NUM_EDGE_I = re.compile(r"(?<![A-Za-z\d.])", re.IGNORECASE)
-_CURRENCY_SIGN = re.compile(r"[¥￥$]|rmb|cny|usd", re.IGNORECASE)
+_CURRENCY_SIGN = re.compile(r"[¥￥$€£]|rmb|cny|usd|eur|gbp", re.IGNORECASE)
 
 _STORAGE_AFTER = re.compile(r"\s*(?:\+|/|内存|运存|存储|储存|大内存|ram|rom|闪存|硬盘)", re.I)
 _SERVICE_AFTER = re.compile(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from copygen.config import Settings
+from copygen.errors import ConfigError
 from copygen.generate.masking import mask_product
 from copygen.inputs.product import Product
 
@@ -86,15 +87,23 @@ def iter_work(
     *,
     on_warning: WarningHandler | None,
     mask: bool = False,
+    translates: bool | None = None,
 ) -> Iterator[WorkItem]:
     """Every item of the input, in file order, each id once (later duplicates skipped)."""
     from copygen.inputs.product_files import read_products
 
     seen: set[str] = set()
+    untranslated = _Untranslated(settings, translates)
     products = read_products(
-        input_path, on_warning=on_warning, max_cell_chars=settings.max_cell_chars
+        input_path,
+        on_warning=on_warning,
+        max_cell_chars=settings.max_cell_chars,
+        columns=settings.columns,
     )
+    planned = False
     for product in products:
+        if untranslated.skips(product):
+            continue
         for work in plan_items(product, settings, on_warning=on_warning, mask=mask):
             if work.id in seen:
                 if on_warning is not None and work.variant == 1:
@@ -104,11 +113,67 @@ def iter_work(
                     )
                 continue
             seen.add(work.id)
+            planned = True
             yield work
+    untranslated.finish(on_warning, planned=planned)
+
+
+class _Untranslated:
+    """Rows the offline backend cannot write in the asked language.
+
+    It quotes the row and translates nothing, so ``--lang en`` over Chinese rows
+    would give copy with nothing from the row that still passes every check. Those
+    rows are skipped and said once; when no row is left the run stops (exit 2).
+    A model backend translates, so it gets every row.
+    """
+
+    def __init__(self, settings: Settings, translates: bool | None) -> None:
+        if translates is None:
+            translates = settings.backend != "offline"
+        self.lang = None if translates else settings.lang
+        self.skipped = 0
+        self.written: dict[str, int] = {}
+
+    def skips(self, product: Product) -> bool:
+        from copygen.writing.languages import normalise_lang, row_lang, same_script
+
+        if not self.lang:
+            return False
+        written = row_lang(product)
+        if same_script(written, normalise_lang(self.lang)):
+            return False
+        self.skipped += 1
+        self.written[written] = self.written.get(written, 0) + 1
+        return True
+
+    def finish(self, on_warning: WarningHandler | None, *, planned: bool) -> None:
+        if not self.skipped:
+            return
+        from copygen.writing.languages import language_name
+
+        names = ", ".join(language_name(lang) for lang in sorted(self.written))
+        message = (
+            f"--lang {self.lang}: {self.skipped} row{'s are' if self.skipped != 1 else ' is'}"
+            f" written in {names} and the offline backend does not translate, so their copy"
+            " would carry nothing from the row; "
+        )
+        if not planned:
+            raise ConfigError(
+                message + "no row is left to write",
+                hint=f"leave out --lang (each row is written in its own language), or use a "
+                f"model backend (--backend openai …), which translates into {self.lang}",
+            )
+        if on_warning is not None:
+            on_warning(message + "those rows are skipped (a model backend translates them)")
 
 
 def count_plan(
-    input_path: Path, settings: Settings, completed: set[str], on_warning: WarningHandler | None
+    input_path: Path,
+    settings: Settings,
+    completed: set[str],
+    on_warning: WarningHandler | None,
+    *,
+    translates: bool | None = None,
 ) -> tuple[int, int]:
     """(items planned, of which already completed); reads the whole input once.
 
@@ -116,7 +181,7 @@ def count_plan(
     (exit 2) before anything is paid for.
     """
     planned = done = 0
-    for work in iter_work(input_path, settings, on_warning=on_warning):
+    for work in iter_work(input_path, settings, on_warning=on_warning, translates=translates):
         planned += 1
         if work.id in completed:
             done += 1

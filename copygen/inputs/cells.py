@@ -151,3 +151,11 @@ def clean_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {clean_value(k): clean_value(v) for k, v in value.items()}
     return value
+
+
+class FieldValueError(ValueError):
+    """A value in a product row that cannot be parsed; carries the column name."""
+
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column

@@ -11,92 +11,52 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from copygen.inputs.cells import shown
-
-CATEGORIES: tuple[str, ...] = (
-    "beauty",
-    "food",
-    "apparel",
-    "electronics",
-    "mother_baby",
-    "home",
-    "other",
+from copygen.config import PRODUCT_FIELDS
+from copygen.inputs.cells import FieldValueError, shown
+from copygen.inputs.prices import (
+    Money,
+    PriceError,
+    currency_code,
+    in_currency,
+    parse_money,
+    parse_price,
+)
+from copygen.inputs.product_categories import (
+    CATEGORIES,
+    CATEGORY_ALIASES,
+    category_of,
+    normalise_category,
 )
 
-CATEGORY_ALIASES: dict[str, str] = {
-    "美妆": "beauty",
-    "个护": "beauty",
-    "美妆个护": "beauty",
-    "化妆品": "beauty",
-    "护肤": "beauty",
-    "彩妆": "beauty",
-    "食品": "food",
-    "饮料": "food",
-    "食品饮料": "food",
-    "零食": "food",
-    "生鲜": "food",
-    "服饰": "apparel",
-    "服装": "apparel",
-    "鞋服": "apparel",
-    "女装": "apparel",
-    "男装": "apparel",
-    "数码": "electronics",
-    "3c": "electronics",
-    "电子": "electronics",
-    "数码3c": "electronics",
-    "家电数码": "electronics",
-    "母婴": "mother_baby",
-    "母婴用品": "mother_baby",
-    "婴童": "mother_baby",
-    "家居": "home",
-    "家电": "home",
-    "家居日用": "home",
-    "日用": "home",
-    "其他": "other",
-    "其它": "other",
-    "mother-baby": "mother_baby",
-    "baby": "mother_baby",
-    "cosmetics": "beauty",
-    "clothing": "apparel",
-    "digital": "electronics",
-}
+__all__ = [
+    "CATEGORIES",
+    "CATEGORY_ALIASES",
+    "FieldValueError",
+    "Product",
+    "category_of",
+    "normalise_category",
+    "parse_attributes",
+    "parse_price",
+    "selling_points",
+    "split_list",
+]
+
+#: Marketplace boilerplate that sheets scraped from listings carry among the features
+#: ("Make sure this fits by entering your model number."): never a selling point.
+_BOILERPLATE = re.compile(
+    r"^\W*(?:make sure this fits\b|see more product details\b|click (?:here|to)\b"
+    r"|visit the .{1,80}? store\b|about this item\W*$|product description\W*$"
+    r"|详情(?:请)?(?:见|看)|(?:图片|颜色|商品)?(?:请)?以实物为准)",
+    re.IGNORECASE,
+)
 
 _LIST_SPLIT = re.compile(r"[;；、|\n]+")
 _ATTR_SPLIT = re.compile(r"[;；\n]+")
 _ATTR_KV = re.compile(r"^\s*([^:：=]+?)\s*[:：=]\s*(.*?)\s*$")
-
-
-class FieldValueError(ValueError):
-    """A value in a product row that cannot be parsed; carries the column name."""
-
-    def __init__(self, column: str, message: str) -> None:
-        super().__init__(message)
-        self.column = column
-
-
-def normalise_category(value: str | None) -> str:
-    """The canonical category for a name in English or Chinese; unknown names -> other."""
-    if value is None:
-        return "other"
-    text = str(value).strip()
-    if not text:
-        return "other"
-    lowered = text.lower().replace(" ", "")
-    if lowered in CATEGORIES:
-        return lowered
-    if lowered in CATEGORY_ALIASES:
-        return CATEGORY_ALIASES[lowered]
-    # 美妆/个护 or 数码 > 耳机: take the first part that maps.
-    for part in re.split(r"[/>＞、,，\-]", lowered):
-        if part in CATEGORIES:
-            return part
-        if part in CATEGORY_ALIASES:
-            return CATEGORY_ALIASES[part]
-    return "other"
 
 
 def split_list(value: Any) -> tuple[str, ...]:
@@ -108,6 +68,11 @@ def split_list(value: Any) -> tuple[str, ...]:
     else:
         items = [part.strip() for part in _LIST_SPLIT.split(str(value))]
     return tuple(item for item in items if item)
+
+
+def selling_points(value: Any) -> tuple[str, ...]:
+    """The selling points of a cell, marketplace boilerplate left out."""
+    return tuple(p for p in split_list(value) if not _BOILERPLATE.match(p))
 
 
 def parse_attributes(value: Any) -> Mapping[str, str]:
@@ -140,28 +105,45 @@ def parse_attributes(value: Any) -> Mapping[str, str]:
     return MappingProxyType(out)
 
 
-_PRICE_CLEAN = re.compile(r"[¥￥$,，\s]|元|RMB|CNY|USD", re.IGNORECASE)
+_FIELDS = frozenset(PRODUCT_FIELDS)
 
 
-def parse_price(value: Any, column: str = "price") -> Decimal | None:
-    """``¥1,299.00`` / ``1299元`` / ``1299`` -> Decimal; blank -> None."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise FieldValueError(column, f"not a price: {value}")
-    if isinstance(value, (int, float, Decimal)):
-        number = Decimal(str(value))
-    else:
-        text = _PRICE_CLEAN.sub("", str(value))
-        if not text:
-            return None
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise FieldValueError(column, f"not a price: '{shown(str(value))}'") from None
-    if not number.is_finite() or number < 0:
-        raise FieldValueError(column, f"not a price: '{shown(str(value))}'")
-    return number
+def _money(value: Any, column: str) -> Money | None:
+    try:
+        return parse_money(value)
+    except PriceError as exc:
+        raise FieldValueError(column, str(exc)) from None
+
+
+def _prices(
+    price_cell: Any, promo_cell: Any, currency_cell: Any
+) -> tuple[Money | None, Money | None]:
+    """Both price cells, in one currency: a bare one takes the other's mark, or the
+    currency column's."""
+    price = _money(price_cell, "price")
+    promo = _money(promo_cell, "promo_price")
+    try:
+        code = currency_code(currency_cell)
+        if code is not None:
+            price = None if price is None else in_currency(price, code)
+            promo = None if promo is None else in_currency(promo, code)
+    except PriceError as exc:
+        raise FieldValueError("currency", str(exc)) from None
+    if price is None or promo is None:
+        return price, promo
+    if price.currency and promo.currency and price.currency != promo.currency:
+        raise FieldValueError(
+            "promo_price",
+            f"in {promo.currency} but price is in {price.currency}; use one currency",
+        )
+    return price.restyled(promo), promo.restyled(price)
+
+
+def _currency(price: Money | None, promo: Money | None) -> str | None:
+    for money in (price, promo):
+        if money is not None and money.currency is not None:
+            return money.currency
+    return None
 
 
 @dataclass(frozen=True)
@@ -174,6 +156,11 @@ class Product:
     attributes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     price: Decimal | None = None
     promo_price: Decimal | None = None
+    #: ISO code of the prices' currency when the sheet wrote one ($, €, 美元 …), else None.
+    currency: str | None = None
+    #: The prices as the sheet wrote them ("$237.68", "12.5美元", "1299"); "" when blank.
+    price_text: str = ""
+    promo_price_text: str = ""
     audience: str = ""
     platforms: tuple[str, ...] = ()
     lang: str | None = None
@@ -186,19 +173,7 @@ class Product:
         cls, data: Mapping[str, Any], *, row: int | None = None, source: str | None = None
     ) -> Product:
         """Build from canonical column names; raises FieldValueError on a bad value."""
-        known = {
-            "sku",
-            "title",
-            "category",
-            "brand",
-            "selling_points",
-            "attributes",
-            "price",
-            "promo_price",
-            "audience",
-            "platforms",
-            "lang",
-        }
+        known = _FIELDS
         sku = str(data.get("sku") or "").strip()
         title = str(data.get("title") or "").strip()
         if not sku:
@@ -206,6 +181,7 @@ class Product:
         if not title:
             raise FieldValueError("title", "empty title")
         lang = str(data.get("lang") or "").strip() or None
+        price, promo = _prices(data.get("price"), data.get("promo_price"), data.get("currency"))
         extra = {
             str(k): "" if v is None else str(v)
             for k, v in data.items()
@@ -216,10 +192,13 @@ class Product:
             title=title,
             category=normalise_category(data.get("category")),
             brand=str(data.get("brand") or "").strip(),
-            selling_points=split_list(data.get("selling_points")),
+            selling_points=selling_points(data.get("selling_points")),
             attributes=parse_attributes(data.get("attributes")),
-            price=parse_price(data.get("price"), "price"),
-            promo_price=parse_price(data.get("promo_price"), "promo_price"),
+            price=None if price is None else price.amount,
+            promo_price=None if promo is None else promo.amount,
+            currency=_currency(price, promo),
+            price_text="" if price is None else price.text,
+            promo_price_text="" if promo is None else promo.text,
             audience=str(data.get("audience") or "").strip(),
             platforms=tuple(p.lower() for p in split_list(data.get("platforms"))),
             lang=lang.lower() if lang else None,
@@ -239,6 +218,7 @@ class Product:
             "attributes": dict(self.attributes),
             "price": None if self.price is None else str(self.price),
             "promo_price": None if self.promo_price is None else str(self.promo_price),
+            "currency": self.currency,
             "audience": self.audience,
             "platforms": list(self.platforms),
             "lang": self.lang,

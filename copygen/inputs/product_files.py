@@ -24,12 +24,13 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from copygen.config import DEFAULT_MAX_CELL_CHARS
+from copygen.config import DEFAULT_MAX_CELL_CHARS, PRODUCT_FIELDS
 from copygen.errors import InputError
 from copygen.inputs.cells import (
     clean_value,
@@ -39,7 +40,15 @@ from copygen.inputs.cells import (
     text_refusal,
     value_refusal,
 )
-from copygen.inputs.product import FieldValueError, Product
+from copygen.inputs.columns import (
+    CATEGORY_L1,
+    CATEGORY_L2,
+    ColumnNames,
+    canonical_column,
+    missing_hint,
+)
+from copygen.inputs.product import FieldValueError, Product, category_of
+from copygen.inputs.product_categories import first_level
 from copygen.inputs.text_files import (
     SAVE_AS_UTF8,
     BoundedLines,
@@ -57,72 +66,22 @@ from copygen.inputs.xlsx_files import (
     open_first_sheet,
 )
 
+__all__ = [
+    "SUPPORTED_EXTENSIONS",
+    "WarningHandler",
+    "canonical_column",
+    "detect_encoding",
+    "numbered_sku",
+    "product_at",
+    "read_products",
+]
+
 WarningHandler = Callable[[str], None]
 
 CSV_EXTENSIONS: tuple[str, ...] = (".csv", ".tsv", ".txt")
 XLSX_EXTENSIONS: tuple[str, ...] = (".xlsx", ".xlsm")
 JSONL_EXTENSIONS: tuple[str, ...] = (".jsonl", ".ndjson")
 SUPPORTED_EXTENSIONS: tuple[str, ...] = CSV_EXTENSIONS + XLSX_EXTENSIONS + JSONL_EXTENSIONS
-
-REQUIRED_COLUMNS: tuple[str, ...] = ("sku", "title")
-
-# Canonical column -> names people use for it. English names are matched after
-# _header_key (case, spaces, '_' and '-' ignored); Chinese names exactly (after strip).
-_ALIASES: dict[str, tuple[str, ...]] = {
-    "sku": ("sku", "货号", "商品货号", "商品编码", "商品编号", "款号", "itemno", "itemid"),
-    "title": (
-        "title",
-        "商品名称",
-        "标题",
-        "名称",
-        "商品标题",
-        "品名",
-        "name",
-        "productname",
-        "product",
-    ),
-    "category": ("category", "类目", "品类", "商品类目", "分类", "类别"),
-    "brand": ("brand", "品牌"),
-    "selling_points": (
-        "sellingpoints",
-        "卖点",
-        "亮点",
-        "商品卖点",
-        "核心卖点",
-        "features",
-        "highlights",
-    ),
-    "attributes": ("attributes", "属性", "参数", "规格", "商品属性", "规格参数", "specs"),
-    "price": ("price", "价格", "售价", "原价", "日常价", "零售价"),
-    "promo_price": (
-        "promoprice",
-        "活动价",
-        "到手价",
-        "促销价",
-        "直播价",
-        "saleprice",
-        "dealprice",
-    ),
-    "audience": ("audience", "人群", "目标人群", "适用人群", "targetaudience", "persona"),
-    "platforms": ("platforms", "platform", "平台", "渠道"),
-    "lang": ("lang", "语言", "language", "locale"),
-}
-
-
-def _header_key(name: str) -> str:
-    """Case-, space-, '_'- and '-'-insensitive key of a header cell."""
-    text = name.replace("\ufeff", "").strip().lower()
-    return re.sub(r"[\s_\-]+", "", text)
-
-
-COLUMN_ALIASES: dict[str, str] = {
-    _header_key(alias): canonical for canonical, names in _ALIASES.items() for alias in names
-}
-
-
-def canonical_column(header: str) -> str | None:
-    """The canonical column a header names (``货号`` -> ``sku``), or None for extra columns."""
-    return COLUMN_ALIASES.get(_header_key(header))
 
 
 def _warn(handler: WarningHandler | None, message: str) -> None:
@@ -136,36 +95,69 @@ def _warn(handler: WarningHandler | None, message: str) -> None:
 class _Header:
     """Maps the cells of one header row to canonical and extra column names."""
 
-    def __init__(self, cells: Sequence[Any], *, file: str) -> None:
+    def __init__(self, cells: Sequence[Any], *, file: str, names: ColumnNames) -> None:
         self.names: list[str | None] = []  # per cell position: key in the row mapping
         self.original: dict[str, str] = {}  # canonical -> header as written
+        texts = ["" if c is None else str(c).replace("\ufeff", "").strip() for c in cells]
+        found = [t for t in texts if t]
+        absent = names.missing(found)
+        if absent:
+            field, column = absent[0]
+            raise InputError(
+                f"no column '{column}' (mapped to {field})"
+                f" (found: {', '.join(found) if found else 'no columns'})",
+                file=file,
+                column=column,
+                hint="check the name in --map / columns:, it must match a header cell",
+            )
+        # A generic name (id, name) stands for its field only when no other column does.
+        strong = {names.field_of(t) for t in found if not names.weak(t)}
+        levels: dict[str, int] = {}
         seen: dict[str, str] = {}
-        for cell in cells:
-            text = "" if cell is None else str(cell).replace("\ufeff", "").strip()
+        for text in texts:
             if not text:
                 self.names.append(None)  # an unnamed column (trailing commas): ignored
                 continue
-            canonical = canonical_column(text)
+            canonical = names.field_of(text)
+            if canonical is not None and names.weak(text) and canonical in strong:
+                canonical = None
             key = canonical or text
+            if canonical is None and key in PRODUCT_FIELDS:
+                # 'title' when --map took the title from another column: kept, renamed,
+                # so it cannot pass for the field.
+                key = f"{text} (unmapped)"
             if key in seen:
                 raise InputError(
                     f"columns '{seen[key]}' and '{text}' both mean '{key}'; keep one",
                     file=file,
                     column=text,
+                    hint=f"or say which: --map {key}=COLUMN",
                 )
             seen[key] = text
+            level = names.level_of(text) if canonical is None else None
+            if level is not None and level not in levels:
+                levels[level] = len(self.names)
             self.names.append(key)
             if canonical is not None:
                 self.original[canonical] = text
-        missing = [c for c in REQUIRED_COLUMNS if c not in self.original]
-        if missing:
-            found = [n for n in (str(c).strip() for c in cells if c is not None) if n]
+        # category_l1 stands in for a missing category; category_l2 backs it up.
+        self.detail: int | None = None
+        if "category" not in self.original and CATEGORY_L1 in levels:
+            index = levels[CATEGORY_L1]
+            text = str(self.names[index])
+            self.names[index] = "category"
+            self.original["category"] = text
+            self.detail = levels.get(CATEGORY_L2)
+        self.has_category = "category" in self.original
+        #: No SKU column: rows are named by their number (ROW-0001).
+        self.numbered = "sku" not in self.original
+        if "title" not in self.original:
             raise InputError(
-                f"missing required column '{missing[0]}'"
+                "missing required column 'title'"
                 f" (found: {', '.join(found) if found else 'no columns'})",
                 file=file,
-                column=missing[0],
-                hint=_missing_hint(missing[0]),
+                column="title",
+                hint=missing_hint("title"),
             )
 
     def mapping(self, values: Sequence[Any]) -> dict[str, Any]:
@@ -174,15 +166,12 @@ class _Header:
         for name, value in zip(self.names, values, strict=False):
             if name is not None:
                 out[name] = value
+        if self.detail is not None and self.detail < len(values):
+            out[CATEGORY_DETAIL] = values[self.detail]
         return out
 
     def column_name(self, canonical: str) -> str:
         return self.original.get(canonical, canonical)
-
-
-def _missing_hint(column: str) -> str:
-    names = ", ".join(_ALIASES[column][:4])
-    return f"name it one of: {names}"
 
 
 # --- values -------------------------------------------------------------------------------
@@ -211,22 +200,51 @@ def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-class _RowBuilder:
-    """Turns row mappings into Products: checks and cleans each cell (``cells``), and
-    tracks duplicate SKUs."""
+#: Key of a row's second category level in the row mapping (never a header: it has a NUL).
+CATEGORY_DETAIL = "\0category_l2"
 
-    def __init__(self, file: str, on_warning: WarningHandler | None, max_cell_chars: int) -> None:
+#: How many unmapped category names a warning lists.
+_SHOWN_CATEGORIES = 5
+
+
+class _RowBuilder:
+    """Turns row mappings into Products: checks and cleans each cell (``cells``), names
+    rows without a SKU by their number, tracks duplicate SKUs and counts the rows whose
+    category copygen does not know (said once, at the end: ``finish``)."""
+
+    def __init__(
+        self,
+        file: str,
+        on_warning: WarningHandler | None,
+        max_cell_chars: int,
+        names: ColumnNames,
+    ) -> None:
         self.file = file
         self.on_warning = on_warning
         self.max_cell_chars = max_cell_chars
+        self.names = names
         self.first_row: dict[str, int] = {}
+        self.rows = 0
+        self.unknown_categories: Counter[str] = Counter()
+        self.numbered_from: int | None = None
+        self.category_column: str | None = None
+        self.notices = True
 
     def build(
-        self, data: Mapping[str, Any], row: int, column_name: Callable[[str], str]
+        self,
+        data: Mapping[str, Any],
+        row: int,
+        column_name: Callable[[str], str],
+        *,
+        numbered: bool = False,
     ) -> Product:
         checked: dict[str, Any] = {}
         limit = self.max_cell_chars
+        detail = None
         for key, value in data.items():
+            if key == CATEGORY_DETAIL:
+                detail = value
+                continue
             if value is None or (plain(value, limit) and key != "sku"):
                 checked[key] = value
                 continue
@@ -236,6 +254,11 @@ class _RowBuilder:
             if problem is not None:
                 raise InputError(problem, file=self.file, row=row, column=column_name(key))
             checked[key] = clean_value(value)
+        if numbered:
+            checked["sku"] = numbered_sku(row)
+            if self.numbered_from is None:
+                self.numbered_from = row
+        self._category(checked, detail)
         try:
             product = Product.from_mapping(checked, row=row, source=self.file)
         except FieldValueError as exc:
@@ -244,6 +267,7 @@ class _RowBuilder:
             raise InputError(
                 f"bad value in {label}: {exc}", file=self.file, row=row, column=header
             ) from None
+        self.rows += 1
         first = self.first_row.get(product.sku)
         if first is None:
             self.first_row[product.sku] = row
@@ -253,6 +277,58 @@ class _RowBuilder:
                 f"{self.file}:{row}: duplicate sku '{product.sku}' (first in row {first})",
             )
         return product
+
+    def _category(self, checked: dict[str, Any], detail: Any) -> None:
+        """The second level decides when the first names nothing known; rows left
+        without a known category are counted by the name they had."""
+        value = checked.get("category")
+        if category_of(value) is not None:
+            return
+        if detail is not None and category_of(detail) is not None:
+            checked["category"] = f"{value or ''} > {detail}"
+            return
+        self.unknown_categories[first_level(value)] += 1
+
+    def finish(self) -> None:
+        """The notices about the whole file, once it has been read to the end."""
+        if not self.notices:
+            return
+        if self.numbered_from is not None:
+            _warn(
+                self.on_warning,
+                f"{self.file}: no SKU column, so rows are named by their row number"
+                f" ({numbered_sku(self.numbered_from)}, …); add a sku column or"
+                " --map sku=COLUMN to keep item names when rows move",
+            )
+        unknown = sum(self.unknown_categories.values())
+        if not unknown:
+            return
+        named = [(n, c) for n, c in self.unknown_categories.most_common() if n]
+        blank = self.unknown_categories.get("", 0)
+        of = f"{unknown} of {self.rows} row{'s' if self.rows != 1 else ''}"
+        if not named:
+            what = "have no category" if self.category_column else "have no category column"
+        else:
+            shown_names = ", ".join(f"{shown(n, 24)} ×{c}" for n, c in named[:_SHOWN_CATEGORIES])
+            more = len(named) - _SHOWN_CATEGORIES
+            what = f"have a category copygen does not know ({shown_names}"
+            what += f", {more} more" if more > 0 else ""
+            what += f"; {blank} blank)" if blank else ")"
+        from copygen.inputs.product import CATEGORIES
+
+        known = ", ".join(c for c in CATEGORIES if c != "other")
+        _warn(
+            self.on_warning,
+            f"{self.file}: {of} {what} and are written and checked as 'other':"
+            f" category rules and lexicons are skipped for them. Name one of {known}"
+            " (or 美妆, 食品, 宠物 …) in the category column, or pick another column with"
+            " --map category=COLUMN",
+        )
+
+
+def numbered_sku(row: int) -> str:
+    """The SKU of a row in a sheet without a SKU column: ``ROW-0001``."""
+    return f"ROW-{row:04d}"
 
 
 def _check_header(cells: Sequence[Any], file: str, limit: int) -> None:
@@ -352,7 +428,8 @@ def _read_csv(path: Path, builder: _RowBuilder) -> Iterator[Product]:
         except csv.Error as exc:
             raise csv_header_error(exc, limit, file) from None
         _check_header(header_cells, file, limit)
-        header = _Header(header_cells, file=file)
+        header = _Header(header_cells, file=file, names=builder.names)
+        builder.category_column = header.original.get("category")
         width = len(header.names)
 
         def column_at(index: int | None) -> str | None:
@@ -376,7 +453,9 @@ def _read_csv(path: Path, builder: _RowBuilder) -> Iterator[Product]:
                     f"{file}:{row}: {len(values)} values but {width} columns in the header;"
                     " extra values ignored",
                 )
-            yield builder.build(header.mapping(values), row, header.column_name)
+            yield builder.build(
+                header.mapping(values), row, header.column_name, numbered=header.numbered
+            )
         encoding.refuse_if_mixed(file)
     finally:
         handle.close()
@@ -395,7 +474,8 @@ def _read_xlsx(path: Path, builder: _RowBuilder) -> Iterator[Product]:
             # Leading empty sheet rows are not the header.
             if not _is_blank(cells):
                 _check_header(cells, file, builder.max_cell_chars)
-                header = _Header(cells, file=file)
+                header = _Header(cells, file=file, names=builder.names)
+                builder.category_column = header.original.get("category")
                 header_row = sheet_row
                 break
         if header is None:
@@ -406,7 +486,9 @@ def _read_xlsx(path: Path, builder: _RowBuilder) -> Iterator[Product]:
             cells = [_cell_text(v) for v in values]
             if _is_blank(cells):
                 continue
-            yield builder.build(header.mapping(cells), row, header.column_name)
+            yield builder.build(
+                header.mapping(cells), row, header.column_name, numbered=header.numbered
+            )
     finally:
         sheet.close()
 
@@ -444,8 +526,8 @@ def _oversized_cell(sheet: Sheet, file: str, limit: int) -> InputError:
     )
 
 
-def _namer(original: Mapping[str, str]) -> Callable[[str], str]:
-    return lambda column: original.get(column, column)
+#: Key sets of a JSONL file remembered at most.
+_JSONL_HEADERS = 64
 
 
 def _read_jsonl(path: Path, builder: _RowBuilder) -> Iterator[Product]:
@@ -453,6 +535,8 @@ def _read_jsonl(path: Path, builder: _RowBuilder) -> Iterator[Product]:
     encoding = detect(path)
     line_limit = _line_limit(builder.max_cell_chars)
     row = 0
+    # Records of one file mostly share their keys: one header per key set.
+    headers: dict[tuple[str, ...], _Header] = {}
     with encoding.open(path) as handle:
         while True:
             line = handle.readline(line_limit + 1)
@@ -475,42 +559,36 @@ def _read_jsonl(path: Path, builder: _RowBuilder) -> Iterator[Product]:
                     file=file,
                     row=row,
                 )
-            data: dict[str, Any] = {}
-            original: dict[str, str] = {}
-            for key, value in record.items():
+            for key in record:
                 problem = text_refusal(key, builder.max_cell_chars)
                 if problem is not None:
                     raise InputError(f"key '{shown(key, 30)}': {problem}", file=file, row=row)
-                canonical = canonical_column(str(key))
-                name = canonical or str(key)
-                if name in data:
+            if all(_is_empty(v) for v in record.values()):
+                continue
+            header = headers.get(tuple(record))
+            if header is None:
+                try:
+                    header = _Header(list(record), file=file, names=builder.names)
+                except InputError as exc:
                     raise InputError(
-                        f"keys '{original[name]}' and '{key}' both mean '{name}'; keep one",
+                        exc.message.replace("column", "key"),
                         file=file,
                         row=row,
-                        column=str(key),
-                    )
-                original[name] = str(key)
+                        column=exc.column,
+                        hint=exc.hint,
+                    ) from None
+                if len(headers) < _JSONL_HEADERS:
+                    headers[tuple(record)] = header
+            builder.category_column = builder.category_column or header.original.get("category")
+            data = header.mapping(list(record.values()))
+            for name, value in data.items():
                 # Nested values of extra columns stay readable JSON, not Python reprs.
-                if canonical is None and isinstance(value, (dict, list)):
+                if isinstance(value, (dict, list)) and name not in header.original:
                     problem = value_refusal(value, builder.max_cell_chars)
                     if problem is not None:
-                        raise InputError(problem, file=file, row=row, column=str(key))
-                    value = json.dumps(value, ensure_ascii=False)
-                data[name] = value
-            if all(_is_empty(v) for v in data.values()):
-                continue
-            for column in REQUIRED_COLUMNS:
-                if column not in data:
-                    raise InputError(
-                        f"missing required key '{column}'"
-                        f" (found: {', '.join(original.values()) or 'no keys'})",
-                        file=file,
-                        row=row,
-                        column=column,
-                        hint=_missing_hint(column),
-                    )
-            yield builder.build(data, row, _namer(original))
+                        raise InputError(problem, file=file, row=row, column=name)
+                    data[name] = json.dumps(value, ensure_ascii=False)
+            yield builder.build(data, row, header.column_name, numbered=header.numbered)
     encoding.refuse_if_mixed(file)
 
 
@@ -550,6 +628,8 @@ def read_products(
     *,
     on_warning: WarningHandler | None = None,
     max_cell_chars: int = DEFAULT_MAX_CELL_CHARS,
+    columns: Mapping[str, str] | None = None,
+    notices: bool = True,
 ) -> Iterator[Product]:
     """Stream the products of a CSV/TSV, XLSX or JSONL file.
 
@@ -558,19 +638,25 @@ def read_products(
     ``on_warning`` receives one line per non-fatal problem (a duplicate SKU,
     surplus values in a row). A cell longer than ``max_cell_chars`` is refused. Raises
     ``InputError`` with file, row and column; a file without a product row is one too.
+
+    ``columns`` maps product fields to the file's own column names (``--map``). A file
+    without a SKU column names its rows ``ROW-0001`` …; that, and rows whose category
+    copygen does not know, are said once through ``on_warning`` when the file has been
+    read to its end (``notices=False``: not at all, for a reader after one row).
     """
     path = Path(path)
     file = _check_path(path)
-    builder = _RowBuilder(file, on_warning, max_cell_chars)
+    builder = _RowBuilder(file, on_warning, max_cell_chars, ColumnNames(columns))
+    builder.notices = notices
     suffix = path.suffix.lower()
     if suffix in XLSX_EXTENSIONS:
-        return _at_least_one(_read_xlsx(path, builder), file)
+        return _at_least_one(_read_xlsx(path, builder), builder)
     if suffix in JSONL_EXTENSIONS:
-        return _at_least_one(_read_jsonl(path, builder), file)
-    return _at_least_one(_read_csv(path, builder), file)
+        return _at_least_one(_read_jsonl(path, builder), builder)
+    return _at_least_one(_read_csv(path, builder), builder)
 
 
-def _at_least_one(products: Iterator[Product], file: str) -> Iterator[Product]:
+def _at_least_one(products: Iterator[Product], builder: _RowBuilder) -> Iterator[Product]:
     count = 0
     try:
         for product in products:
@@ -582,7 +668,8 @@ def _at_least_one(products: Iterator[Product], file: str) -> Iterator[Product]:
         if close is not None:
             close()
     if count == 0:
-        raise _no_rows(file, "only a header, or only blank rows")
+        raise _no_rows(builder.file, "only a header, or only blank rows")
+    builder.finish()
 
 
 def product_at(
@@ -591,12 +678,15 @@ def product_at(
     *,
     on_warning: WarningHandler | None = None,
     max_cell_chars: int = DEFAULT_MAX_CELL_CHARS,
+    columns: Mapping[str, str] | None = None,
 ) -> Product:
     """The product in 1-based data row ``row`` (reads only up to that row)."""
     if row < 1:
         raise InputError(f"row must be 1 or more, got {row}", file=str(path))
     count = 0
-    for product in read_products(path, on_warning=on_warning, max_cell_chars=max_cell_chars):
+    for product in read_products(
+        path, on_warning=on_warning, max_cell_chars=max_cell_chars, columns=columns, notices=False
+    ):
         count = product.row or count
         if product.row == row:
             return product

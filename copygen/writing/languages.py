@@ -46,11 +46,39 @@ def normalise_lang(value: str) -> str:
 
 
 def resolve_lang(product: Product, settings: Settings) -> str:
-    """The language to write in: ``settings.lang`` wins, else the row's ``lang``, else zh."""
+    """The language to write in: ``settings.lang`` wins, else the row's ``lang``, else
+    the language the row is written in (``row_lang``)."""
     for candidate in (settings.lang, product.lang):
         if candidate and candidate.strip():
             return normalise_lang(candidate)
-    return "zh"
+    return row_lang(product)
+
+
+def _script(text: str) -> str | None:
+    """zh, ja, ko or en for the first letter of a telling script in ``text``."""
+    for ch in text:
+        code = ord(ch)
+        if 0x3040 <= code <= 0x30FF:
+            return "ja"  # kana: Japanese even with kanji around it
+        if 0xAC00 <= code <= 0xD7AF:
+            return "ko"
+    for ch in text:
+        if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
+            return "zh"
+    if any(ch.isascii() and ch.isalpha() for ch in text):
+        return "en"
+    return None
+
+
+def row_lang(product: Product) -> str:
+    """The language a row is written in, from its title and selling points (zh when
+    nothing tells: a sheet of model numbers)."""
+    return _script(" ".join((product.title, *product.selling_points))) or "zh"
+
+
+def same_script(lang: str, other: str) -> bool:
+    """True when text in ``other`` can be quoted in copy written in ``lang``."""
+    return normalise_lang(lang).split("-")[0] == normalise_lang(other).split("-")[0]
 
 
 def language_name(lang: str) -> str:
