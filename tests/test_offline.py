@@ -27,6 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "products.csv"
 SHARED = REPO.parent / "shared" / "data"
 VARIANTS = (1, 2, 3)
+#: the live room's "type 1 in the chat" (扣1) is a vote, not a number about the product
+VOTE = re.compile(r"扣个?[12]|\b(?:type|drop) an? [12]\b|\btype [12]\b", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module")
@@ -253,7 +255,9 @@ def test_rows_without_points_attributes_or_price_still_fill_every_field(
             for variant in VARIANTS:
                 fields = backend.compose(product, platform=platform, lang=lang, variant=variant)
                 assert_within_limits(fields, platform)
-                assert not re.search(r"\d", _all_text(fields)), fields  # nothing invented
+                # nothing invented (扣1 / type 1 is the live room's vote, not a number)
+                text = VOTE.sub("", _all_text(fields))
+                assert not re.search(r"\d", text), fields
                 result = checker.check(
                     fields, lang=lang, category="home", platform=platform, product=product
                 )
@@ -261,7 +265,9 @@ def test_rows_without_points_attributes_or_price_still_fill_every_field(
 
 
 def test_prices_are_stated_exactly_or_not_at_all(backend: OfflineBackend) -> None:
-    product = _product(price="¥1,299.00", promo_price="1099.50")
+    # A bare number is quoted with 元; a cell with a currency mark exactly as written
+    # (the promo cell takes the price's mark when it has none: ¥1099.50).
+    product = _product(price="1299.00", promo_price="1099.50")
     assert format_price(product.price) == "1299.00"
     seen: set[str] = set()
     for platform in PLATFORM_NAMES:
@@ -273,12 +279,55 @@ def test_prices_are_stated_exactly_or_not_at_all(backend: OfflineBackend) -> Non
                 assert m in ("1299.00", "1099.50"), m
                 seen.add(m)
     assert seen  # the price does get mentioned somewhere
+    marked = _product(price="¥1,299.00", promo_price="1099.50")
+    quoted: set[str] = set()
+    for platform in PLATFORM_NAMES:
+        for variant in range(1, 9):
+            text = _all_text(backend.compose(marked, platform=platform, lang="zh", variant=variant))
+            assert not re.search(r"\d元", text), text  # the sheet's ¥, not an added 元
+            for m in re.findall(r"¥[\d,]+(?:\.\d+)?", text):
+                assert m in ("¥1,299.00", "¥1099.50"), m
+                quoted.add(m)
+            assert not re.search(r"(?<![¥\d,.])1,?299\.00|(?<![¥\d,.])1099\.50", text), text
+    assert quoted
     no_promo = _product(promo_price="")
     for variant in range(1, 9):
         text = _all_text(
             backend.compose(no_promo, platform="livestream", lang="zh", variant=variant)
         )
         assert "到手价" not in text and "活动价" not in text
+
+
+@pytest.mark.parametrize(
+    ("cell", "lang"), [("$237.68", "en"), ("US$ 8", "en"), ("€19.99", "en"), ("12.5美元", "zh")]
+)
+def test_a_price_with_a_currency_is_quoted_as_written(
+    backend: OfflineBackend, checker: Any, cell: str, lang: str
+) -> None:
+    product = Product.from_mapping(
+        {
+            "sku": "CUR-1",
+            "title": "Bamboo Longboard" if lang == "en" else "竹制滑板",
+            "category": "other",
+            "selling_points": "Flexible bamboo deck" if lang == "en" else "竹制板面",
+            "price": cell,
+            "lang": lang,
+        }
+    )
+    amount = re.search(r"\d+(?:\.\d+)?", cell).group()  # type: ignore[union-attr]
+    mentioned = 0
+    for platform in PLATFORM_NAMES:
+        for variant in range(1, 7):
+            fields = backend.compose(product, platform=platform, lang=lang, variant=variant)
+            text = _all_text(fields)
+            bare = len(re.findall(rf"(?<![\d.]){re.escape(amount)}(?![\d])", text))
+            assert bare == text.count(cell), (cell, text)  # every mention carries the mark
+            mentioned += text.count(cell)
+            result = checker.check(
+                fields, lang=lang, category="other", platform=platform, product=product
+            )
+            assert result.status == "pass", [(f.rule, f.text) for f in result.findings]
+    assert mentioned
 
 
 def test_live_stream_call_to_action_points_to_the_cart(

@@ -169,6 +169,13 @@ class OfflineBackend(Backend):
             product.category,
             product.selling_points,
             tuple(product.attributes.items()),
+            # the prices are row data too: the same SKU re-read with another price
+            # must not be written with the old one
+            product.price,
+            product.promo_price,
+            getattr(product, "currency", None),
+            getattr(product, "price_text", ""),
+            getattr(product, "promo_price_text", ""),
             lang,
             avoid,
         )

@@ -68,8 +68,12 @@ SLOTS: Mapping[str, frozenset[str]] = MappingProxyType(
         "intros": _NAMES,
         "transitions": _P(),
         "closers": _NAMES,
-        # selling points and attributes
+        # selling points and attributes: ``point_phrases`` read well around any point;
+        # the other three are for one kind of point (软毛设计 / 口感舒适 / 清洁牙齿)
         "point_phrases": _NAMES | {"point"},
+        "noun_points": _NAMES | {"point"},
+        "state_points": _NAMES | {"point"},
+        "action_points": _NAMES | {"point"},
         "bullet_points": _NAMES | {"point"},
         "description_points": _NAMES | {"point"},
         "attribute_phrases": _NAMES | {"attr_key", "attr_value"},
@@ -86,11 +90,15 @@ SLOTS: Mapping[str, frozenset[str]] = MappingProxyType(
         "promo_lines": _NAMES | {"price", "promo_price"},
         "no_price_lines": _NAMES,
         "ctas": _NAMES,
+        # live-stream parts: showing the product, talking with the room
+        "demos": _NAMES,
+        "interactions": _NAMES,
         # short forms
         "titles": _NAMES | {"point", "scene", "audience"},
         "headlines": _NAMES | {"point", "scene"},
         "hashtag_stems": _P(),
         "fallback_bullets": _NAMES,
+        "emoji": _P(),
         # neutral names for the product when its own name cannot be used
         "product_nouns": _P(),
     }
@@ -116,7 +124,9 @@ ATTRIBUTE_KINDS: tuple[str, ...] = (
     "default",
 )
 
-_TOP_KEYS = frozenset({"description", "vocabulary", "phrases"})
+_TOP_KEYS = frozenset({"description", "vocabulary", "phrases", "types"})
+#: keys of one product type; ``match`` is required
+_TYPE_KEYS = frozenset({"match", "noun", "scenes", "tags", "emoji"})
 _FORMATTER = string.Formatter()
 
 
@@ -145,6 +155,23 @@ def fill(phrase: str, values: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True)
+class ProductType:
+    """A kind of product within a category (漱口水, 大米, mouse), found by title words.
+
+    Its scenes replace the category's: a scene that suits one product of a category can
+    contradict another (rice in the office drawer), so a product whose type is known
+    only goes where its type goes, and an empty ``scenes`` means none at all.
+    """
+
+    name: str
+    match: tuple[str, ...]
+    noun: str = ""  # a neutral name for it (这款大米 / this puzzle)
+    scenes: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # hashtags about the type
+    emoji: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class LexiconFile:
     """One validated lexicon file."""
 
@@ -157,6 +184,7 @@ class LexiconFile:
     kind_phrases: Mapping[str, Mapping[str, tuple[str, ...]]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    types: tuple[ProductType, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -211,6 +239,39 @@ def _checked_phrases(path: Path, key: str, slot: str, value: Any) -> tuple[str, 
                 + (", ".join("{" + n + "}" for n in sorted(allowed)) or "no placeholders"),
             )
     return items
+
+
+def _types(path: Path, value: Any) -> tuple[ProductType, ...]:
+    if not isinstance(value, dict) or not value:
+        raise _fail(path, "types", "expected a mapping of type name -> match/noun/scenes/tags")
+    out: list[ProductType] = []
+    for name, spec in value.items():
+        key = f"types.{name}"
+        if not isinstance(spec, dict):
+            raise _fail(path, key, "expected a mapping with 'match'")
+        unknown = sorted(set(spec) - _TYPE_KEYS)
+        if unknown:
+            raise _fail(path, f"{key}.{unknown[0]}", "unknown key")
+        if "match" not in spec:
+            raise _fail(path, f"{key}.match", "missing: the title words that name this type")
+        noun = spec.get("noun") or ""
+        if not isinstance(noun, str):
+            raise _fail(path, f"{key}.noun", "expected a string")
+        lists = {
+            k: _string_list(path, f"{key}.{k}", spec[k]) if spec.get(k) is not None else ()
+            for k in ("match", "scenes", "tags", "emoji")
+        }
+        out.append(
+            ProductType(
+                name=str(name),
+                match=tuple(m.lower() for m in lists["match"]),
+                noun=noun.strip(),
+                scenes=lists["scenes"],
+                tags=lists["tags"],
+                emoji=lists["emoji"],
+            )
+        )
+    return tuple(out)
 
 
 def parse_lexicon_file(path: Path) -> LexiconFile:
@@ -274,6 +335,9 @@ def parse_lexicon_file(path: Path) -> LexiconFile:
             kind_phrases[slot] = MappingProxyType(kinds)
         else:
             phrases[slot] = _checked_phrases(path, key, slot, value)
+    types = _types(path, data["types"]) if data.get("types") is not None else ()
+    if types and (name == COMMON or name in PLATFORM_NAMES):
+        raise _fail(path, "types", "product types belong in a category's file")
     return LexiconFile(
         name=name,
         lang=lang,
@@ -282,6 +346,7 @@ def parse_lexicon_file(path: Path) -> LexiconFile:
         vocabulary=MappingProxyType(vocabulary),
         phrases=MappingProxyType(phrases),
         kind_phrases=MappingProxyType(kind_phrases),
+        types=types,
     )
 
 
@@ -373,6 +438,37 @@ class Lexicon:
 
     def slots(self) -> tuple[str, ...]:
         return tuple(sorted({*self._phrases, *self._kind_phrases}))
+
+    @property
+    def types(self) -> tuple[ProductType, ...]:
+        """The category's product types (only the category file has them)."""
+        return self.sources[0].types if self.sources else ()
+
+    def product_type(self, *texts: str) -> ProductType | None:
+        """The type the texts (title first) name; the longest match word wins, so
+        儿童T恤 is children's wear before T恤 is a T-shirt; None when none is named."""
+        return product_type(self.types, *texts)
+
+
+def product_type(types: Iterable[ProductType], *texts: str) -> ProductType | None:
+    """The type among ``types`` that the first text naming one names (see Lexicon)."""
+    types = tuple(types)
+    for text in texts:
+        low = text.lower()
+        padded = f" {re.sub(r'[^0-9a-z]+', ' ', low)} "
+        best: tuple[int, ProductType] | None = None
+        for kind in types:
+            for word in kind.match:
+                if word.isascii():
+                    # whole words, a plural s or es allowed: "puzzles", not "puzzled"
+                    hit = re.search(rf" {re.escape(word)}(?:e?s)? ", padded) is not None
+                else:
+                    hit = word in low
+                if hit and (best is None or len(word) > best[0]):
+                    best = (len(word), kind)
+        if best is not None:
+            return best[1]
+    return None
 
 
 def _norm_key(key: str) -> str:

@@ -9,9 +9,10 @@ holds a text the request asks to avoid.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from copygen.platforms import PLATFORM_SPECS, PlatformSpec
 from copygen.writing.lexicons import Lexicon, lexicon_lang, placeholders
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from copygen.writing.row_texts import Facts
 
 _ZH_END = "。！？!?…～~"
+#: sentence ends inside a piece ("Questions? Ask me." is two sentences)
+_SENTENCE_SPLIT = re.compile(r"(?<=[。！？!?…])|(?<=[.!?])\s+")
 _EN_END = ".!?…"
 #: placeholders whose English values are lower-cased inside a sentence (not names)
 _SOFT = frozenset({"point", "attr_key", "attr_value", "audience", "scene"})
@@ -65,7 +68,7 @@ class PhrasePicker:
         self.avoid = avoid
         sku, out_lang = product.sku, lang
         self.used: set[str] = set()  # templates already used in this item
-        self.generic_audience: str | None = None
+        self.said: set[str] = set()  # sentences already in this item (never twice)
         self.audience_mentions = 0
         # One order per item shared by all variants (so variants open differently), and
         # one generator per variant for everything else.
@@ -218,21 +221,66 @@ class PhrasePicker:
         }
         return self._choose(self.lex.kind_phrases(slot, kind), values, src, max_len, self.rng)
 
+    #: per slot, the slots of frames written for one kind of point
+    KIND_SLOTS: ClassVar[dict[str, str]] = {
+        "noun": "noun_points",
+        "state": "state_points",
+        "action": "action_points",
+    }
+
     def point_piece(self, slot: str, point: str, *, max_len: int | None = None) -> Piece | None:
-        return self.pick(
-            slot, {"point": point}, sources={"point": "point:" + point}, max_len=max_len
-        )
+        """A selling point in a frame that suits what the point is.
+
+        ``slot`` holds frames that read well around any point; the kind's own slot
+        (软毛设计 -> noun_points, 口感舒适 -> state_points) adds more natural ones. An
+        English bullet that is a sentence of its own is used as it is, its label as a
+        lead-in ("Responsive flex: The Crossbow features …").
+        """
+        kind = self.facts.kind_of(point)
+        src = {"point": "point:" + point}
+        if kind == "sentence":
+            label = self.facts.point_labels.get(point, "")
+            text = f"{label}: {point}" if label else point
+            if max_len is not None and len(text) > max_len:
+                text = point
+            if (max_len is not None and len(text) > max_len) or "point:" + point in self.excluded:
+                return None
+            if any(a in text for a in self.avoid):
+                return None
+            return Piece(text[:1].upper() + text[1:], frozenset(src.values()), "")
+        own = self.KIND_SLOTS.get(kind)
+        pools: list[Sequence[str]] = [self.lex.phrases(slot)]
+        if own is not None and self.lex.phrases(own):
+            pools.insert(0 if self.rng.random() < 0.5 else 1, self.lex.phrases(own))
+        for pool in pools:
+            piece = self.pick(slot, {"point": point}, sources=src, max_len=max_len, phrases=pool)
+            if piece is not None:
+                return piece
+        return None
 
     # - sentence helpers -
 
     def sentence(self, piece: Piece | None) -> Piece | None:
+        """The piece as a sentence; None when this item already says it."""
         if piece is None:
             return None
         text = piece.text.rstrip("，,;；:： ")
         ends = _ZH_END if self.zh else _EN_END
         if text and text[-1] not in ends:
             text += "。" if self.zh else "."
+        if not self.remember(text):
+            return None
         return Piece(text, piece.sources, piece.template)
+
+    def remember(self, text: str) -> bool:
+        """Note a text as said in this item; False (and nothing noted) when it, or one of
+        its sentences, already is."""
+        parts = {p.strip() for p in _SENTENCE_SPLIT.split(text) if len(p.strip()) >= 4}
+        if text in self.said or parts & self.said:
+            return False
+        self.said.add(text)
+        self.said |= parts
+        return True
 
     def joined(self, first: Piece | None, second: Piece | None) -> Piece | None:
         """``transition`` + ``phrase`` as one clause: 再来说说，主打… / Also, it…"""
@@ -268,29 +316,23 @@ class PhrasePicker:
     def usable_attributes(self) -> list[tuple[str, str]]:
         return [(k, v) for k, v in self.facts.attributes if "attr:" + k not in self.excluded]
 
+    def scenes(self) -> list[str]:
+        """Where the product is used: its type's scenes when the title names a type
+        (rice is never in the office drawer), else the category's few safe ones."""
+        known = self.facts.scenes if self.facts.kind is not None else self.lex.phrases("scenes")
+        return [s for s in known if "scene:" + s not in self.excluded]
+
     def scene(self) -> str | None:
-        scenes = [s for s in self.lex.phrases("scenes") if "scene:" + s not in self.excluded]
+        scenes = self.scenes()
         return self.rng.choice(scenes) if scenes else None
 
     def audience_piece(self, slot: str = "audience_phrases") -> Piece | None:
-        """Who it is for: the row's audience, else one generic audience per item.
-
-        At most two mentions per item, always of the same audience.
-        """
+        """Who it is for: the row's audience only (none is invented), at most twice."""
         if self.audience_mentions >= 2:
             return None
-        if self.facts.audience and "audience" not in self.excluded:
-            piece = self.pick(slot)
-        else:
-            if self.generic_audience is None:
-                generic = [
-                    a for a in self.lex.phrases("audiences") if "aud:" + a not in self.excluded
-                ]
-                if not generic:
-                    return None
-                self.generic_audience = self.rng.choice(generic)
-            word = self.generic_audience
-            piece = self.pick(slot, {"audience": word}, sources={"audience": "aud:" + word})
+        if not self.facts.audience or "audience" in self.excluded:
+            return None
+        piece = self.pick(slot)
         if piece is not None:
             self.audience_mentions += 1
         return piece
@@ -316,4 +358,11 @@ class PhrasePicker:
         return self.pick("no_price_lines") if required else None
 
     def tip_piece(self) -> Piece | None:
+        """A use or storage tip, the category's own first (they say more than the
+        shared ones, which would otherwise end half of all texts)."""
+        own = self.lex.category_phrases("care_tips")
+        if own and self.rng.random() < 0.8:
+            piece = self.pick("care_tips", phrases=own)
+            if piece is not None:
+                return piece
         return self.pick("care_tips")
