@@ -197,7 +197,10 @@ class ItemEvents:
         result: CheckResult,
         fields: Mapping[str, Any],
         tidied: Sequence[str] = (),
+        recheck: bool = False,
     ) -> None:
+        """One draft checked. ``recheck``: a recorded draft checked again before a
+        ``generate --repair`` repairs it (``attempt`` is then the kept attempt's)."""
         self.writer.append(
             "checked",
             item=work.id,
@@ -207,6 +210,7 @@ class ItemEvents:
             findings=[f.to_dict() for f in result.findings],
             fields=dict(fields),
             tidied=list(tidied),
+            **({"recheck": True} if recheck else {}),
         )
 
     def judged(self, work: WorkItem, *, attempt: int, outcome: JudgeOutcome, judge: Judge) -> None:
@@ -264,11 +268,14 @@ class ItemEvents:
             kept=kept,
         )
 
-    def recorded(self, work: WorkItem, record: Mapping[str, Any]) -> None:
+    def recorded(
+        self, work: WorkItem, record: Mapping[str, Any], *, replaces: str | None = None
+    ) -> None:
         """The item's last event: the hash its ``results.jsonl`` line must keep.
 
         Export, report and ``audit verify OUTDIR`` refuse a record whose hash the
         log does not hold, so a hand edit of results.jsonl cannot bypass review.
+        ``replaces``: the hash of the record a ``generate --repair`` replaces.
         """
         from copygen.audit.chain import record_sha256
 
@@ -277,6 +284,7 @@ class ItemEvents:
             item=work.id,
             status=record.get("status"),
             record_sha256=record_sha256(record),
+            **({"replaces_sha256": replaces} if replaces is not None else {}),
         )
 
 

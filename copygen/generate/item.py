@@ -5,10 +5,13 @@
 
 :class:`ItemRunner` holds what every item of a run shares (backend, cache,
 checker, audit events); :meth:`ItemRunner.process` takes one item through the
-steps above and returns its ``results.jsonl`` record. Backend and parse failures
-end in a record with status ``error``, never in an exception. Retries with
-backoff, rate limits and timeouts belong to the backend; this module retries
-only a reply it cannot parse.
+steps above and returns its ``results.jsonl`` record. :meth:`ItemRunner.repair_record`
+(``generate --repair``) takes a recorded, flagged item back into the repair loop:
+its kept draft is checked again and repaired up to N more times, attempt numbers
+continuing after the record's, and the new record adds up both runs' costs.
+Backend and parse failures end in a record with status ``error``, never in an
+exception. Retries with backoff, rate limits and timeouts belong to the backend;
+this module retries only a reply it cannot parse.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from copygen.judge import Judge, JudgeOutcome
     from copygen.writing.prompts import RenderedPrompt
 
-__all__ = ["PARSE_RETRIES", "ItemRunner"]
+__all__ = ["PARSE_RETRIES", "ItemRunner", "RepairOutcome"]
 
 #: A reply that cannot be parsed is asked for again this many times, bypassing the cache.
 PARSE_RETRIES = 2
@@ -134,6 +137,22 @@ class _ItemCost:
             self.cost += cost
 
 
+@dataclass
+class RepairOutcome:
+    """What :meth:`ItemRunner.repair_record` did with one flagged record.
+
+    ``record``: the record replacing it (None: the old one stands, nothing was
+    done or the judge failed); ``kept_earlier``: no new draft was better, the old
+    one is kept; ``failed``: why a repair could not be made (a backend or judge
+    failure), else None.
+    """
+
+    record: dict[str, Any] | None
+    status: str
+    kept_earlier: bool = False
+    failed: str | None = None
+
+
 class _ItemFailed(Exception):
     def __init__(self, reason: str, attempts: int = 1) -> None:
         super().__init__(reason)
@@ -172,26 +191,101 @@ class ItemRunner:
         try:
             fields, placeholders = await self._draft(work, rendered, attempt=1, totals=totals)
             first = await self._checked(work, 1, fields, placeholders, rendered, totals)
-            kept, attempts = await self._repair(work, first, totals)
+            kept, attempts, _ = await self._repair(work, first, totals)
         except _ItemFailed as failed:
             return self._record(
                 work, None, rendered, totals, attempts=failed.attempts, error=failed.reason
             )
         return self._record(work, kept, kept.rendered, totals, attempts=attempts, error=None)
 
+    async def repair_record(
+        self, work: WorkItem, old: Mapping[str, Any], *, rounds: int
+    ) -> RepairOutcome:
+        """Take a recorded, flagged item through up to ``rounds`` more repairs.
+
+        ``old``: its ``results.jsonl`` record (``fields``, ``attempts``,
+        ``kept_attempt``, costs; ``record_sha256`` of the whole record when the
+        caller kept only those parts). The kept draft is checked again first (the
+        rule packs are the folder's, so normally with the same findings; the event
+        is ``checked`` with ``recheck: true`` and the kept attempt's number), then
+        repaired as :meth:`process` repairs, attempts numbered after the record's.
+        The best attempt is kept, the old draft included, so a repair that comes
+        back worse changes nothing but the attempts and costs. A judge that fails
+        leaves the old record standing (``record`` None). Never raises for backend
+        or parse failures.
+        """
+        from copygen.audit.chain import record_sha256
+
+        totals = _ItemCost()
+        old_number = int(old.get("kept_attempt") or 1)
+        old_made = max(int(old.get("attempts") or old_number), old_number)
+        old_status = str(old.get("status"))
+        prompt_product = work.prompt_product or work.product
+        rendered = await self.offload.render(
+            prompt_product, platform=work.platform, lang=work.lang, variant=work.variant
+        )
+        try:
+            first = await self._checked(
+                work,
+                old_number,
+                dict(old.get("fields") or {}),
+                work.placeholders,
+                rendered,
+                totals,
+                recheck=True,
+            )
+            kept, made, failed = await self._repair(
+                work, first, totals, made=old_made, rounds=rounds
+            )
+        except _ItemFailed as exc:
+            return RepairOutcome(None, old_status, kept_earlier=True, failed=exc.reason)
+        unchanged = kept is first
+        findings = [f.to_dict() for f in kept.result.findings]
+        if (
+            unchanged
+            and made == old_made
+            and totals.calls == 0
+            and totals.judge.passes == 0
+            and kept.result.status == old_status
+            and findings == old.get("findings")
+        ):
+            return RepairOutcome(None, old_status, kept_earlier=True, failed=failed)
+        record = self._build_record(work, kept, kept.rendered, totals, attempts=made, error=None)
+        record.update(_added_costs(old, record))
+        if unchanged:
+            # The same text: the prompt it came from and any review note stay with it.
+            for key in ("template", "review"):
+                if key in old:
+                    record[key] = old[key]
+        replaces = old.get("record_sha256")
+        if not isinstance(replaces, str):
+            replaces = record_sha256(old)
+        self.events.recorded(work, record, replaces=replaces)
+        return RepairOutcome(record, kept.result.status, kept_earlier=unchanged, failed=failed)
+
     async def _repair(
-        self, work: WorkItem, first: _Attempt, totals: _ItemCost
-    ) -> tuple[_Attempt, int]:
+        self,
+        work: WorkItem,
+        first: _Attempt,
+        totals: _ItemCost,
+        *,
+        made: int = 1,
+        rounds: int | None = None,
+    ) -> tuple[_Attempt, int, str | None]:
         """Send the best draft's findings back while it is flagged and repairs are left.
 
         A repair that comes back worse does not replace the draft it repairs: the
         best attempt (fewest block, then warn findings; ties to the later) is kept
-        and repaired again. Returns the kept attempt and the number of drafts made.
+        and repaired again. ``made``: drafts made before (attempt numbers go on
+        from there); ``rounds``: repairs allowed now (default: the run's
+        ``max_repairs``). Returns the kept attempt, the number of drafts made in
+        all, and why a repair could not be made (None when none failed).
         """
         best = first
-        made = 1
+        limit = made + (self.max_repairs if rounds is None else rounds)
+        failed: str | None = None
         prompt_product = work.prompt_product or work.product
-        while best.result.status in ("review", "blocked") and made <= self.max_repairs:
+        while best.result.status in ("review", "blocked") and made < limit:
             number = made + 1
             findings = tuple(f.to_dict() for f in best.result.findings)
             repair_prompt = await self.offload.render_repair(
@@ -211,8 +305,9 @@ class ItemRunner:
                     findings=findings,
                     previous_fields=best.fields,
                 )
-            except _ItemFailed:
+            except _ItemFailed as exc:
                 # The repair failed; the best (flagged) draft stands and goes to review.
+                failed = exc.reason
                 break
             made = number
             repaired = await self._checked(
@@ -229,7 +324,7 @@ class ItemRunner:
                 after=repaired.result,
                 kept=best.number,
             )
-        return best, made
+        return best, made, failed
 
     async def _checked(
         self,
@@ -239,9 +334,12 @@ class ItemRunner:
         placeholders: frozenset[str],
         rendered: RenderedPrompt,
         totals: _ItemCost,
+        *,
+        recheck: bool = False,
     ) -> _Attempt:
         """Tidy and check one draft (rules, then the judge when there is one), and log
-        what they said. Raises _ItemFailed when the judge fails with on_error: error."""
+        what they said. Raises _ItemFailed when the judge fails with on_error: error.
+        ``recheck``: a recorded draft checked again (``generate --repair``)."""
         fields, tidied = tidy_fields(fields, work.platform)
         result = await self._check(work, fields, placeholders)
         if self.judge is not None:
@@ -261,7 +359,9 @@ class ItemRunner:
             if outcome.failed:
                 raise _ItemFailed(f"the judge did not answer: {outcome.error}", attempts=number)
             result = outcome.result
-        self.events.checked(work, attempt=number, result=result, fields=fields, tidied=tidied)
+        self.events.checked(
+            work, attempt=number, result=result, fields=fields, tidied=tidied, recheck=recheck
+        )
         return _Attempt(number, fields, result, rendered)
 
     async def _draft(
@@ -415,6 +515,21 @@ class ItemRunner:
         Its hash is logged (``recorded``) before the loop writes it, so the log
         proves the line.
         """
+        record = self._build_record(work, final, rendered, totals, attempts=attempts, error=error)
+        self.events.recorded(work, record)
+        return record
+
+    def _build_record(
+        self,
+        work: WorkItem,
+        final: _Attempt | None,
+        rendered: RenderedPrompt,
+        totals: _ItemCost,
+        *,
+        attempts: int,
+        error: str | None,
+    ) -> dict[str, Any]:
+        """:meth:`_record` without logging it."""
         from copygen.compliance.aigc import aigc_record, content_id_for
 
         fields = final.fields if final is not None else None
@@ -458,5 +573,55 @@ class ItemRunner:
             "run": self.run_id,
             "ts": _now(),
         }
-        self.events.recorded(work, record)
         return record
+
+
+def _added_costs(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """The cost parts of a repaired record: the earlier runs' and this run's, added up."""
+    usage: dict[str, Any] = dict(new.get("usage") or {})
+    before = old.get("usage") or {}
+    for key in ("prompt_tokens", "completion_tokens", "cached_tokens"):
+        if key in usage or key in before:
+            usage[key] = int(usage.get(key) or 0) + int(before.get(key) or 0)
+    usage["total_tokens"] = int(usage.get("prompt_tokens") or 0) + int(
+        usage.get("completion_tokens") or 0
+    )
+    out: dict[str, Any] = {
+        "usage": usage,
+        "cost": _add_money(old.get("cost"), new.get("cost")),
+        "latency_ms": round(float(old.get("latency_ms") or 0) + float(new["latency_ms"]), 1),
+        "cached": bool(old.get("cached")) and bool(new.get("cached")),
+    }
+    if "judge" in old or "judge" in new:
+        out["judge"] = _added_judge(old.get("judge"), new.get("judge"))
+    return out
+
+
+def _add_money(a: Any, b: Any) -> float | None:
+    return None if a is None or b is None else float(a) + float(b)
+
+
+def _added_judge(old: Any, new: Any) -> Any:
+    """The record's ``judge`` part over both runs (either may be missing)."""
+    if not isinstance(old, Mapping):
+        return new
+    if not isinstance(new, Mapping) or not new.get("passes"):
+        return dict(old)
+    usage_old, usage_new = old.get("usage") or {}, new.get("usage") or {}
+    prompt = int(usage_old.get("prompt_tokens") or 0) + int(usage_new.get("prompt_tokens") or 0)
+    completion = int(usage_old.get("completion_tokens") or 0) + int(
+        usage_new.get("completion_tokens") or 0
+    )
+    dropped: dict[str, int] = dict(old.get("dropped") or {})
+    for reason, count in (new.get("dropped") or {}).items():
+        dropped[reason] = dropped.get(reason, 0) + int(count)
+    return {
+        **new,
+        "passes": int(old.get("passes") or 0) + int(new.get("passes") or 0),
+        "calls": int(old.get("calls") or 0) + int(new.get("calls") or 0),
+        "usage": Usage(prompt, completion).to_dict(),
+        "cost": _add_money(old.get("cost"), new.get("cost")),
+        "latency_ms": round(float(old.get("latency_ms") or 0) + float(new["latency_ms"]), 1),
+        "added": int(old.get("added") or 0) + int(new.get("added") or 0),
+        "dropped": dropped,
+    }

@@ -4,7 +4,9 @@ Rows stream from the input file, and the loop never holds more than
 ``concurrency`` items in flight, so memory does not grow with the input. Each
 item's audit events are fsynced before its result line is written, and the line
 is flushed as the item completes, so a killed run resumes without repeating an
-item and without duplicating a record.
+item and without duplicating a record. A repair run (``generate --repair``) goes
+through the same loop over the folder's flagged items only, appending each
+replaced record the same way.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import asyncio
 import contextlib
 import gc
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from copygen.generate.events import AuditWriter, ItemEvents
-from copygen.generate.item import ItemRunner
+from copygen.generate.item import ItemRunner, RepairOutcome
 from copygen.generate.plan import WorkItem, iter_work
 
 if TYPE_CHECKING:
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from copygen.config import Settings
     from copygen.generate.progress import ProgressReporter
     from copygen.generate.store import ResultStore
+    from copygen.generate.summary import RepairCounts
 
 __all__ = ["RUN_GC_THRESHOLD", "ItemLoop", "heap_frozen"]
 
@@ -41,6 +44,10 @@ class ItemLoop:
 
     ``runner`` is built inside the loop (its audit writer belongs to the loop) by
     ``make_runner``; ``new_counts`` counts this run's records by status.
+
+    ``flagged``: a repair run — the records to repair by id (only these items run,
+    through :meth:`ItemRunner.repair_record` with ``rounds`` repairs each), and
+    ``repair`` counts what became of them.
     """
 
     make_runner: Callable[[ItemEvents], ItemRunner]
@@ -50,6 +57,11 @@ class ItemLoop:
     progress: ProgressReporter
     concurrency: int
     new_counts: dict[str, int] = field(default_factory=dict)
+    flagged: Mapping[str, Mapping[str, Any]] | None = None
+    rounds: int = 0
+    repair: RepairCounts | None = None
+    #: The backend translates rows (``plan.iter_work``); the offline one does not.
+    translates: bool = True
 
     def run(self, input_path: Path, settings: Settings, completed: set[str]) -> bool:
         """Run every item not yet completed; True when interrupted by SIGINT/SIGTERM."""
@@ -61,10 +73,17 @@ class ItemLoop:
         writer = AuditWriter(self.log, loop)
         runner = self.make_runner(self.make_events(writer))
         stop = asyncio.Event()
+        flagged = self.flagged
         items = (
             work
-            for work in iter_work(input_path, settings, on_warning=None, mask=runner.remote)
-            if work.id not in completed
+            for work in iter_work(
+                input_path,
+                settings,
+                on_warning=None,
+                mask=runner.remote,
+                translates=self.translates,
+            )
+            if (work.id in flagged if flagged is not None else work.id not in completed)
         )
         main = asyncio.ensure_future(self._feed(runner, writer, items, stop))
         interrupted = False
@@ -108,13 +127,27 @@ class ItemLoop:
 
         async def run_one(work: WorkItem) -> None:
             try:
-                record = await runner.process(work)
+                outcome: RepairOutcome | None = None
+                if self.flagged is None:
+                    record: dict[str, Any] | None = await runner.process(work)
+                else:
+                    outcome = await runner.repair_record(
+                        work, self.flagged[work.id], rounds=self.rounds
+                    )
+                    record = outcome.record
                 # The item's audit events are on disk before its result line: a record
                 # never exists without the events that account for it.
                 await writer.barrier()
-                self.store.append(record)
-                status = str(record["status"])
-                self.new_counts[status] = self.new_counts.get(status, 0) + 1
+                if record is not None:
+                    self.store.append(record)
+                    status = str(record["status"])
+                    self.new_counts[status] = self.new_counts.get(status, 0) + 1
+                if outcome is not None:
+                    status = outcome.status
+                    if self.repair is not None:
+                        self.repair.add(
+                            status, kept=outcome.kept_earlier, failed=outcome.failed is not None
+                        )
                 self.progress.item_done(status)
             except asyncio.CancelledError:
                 raise

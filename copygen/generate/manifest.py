@@ -2,13 +2,21 @@
 
 ``OUTDIR/run.json`` holds a fingerprint of everything that decides what an item's
 text is — the input file's content, platforms, variants, language, backend, model,
-base URL, generation parameters, seed, templates, rule packs and brand voice —
+base URL, generation parameters, seed, repair limit, templates, rule packs and
+brand voice —
 and the history of the runs that wrote into the folder. Running the same command
 again finds the same fingerprint and continues where the last run stopped;
 different settings would mix two batches in one results file, so they are refused
 unless ``--force`` (which moves the old results aside, never deletes them).
-Concurrency, rpm, cache and repair limits are not part of the fingerprint: they
-change how fast or how hard copygen tries, not what an item is.
+Concurrency, rpm and cache are not part of the fingerprint: they change how fast
+copygen works, not what an item is. The repair limit (``max_repairs``) is: the
+number of repairs decides which text an item ends with (a flagged draft, or the
+repair that passed), so a folder half written with one limit and half with another
+would be two batches in one file. Folders written before it was fingerprinted
+resume when the limit in force is the one they were written with
+(:data:`LEGACY_MAX_REPAIRS`). ``generate --repair`` re-runs the repair loop on a
+finished folder's flagged items with a new limit: it checks every setting but this
+one (:func:`check_outdir_for_repair`).
 """
 
 from __future__ import annotations
@@ -28,8 +36,12 @@ from copygen.files.atomic import atomic_writer
 from copygen.resources import data_dir
 
 __all__ = [
+    "DEFAULT_MAX_REPAIRS",
+    "LEGACY_MAX_REPAIRS",
     "MANIFEST_FILE",
     "RunManifest",
+    "check_outdir_for_repair",
+    "effective_max_repairs",
     "file_sha256",
     "fingerprint_for",
     "templates_hash",
@@ -37,6 +49,17 @@ __all__ = [
 
 MANIFEST_FILE = "run.json"
 MANIFEST_VERSION = 1
+#: Repair rounds for a flagged draft when neither the config nor ``--max-repairs`` says.
+DEFAULT_MAX_REPAIRS = 1
+#: The repair limit of folders whose fingerprint has no ``max_repairs`` (written before
+#: it was part of the fingerprint): every such run used copygen's default then, 1.
+LEGACY_MAX_REPAIRS = 1
+_REPAIR_KEY = "max_repairs"
+
+
+def effective_max_repairs(settings: Settings) -> int:
+    """The repair limit in force: the setting, else :data:`DEFAULT_MAX_REPAIRS`."""
+    return settings.max_repairs if settings.max_repairs is not None else DEFAULT_MAX_REPAIRS
 
 
 def _now() -> str:
@@ -87,7 +110,11 @@ def fingerprint_for(
 ) -> dict[str, Any]:
     """The settings that decide what the items are, as plain JSON data."""
     voice = settings.brand_voice
+    # Only when given: which column is which decides the products, and folders written
+    # before --map existed keep their fingerprint.
+    columns = {"columns": dict(settings.columns)} if settings.columns else {}
     return {
+        **columns,
         "input_sha256": input_sha256,
         "platforms": list(settings.platforms),
         "variants": settings.variants,
@@ -97,6 +124,8 @@ def fingerprint_for(
         "base_url": redact_url(base_url),  # run.json is shared and kept: no credentials
         "params": {k: params[k] for k in sorted(params)},
         "seed": settings.seed,
+        # Decides which text an item ends with (see the module docstring).
+        _REPAIR_KEY: effective_max_repairs(settings),
         "templates_sha256": templates_sha256,
         "rules_sha256": rules_hash,
         "brand_voice": {"tone": voice.tone, "use": list(voice.use), "avoid": list(voice.avoid)},
@@ -176,8 +205,11 @@ class RunManifest:
             json.dump(self.to_dict(), handle, ensure_ascii=False, indent=2)
             handle.write("\n")
 
-    def run_started(self, run_id: str, *, audit: str | None = None) -> None:
-        """``audit``: a log outside the folder (``--audit``), for review, export and report."""
+    def run_started(
+        self, run_id: str, *, audit: str | None = None, mode: str | None = None
+    ) -> None:
+        """``audit``: a log outside the folder (``--audit``), for review, export and report.
+        ``mode``: ``"repair"`` for a ``generate --repair`` run (absent for a normal one)."""
         entry: dict[str, Any] = {
             "run": run_id,
             "started": _now(),
@@ -186,6 +218,8 @@ class RunManifest:
         }
         if audit is not None:
             entry["audit"] = audit
+        if mode is not None:
+            entry["mode"] = mode
         self.runs.append(entry)
         self.save()
 
@@ -207,24 +241,31 @@ def prepare_outdir(
     aside under a timestamped name, so nothing earlier is lost.
     """
     existing = RunManifest.load(outdir)
-    if existing is not None and existing.fingerprint == fingerprint:
+    if existing is not None and _upgraded(existing.fingerprint) == fingerprint:
+        # An older folder's fingerprint gains the keys it lacked (saved with the run).
+        existing.fingerprint = dict(fingerprint)
         return existing, True
     if existing is None and not results_exist:
         manifest = RunManifest(path=outdir / MANIFEST_FILE, fingerprint=fingerprint)
         return manifest, False
     if not force:
+        hint = (
+            "run the same command as before to resume, choose another -o folder, "
+            "or add --force to start over (old results are kept under a new name)"
+        )
         if existing is None:
             reason = "it holds results.jsonl without a run manifest"
         else:
+            old = _upgraded(existing.fingerprint)
             reason = "it was generated with different settings: " + "; ".join(
-                describe_differences(existing.fingerprint, fingerprint)
+                describe_differences(old, fingerprint)
             )
-        raise ConfigError(
-            f"output folder already used: {reason}",
-            file=outdir,
-            hint="run the same command as before to resume, choose another -o folder, "
-            "or add --force to start over (old results are kept under a new name)",
-        )
+            if old.get(_REPAIR_KEY) != fingerprint.get(_REPAIR_KEY):
+                hint = (
+                    "to repair its flagged items again with the new limit, add --repair; "
+                    "otherwise " + hint
+                )
+        raise ConfigError(f"output folder already used: {reason}", file=outdir, hint=hint)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     moved: list[str] = []
     for name in ("results.jsonl", MANIFEST_FILE):
@@ -236,3 +277,38 @@ def prepare_outdir(
             moved.append(target.name)
     manifest = RunManifest(path=outdir / MANIFEST_FILE, fingerprint=fingerprint, superseded=moved)
     return manifest, False
+
+
+def check_outdir_for_repair(outdir: Path, fingerprint: Mapping[str, Any]) -> RunManifest:
+    """The manifest of a folder ``generate --repair`` may work on, unchanged.
+
+    Every setting must be the folder's, except the repair limit: giving flagged
+    items more (or other) repair rounds is what ``--repair`` is for. Raises
+    ConfigError (exit 2) otherwise; ``--force`` does not apply (a repair run never
+    starts a folder over).
+    """
+    existing = RunManifest.load(outdir)
+    if existing is None:
+        raise ConfigError(
+            "cannot repair: the folder holds results.jsonl without a run manifest (run.json)",
+            file=outdir,
+            hint="run generate into a new -o folder",
+        )
+    old = {k: v for k, v in _upgraded(existing.fingerprint).items() if k != _REPAIR_KEY}
+    new = {k: v for k, v in fingerprint.items() if k != _REPAIR_KEY}
+    if old != new:
+        raise ConfigError(
+            "output folder already used: it was generated with different settings: "
+            + "; ".join(describe_differences(old, new)),
+            file=outdir,
+            hint="--repair re-runs the repairs with the settings the folder was generated "
+            "with; only --max-repairs may differ",
+        )
+    return existing
+
+
+def _upgraded(fingerprint: Mapping[str, Any]) -> dict[str, Any]:
+    """A fingerprint with the keys older copygen did not write, at the values it used."""
+    out = dict(fingerprint)
+    out.setdefault(_REPAIR_KEY, LEGACY_MAX_REPAIRS)
+    return out

@@ -6,6 +6,12 @@ checks, repairs while flagged and records (:mod:`copygen.generate.item`), on one
 asyncio loop (:mod:`copygen.generate.loop`). This module sets a run up and
 closes it: the output folder and its resume state, the audit log's
 ``run_started`` and ``run_finished`` events, the tables and the summary.
+
+``generate(..., repair=True)`` (``copygen generate --repair``) is a repair run on a
+folder already generated: only its flagged items (``review``, ``blocked``) go back
+into the repair loop, up to ``--max-repairs`` more times each; every other record
+is left byte for byte as it is. The folder's settings must be the run's, except the
+repair limit.
 """
 
 from __future__ import annotations
@@ -21,13 +27,15 @@ from typing import TYPE_CHECKING, Any
 from copygen import __version__
 from copygen.backends.base import Backend
 from copygen.config import Settings, redact_url
-from copygen.errors import CopygenError, ExitCode
+from copygen.errors import ConfigError, CopygenError, ExitCode
 from copygen.files.atomic import WriteError, remove_stale_temps, write_error
 from copygen.generate.item import ItemRunner
 from copygen.generate.loop import RUN_GC_THRESHOLD, ItemLoop
 from copygen.generate.manifest import (
     MANIFEST_FILE,
     RunManifest,
+    check_outdir_for_repair,
+    effective_max_repairs,
     file_sha256,
     fingerprint_for,
     prepare_outdir,
@@ -36,7 +44,7 @@ from copygen.generate.manifest import (
 from copygen.generate.plan import WarningHandler, WorkItem, count_plan, item_id_for, plan_items
 from copygen.generate.progress import NullProgress, ProgressReporter
 from copygen.generate.store import RESULTS_FILE, ResultStore
-from copygen.generate.summary import RunSummary, SummaryBuilder
+from copygen.generate.summary import RepairCounts, RunSummary, SummaryBuilder
 from copygen.generate.tables import CSV_FILE, XLSX_FILE
 
 if TYPE_CHECKING:
@@ -49,6 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUDIT_FILE",
+    "REPAIRABLE_STATUSES",
     "RUN_GC_THRESHOLD",
     "WorkItem",
     "generate",
@@ -62,6 +71,26 @@ AUDIT_FILE = "audit.jsonl"
 _OWN_FILES = (RESULTS_FILE, CSV_FILE, XLSX_FILE, MANIFEST_FILE)
 _FULL_ERRNOS = frozenset({errno.ENOSPC, *([errno.EDQUOT] if hasattr(errno, "EDQUOT") else [])})
 _WRITE_ERRNOS = _FULL_ERRNOS | {errno.EROFS, errno.EFBIG}
+#: The items ``generate --repair`` takes back into the repair loop: flagged by the
+#: checker and not decided by a reviewer (approved/rejected), nor failed (error).
+REPAIRABLE_STATUSES = ("review", "blocked")
+#: What a repair run keeps of each flagged record while it runs (the rest, product
+#: and row above all, is rebuilt from the input); the whole record's hash is kept too.
+_REPAIR_CARRIED = (
+    "id",
+    "status",
+    "fields",
+    "findings",
+    "attempts",
+    "kept_attempt",
+    "usage",
+    "cost",
+    "latency_ms",
+    "cached",
+    "judge",
+    "template",
+    "review",
+)
 
 
 def generate(
@@ -75,6 +104,7 @@ def generate(
     backend: Backend | None = None,
     on_warning: WarningHandler | None = None,
     workers: int | None = None,
+    repair: bool = False,
 ) -> RunSummary:
     """Generate, check and record every item of ``input_path`` into ``outdir``.
 
@@ -87,7 +117,26 @@ def generate(
     ``workers``: forked processes that render and check for a remote backend
     (default none: all in this process; see copygen.generate.workers — worth it where
     spare cores exist, not on a 2-CPU machine that also runs the model server).
+
+    ``repair``: repair the flagged items of a folder already generated instead (see
+    the module docstring): ``settings.max_repairs`` more repairs each. ConfigError
+    (exit 2) when ``outdir`` has no results or other settings (the repair limit
+    aside); with no flagged item nothing runs and ``summary.repair.flagged`` is 0.
     """
+    outdir = Path(outdir)
+    if repair:
+        if force:
+            raise ConfigError(
+                "--repair and --force do not go together",
+                hint="--repair works on the folder's results; --force would start it over",
+            )
+        if not ResultStore(outdir).exists():  # before anything is built, forked or created
+            raise _nothing_to_repair(outdir)
+        if effective_max_repairs(settings) < 1:
+            raise ConfigError(
+                "--repair with --max-repairs 0 would repair nothing",
+                hint="give the flagged items one or more repairs: --max-repairs N",
+            )
     run = _Run.prepare(
         input_path=Path(input_path),
         outdir=Path(outdir),
@@ -98,8 +147,12 @@ def generate(
     after = _Aftermath(run.outdir)
     try:
         with run.store.lock():
-            completed = run.resume_state(force=force, on_warning=on_warning)
-            run.execute(completed, progress or NullProgress(), xlsx=xlsx)
+            if repair:
+                if run.repair_state(on_warning=on_warning):
+                    run.execute(set(), progress or NullProgress(), xlsx=xlsx)
+            else:
+                completed = run.resume_state(force=force, on_warning=on_warning)
+                run.execute(completed, progress or NullProgress(), xlsx=xlsx)
     except BaseException as exc:
         after.failed(exc)
     with after.step():
@@ -108,6 +161,10 @@ def generate(
         run.store.close()
     after.raise_first()
     return run.summary
+
+
+def _nothing_to_repair(outdir: Path) -> ConfigError:
+    return ConfigError(f"nothing to repair: {outdir} has no results.jsonl; run generate first")
 
 
 class _Aftermath:
@@ -182,6 +239,14 @@ class _Run:
     retried_errors: int = 0
     cache: ResponseCache | None = None
     judge: Judge | None = None
+    #: A repair run: the flagged records (the parts in _REPAIR_CARRIED), by id.
+    flagged: dict[str, dict[str, Any]] | None = None
+
+    @property
+    def translates(self) -> bool:
+        """Whether the backend writes a row in another language than the row's own:
+        every model does; the offline composer only quotes the row."""
+        return self.backend.name != "offline"
 
     @classmethod
     def prepare(
@@ -263,7 +328,7 @@ class _Run:
             model=model,
             base_url=base_url,
             params=params,
-            max_repairs=settings.max_repairs if settings.max_repairs is not None else 1,
+            max_repairs=effective_max_repairs(settings),
             input_sha=input_sha,
             fingerprint=fingerprint,
             judge=judge,
@@ -277,16 +342,57 @@ class _Run:
             self.outdir, self.fingerprint, force=force, results_exist=self.store.exists()
         )
         self.store.repair()
+        self.store.compact()  # what a killed `generate --repair` appended, back in place
         completed = self.store.completed_ids()
         failed = self.store.completed_ids(statuses=("error",))
         if failed:
             self.store.rewrite(lambda r: None if r.get("status") == "error" else r)
             completed -= failed
         self.retried_errors = len(failed)
-        planned, done = count_plan(self.input_path, self.settings, completed, on_warning)
+        planned, done = count_plan(
+            self.input_path, self.settings, completed, on_warning, translates=self.translates
+        )
         self.summary.planned = planned
         self.summary.resumed = done
         return completed
+
+    def repair_state(self, *, on_warning: WarningHandler | None) -> int:
+        """Claim a folder for a repair run; the number of flagged items to repair.
+
+        The folder keeps its manifest (its settings are checked, the repair limit
+        aside) and every record. With nothing flagged, nothing is written.
+        """
+        from copygen.audit.chain import record_sha256
+
+        remove_stale_temps(self.outdir, _OWN_FILES)
+        if not self.store.exists():
+            raise _nothing_to_repair(self.outdir)
+        self.manifest = check_outdir_for_repair(self.outdir, self.fingerprint)
+        self.resuming = True
+        self.store.repair()
+        self.store.compact()  # what a killed repair run appended, back in place
+        ids: set[str] = set()
+        flagged: dict[str, dict[str, Any]] = {}
+        for record in self.store.iter_records():
+            ids.add(record["id"])
+            if record.get("status") in REPAIRABLE_STATUSES and isinstance(
+                record.get("fields"), dict
+            ):
+                kept = {k: record[k] for k in _REPAIR_CARRIED if k in record}
+                kept["record_sha256"] = record_sha256(record)
+                flagged[record["id"]] = kept
+        self.summary.repair = RepairCounts(flagged=len(flagged), rounds=self.max_repairs)
+        if not flagged:
+            return 0
+        # Reads the whole input first, as a normal run does: a broken row fails the
+        # run (exit 2) before anything is paid for.
+        planned, done = count_plan(
+            self.input_path, self.settings, ids, on_warning, translates=self.translates
+        )
+        self.summary.planned = planned
+        self.summary.resumed = done
+        self.flagged = flagged
+        return len(flagged)
 
     def execute(self, completed: set[str], progress: ProgressReporter, *, xlsx: bool) -> None:
         """Run the items under an open audit log, then write tables and the summary."""
@@ -317,7 +423,11 @@ class _Run:
             # A shared log (--audit) is named in run.json, so that review, export and
             # report find the log that proves the folder's records.
             shared = self.settings.audit
-            manifest.run_started(audit.run, audit=str(shared.resolve()) if shared else None)
+            manifest.run_started(
+                audit.run,
+                audit=str(shared.resolve()) if shared else None,
+                mode="repair" if self.flagged is not None else None,
+            )
             audit.append("run_started", **self._started_event())
             audit.sync()
             loop = ItemLoop(
@@ -327,8 +437,15 @@ class _Run:
                 store=self.store,
                 progress=progress,
                 concurrency=self.settings.concurrency,
+                flagged=self.flagged,
+                rounds=self.max_repairs,
+                repair=self.summary.repair,
+                translates=self.translates,
             )
-            progress.start(total=self.summary.planned, done=self.summary.resumed)
+            if self.flagged is not None:
+                progress.start(total=len(self.flagged), done=0)
+            else:
+                progress.start(total=self.summary.planned, done=self.summary.resumed)
             outcome = "failed"
             try:
                 self.summary.interrupted = loop.run(self.input_path, self.settings, completed)
@@ -397,11 +514,16 @@ class _Run:
         from copygen.generate.tables import write_tables
 
         self.store.close()
+        if self.flagged is not None:
+            # Each replaced record back in its place, once (appended while running).
+            self.store.compact()
         if self.cache is not None:
             close = getattr(self.cache, "close", None)
             if callable(close):
                 close()
         self.summary.new = sum(new_counts.values())
+        # A results.xlsx an earlier run wrote is rebuilt too, never left stale.
+        xlsx = xlsx or (self.outdir / XLSX_FILE).is_file()
         numbers = SummaryBuilder(priced=self.backend.remote)
         paths = write_tables(self.store, settings=self.settings, xlsx=xlsx, observe=numbers.add)
         numbers.fill(self.summary)
@@ -411,8 +533,11 @@ class _Run:
     def _started_event(self) -> dict[str, Any]:
         assert self.manifest is not None
         settings = self.settings
+        repair = self.summary.repair
         return {
             "command": "generate",
+            "mode": "repair" if repair is not None else "generate",
+            **({"flagged": repair.flagged} if repair is not None else {}),
             "version": __version__,
             "settings": settings.public_dict(),
             "input": {
@@ -443,8 +568,11 @@ class _Run:
         self, outcome: str, new_counts: Mapping[str, int], started: float
     ) -> dict[str, Any]:
         summary = self.summary
+        repair = summary.repair
         return {
             "outcome": outcome,
+            "mode": "repair" if repair is not None else "generate",
+            **({"repair": repair.to_dict()} if repair is not None else {}),
             "counts": {"total": summary.items, **summary.counts},
             "new": summary.new,
             "new_counts": dict(new_counts),

@@ -11,7 +11,9 @@ Invariants kept here:
   it and :meth:`ResultStore.repair` cuts it off before anyone appends again.
 - Each item id appears once. Writers that change a record (review) rewrite the file
   atomically (temp file + ``os.replace``); if a duplicate ever appears anyway, the
-  last record for an id wins.
+  last record for an id wins. ``generate --repair`` relies on that: it appends each
+  replaced record as it completes and compacts the file (:meth:`ResultStore.compact`)
+  at the end, so a killed repair run leaves duplicates that read correctly.
 - One writer at a time: :meth:`ResultStore.lock` takes an OS lock on a side file,
   so a review cannot rewrite the file while a generate run appends to it.
 - A write that fails (disk full, read-only folder) takes back what it wrote, so
@@ -124,6 +126,11 @@ class ResultStore:
         A line that is not valid JSON is tolerated only at the end of the file (a torn
         write); anywhere else it means the file was edited by hand, which is an error.
         """
+        for number, _, record in self._raw_lines():
+            yield number, record
+
+    def _raw_lines(self) -> Iterator[tuple[int, bytes, dict[str, Any]]]:
+        """:meth:`_lines` with each line's bytes (newline included)."""
         if not self.path.is_file():
             return
         with open(self.path, "rb") as handle:
@@ -144,7 +151,7 @@ class ResultStore:
                 if not isinstance(record, dict) or not isinstance(record.get("id"), str):
                     pending = (number, raw)
                     continue
-                yield number, record
+                yield number, raw, record
 
     def _raise_bad_line(self, number: int, raw: bytes) -> None:
         raise InputError(
@@ -309,6 +316,40 @@ class ResultStore:
                 out.write((dumps_record(new) + "\n").encode("utf-8"))
                 kept += 1
         return kept
+
+    def compact(self) -> int:
+        """Atomically drop the earlier lines of ids that were appended again.
+
+        ``generate --repair`` appends each replaced record as it completes (a killed
+        run keeps what it repaired: the last line of an id wins) and compacts at the
+        end. Each id keeps its place, its first line's, with its last record; the
+        lines of ids recorded once are copied byte for byte. Returns the number of
+        lines dropped; the file is not rewritten when there are none.
+        """
+        self.close()
+        seen: set[str] = set()
+        later: dict[str, bytes] = {}  # the last line of each id written more than once
+        for _, raw, record in self._raw_lines():
+            item_id = record["id"]
+            if item_id in seen:
+                later[item_id] = raw
+            else:
+                seen.add(item_id)
+        if not later:
+            return 0
+        dropped = 0
+        placed: set[str] = set()
+        with atomic_writer(self.path, "wb") as out:
+            for _, raw, record in self._raw_lines():
+                item_id = record["id"]
+                if item_id not in later:
+                    out.write(raw)
+                elif item_id in placed:
+                    dropped += 1
+                else:
+                    placed.add(item_id)
+                    out.write(later[item_id])
+        return dropped
 
     def update(self, changes: Mapping[str, Mapping[str, Any]]) -> int:
         """Merge ``changes[id]`` into the latest record of each id, atomically.

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = [
+    "RepairCounts",
     "RunSummary",
     "SummaryBuilder",
     "cost_of",
@@ -43,6 +44,55 @@ def percentile(values: list[float], q: float) -> float | None:
     low = math.floor(rank)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass
+class RepairCounts:
+    """What a ``generate --repair`` run did with the folder's flagged items."""
+
+    flagged: int = 0  # items in review or blocked when the run started
+    rounds: int = 0  # repairs each was allowed (--max-repairs)
+    done: int = 0  # of them, taken through the repair loop by this run
+    passed: int = 0  # now pass
+    review: int = 0  # still review
+    blocked: int = 0  # still blocked
+    kept: int = 0  # no repair was better: the draft they had is kept
+    failed: int = 0  # a repair request failed (backend, judge): the draft stands
+
+    def add(self, status: str, *, kept: bool, failed: bool) -> None:
+        self.done += 1
+        if status == "pass":
+            self.passed += 1
+        elif status == "review":
+            self.review += 1
+        elif status == "blocked":
+            self.blocked += 1
+        self.kept += 1 if kept else 0
+        self.failed += 1 if failed else 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "flagged": self.flagged,
+            "rounds": self.rounds,
+            "done": self.done,
+            "pass": self.passed,
+            "review": self.review,
+            "blocked": self.blocked,
+            "kept": self.kept,
+            "failed": self.failed,
+        }
+
+    def text(self) -> str:
+        """One line: ``3 of 4 flagged items: 2 now pass, 1 still review, 0 still blocked``."""
+        text = (
+            f"{self.done} of {self.flagged} flagged items: {self.passed} now pass, "
+            f"{self.review} still review, {self.blocked} still blocked"
+        )
+        if self.kept:
+            text += f"; {self.kept} kept their draft (no repair was better)"
+        if self.failed:
+            text += f"; {self.failed} could not be repaired (backend or judge failed)"
+        return text
 
 
 @dataclass
@@ -85,6 +135,9 @@ class RunSummary:
     judge_currency: str | None = None
     judge_added: int = 0  # findings the judge added, over all drafts
     judge_errors: int = 0  # items whose judge did not answer
+    #: ``generate --repair``: the flagged items and what became of them (None: a
+    #: normal run). ``repair.flagged == 0``: there was nothing to repair, nothing ran.
+    repair: RepairCounts | None = None
 
     @property
     def judge_cost_per_text(self) -> float | None:
@@ -128,9 +181,12 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
+        """130 interrupted, 3 items failed, 1 ``--fail-on`` met, else 0. A repair run
+        answers for its own work: 3 when a repair failed, not for earlier errors."""
         if self.interrupted:
             return int(ExitCode.INTERRUPTED)
-        if self.errors:
+        failed = self.errors if self.repair is None else self.repair.failed
+        if failed:
             return int(ExitCode.BACKEND)
         if self.fail_on_met:
             return int(ExitCode.FINDINGS)
@@ -174,6 +230,7 @@ class RunSummary:
                 if self.judge_items or self.judge_errors
                 else {}
             ),
+            **({"repair": self.repair.to_dict()} if self.repair is not None else {}),
             "interrupted": self.interrupted,
             "audit_head": self.audit_head,
             "exit_code": self.exit_code,
@@ -327,7 +384,11 @@ def _rows(summary: RunSummary) -> list[tuple[str, str]]:
     rate = summary.pass_rate
     rows: list[tuple[str, str]] = [
         ("items", f"{summary.items} of {summary.planned}" if summary.planned else "0"),
-        ("new / resumed", f"{summary.new} / {summary.resumed}"),
+        (
+            ("repaired", summary.repair.text())
+            if summary.repair is not None
+            else ("new / resumed", f"{summary.new} / {summary.resumed}")
+        ),
         ("pass rate (文案合格率)", "-" if rate is None else f"{rate:.1%}"),
         ("pass", str(summary.count("pass"))),
         ("needs review", str(summary.count("review"))),
@@ -386,7 +447,8 @@ def _rows(summary: RunSummary) -> list[tuple[str, str]]:
 def summary_lines(summary: RunSummary) -> list[str]:
     """The summary as plain ``name: value`` lines (logs, pipes, CI)."""
     title = "interrupted" if summary.interrupted else "done"
-    lines = [f"copygen generate {title}: {summary.outdir}"]
+    command = "copygen generate --repair" if summary.repair is not None else "copygen generate"
+    lines = [f"{command} {title}: {summary.outdir}"]
     lines += [f"  {name}: {value}" for name, value in _rows(summary)]
     return lines
 
@@ -396,7 +458,9 @@ def render_summary(summary: RunSummary, console: Console) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    title = "copygen generate — interrupted" if summary.interrupted else "copygen generate"
+    title = "copygen generate --repair" if summary.repair is not None else "copygen generate"
+    if summary.interrupted:
+        title += " — interrupted"
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("", style="bold")
     table.add_column("")
