@@ -154,7 +154,6 @@ def test_first_draft_difference_is_not_noise(workdir: Path) -> None:
     [
         (["--backends", "sloppy,nosuch", "-o", "out"], "nosuch"),
         (["--backends", "sloppy"], "-o OUTDIR"),
-        (["--backends", "sloppy,sloppy", "-o", "out"], "twice"),
         (["--backends", "../x", "-o", "out"], "folder"),
     ],
 )

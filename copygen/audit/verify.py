@@ -19,6 +19,7 @@ from copygen.audit.chain import (
     event_hash,
 )
 from copygen.audit.key import is_mac, require_key
+from copygen.config import split_list
 from copygen.errors import AuditError, InputError
 
 if TYPE_CHECKING:
@@ -167,13 +168,28 @@ def _parse_line(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
     return event, None
 
 
+#: The fewest hex digits of a head hash ``--expect-head`` takes. The report and the
+#: error messages show 16; 12 are 48 bits, not found by chance in any log.
+MIN_HEAD_DIGITS = 12
+
+
 def normalise_head(expect_head: str) -> str:
-    head = expect_head.strip().lower()
-    if not HASH_RE.match(head):
-        raise InputError(
-            f"--expect-head must be a 64-character SHA-256 hex digest, got {expect_head!r}"
-        )
-    return head
+    """A head hash as given to ``--expect-head``: the whole SHA-256 (64 hex digits) or
+    its first :data:`MIN_HEAD_DIGITS` or more, as the report shows it (a trailing
+    ``…`` is dropped). Lower-cased; anything else is an :class:`InputError` (exit 2).
+    """
+    head = expect_head.strip().lower().removesuffix("…").removesuffix("...").strip()
+    if MIN_HEAD_DIGITS <= len(head) <= 64 and all(c in "0123456789abcdef" for c in head):
+        return head
+    raise InputError(
+        f"--expect-head takes a head hash: its 64 hex digits, or the first {MIN_HEAD_DIGITS} "
+        f"or more as the report shows them; got {expect_head!r}"
+    )
+
+
+def _shown(head: str) -> str:
+    """A head hash in a message: its first 16 digits (all of a shorter prefix)."""
+    return head if len(head) <= 16 else f"{head[:16]}…"
 
 
 def verify(
@@ -187,8 +203,10 @@ def verify(
     """Check every line's hash, link, sequence and form; optionally head, MACs, checkpoint.
 
     With ``expect_head`` (a head hash kept elsewhere, e.g. printed at the end of a
-    run) the log must still contain that event: a log cut short after it was
-    recorded fails, a log that grew since passes. With ``key`` every ``mac`` must
+    run, or its first 12 or more hex digits, see :func:`normalise_head`) the log must
+    still contain that event: a log cut short after it was recorded fails, a log that
+    grew since passes. A prefix that two events of the log share is an
+    :class:`InputError` asking for more digits. With ``key`` every ``mac`` must
     match, and the log must have some: events before the first MAC are an older,
     unkeyed beginning (bound by the first MAC through its ``prev``), events
     without one after it are forgeries. Without a key MACs cannot be checked, but
@@ -269,7 +287,13 @@ def verify(
             head, seq = event["hash"], event["seq"]
             count += 1
             runs.add(event["run"])
-            if wanted is not None and head == wanted:
+            if wanted is not None and head.startswith(wanted):
+                if wanted_line is not None:
+                    raise InputError(
+                        f"--expect-head {wanted} is the start of the heads of lines "
+                        f"{wanted_line} and {lineno}: give more of its digits",
+                        file=target,
+                    )
                 wanted_line = lineno
             if observe is not None:
                 observe(event, lineno)
@@ -289,8 +313,8 @@ def verify(
         if wanted_line is None:
             lineno = count + 1
             return fail(
-                f"expected head {wanted[:16]}… not found (end of file): the log was truncated "
-                f"or rewritten; it now ends with head {head[:16]}…"
+                f"expected head {_shown(wanted)} not found (end of file): the log was "
+                f"truncated or rewritten; it now ends with head {_shown(head)}"
             )
         if wanted_line != count:
             later = count - wanted_line
@@ -326,8 +350,7 @@ def _mac_problem(
 def _event_names(event: str | Iterable[str] | None) -> frozenset[str] | None:
     if event is None:
         return None
-    names = event.split(",") if isinstance(event, str) else list(event)
-    return frozenset(n.strip() for n in names if n.strip()) or None
+    return frozenset(split_list(event)) or None
 
 
 def _matches_item(value: Any, item: str) -> bool:

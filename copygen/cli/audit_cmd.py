@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from copygen.cli.common import audit_key_file_option
+from copygen.cli.common import audit_key_file_option, list_option, split_list
 from copygen.errors import AuditError, InputError
 
 if TYPE_CHECKING:
@@ -84,8 +84,9 @@ def register(app: typer.Typer) -> None:
         expect_head: str | None = typer.Option(
             None,
             "--expect-head",
-            help="A head hash kept elsewhere; fails if the log no longer contains it "
-            "(catches a truncated tail).",
+            help="A head hash kept elsewhere, whole or its first 12+ hex digits as the "
+            "report shows it; fails if the log no longer contains it (catches a truncated "
+            "tail).",
         ),
         checkpoint: str | None = typer.Option(
             None,
@@ -107,7 +108,10 @@ def register(app: typer.Typer) -> None:
         """
         from copygen.audit import verify
         from copygen.audit.key import Checkpoint, key_from_settings
+        from copygen.audit.verify import normalise_head
 
+        if expect_head is not None:
+            expect_head = normalise_head(expect_head)  # a malformed one: exit 2 before reading
         settings = _settings(ctx, audit_key_file, config)
         key = key_from_settings(settings)
         mark = Checkpoint.parse(checkpoint) if checkpoint is not None else None
@@ -158,8 +162,8 @@ def register(app: typer.Typer) -> None:
         item: str | None = typer.Option(
             None, "--item", help="An item id, or a SKU for all its items."
         ),
-        event: str | None = typer.Option(
-            None, "--event", help="Event name(s), comma-separated (e.g. checked,reviewed)."
+        event: list[str] | None = list_option(
+            "--event", help="Only these events (e.g. checked,reviewed)"
         ),
         run: str | None = typer.Option(None, "--run", help="A run id or its prefix."),
         fmt: str = typer.Option("text", "--format", help="text (one line per event) or jsonl."),
@@ -171,14 +175,14 @@ def register(app: typer.Typer) -> None:
 
         if fmt not in _FORMATS:
             raise InputError(f"--format must be one of {', '.join(_FORMATS)}, got {fmt!r}")
-        if event is not None:
-            unknown = sorted({e.strip() for e in event.split(",") if e.strip()} - set(EVENTS))
-            if unknown:
-                raise InputError(
-                    f"unknown event {', '.join(unknown)}; expected one of {', '.join(EVENTS)}"
-                )
+        events = split_list(event)
+        unknown = [e for e in events if e not in EVENTS]
+        if unknown:
+            raise InputError(
+                f"unknown event {', '.join(unknown)}; expected one of {', '.join(EVENTS)}"
+            )
         try:
-            for record in iter_events(path, item=item, event=event, run=run):
+            for record in iter_events(path, item=item, event=events or None, run=run):
                 typer.echo(canonical_json(record) if fmt == "jsonl" else format_event(record))
         except BrokenPipeError:
             # `copygen audit show log | head`: the reader left; stop quietly.

@@ -13,7 +13,10 @@ from copygen.cli.common import (
     judge_flags,
     judge_model_option,
     judge_option,
+    list_option,
+    list_paths,
     settings_from,
+    split_list,
 )
 
 
@@ -41,15 +44,19 @@ def register(app: typer.Typer) -> None:
         product: Path | None = typer.Option(
             None, "--product", help="JSON object of the product's columns (enables fact checks)."
         ),
-        rules: list[Path] = typer.Option([], "--rules", help="Extra rule pack or folder."),
-        disable: list[str] = typer.Option(
-            [], "--disable", help="Disable a rule id, category, pack or id prefix (x.*)."
+        rules: list[str] | None = list_option(
+            "--rules", help="Extra rule packs or folders", metavar="PATH,..."
         ),
-        only_category: list[str] = typer.Option(
-            [], "--only-category", help="Only check these categories."
+        disable: list[str] | None = list_option(
+            "--disable",
+            help="Disable rule ids, categories, packs or id prefixes (x.*)",
+            metavar="ID,...",
         ),
-        allow: list[Path] = typer.Option(
-            [], "--allow", help="Allowlist file: one brand/trademark/title a line."
+        only_category: list[str] | None = list_option(
+            "--only-category", help="Only check these categories"
+        ),
+        allow: list[str] | None = list_option(
+            "--allow", help="Allowlist files: one brand/trademark/title a line", metavar="PATH,..."
         ),
         locale: str | None = typer.Option(
             None, "--locale", help="Message language zh | en (default: from LANG, else the copy)."
@@ -93,10 +100,10 @@ def register(app: typer.Typer) -> None:
             category=category,
             platform=platform,
             product=product,
-            rules=rules,
-            disable=disable,
-            only_category=only_category,
-            allow=allow,
+            rules=list_paths(rules),
+            disable=split_list(disable),
+            only_category=split_list(only_category),
+            allow=list_paths(allow),
             locale=locale,
             jobs=jobs,
             quiet=quiet,

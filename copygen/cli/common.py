@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from copygen.config import Settings, load_settings
+from copygen.config import split_list as split_list  # the one list splitter, re-exported
+
+#: The end of every list option's help: what it takes besides one value.
+LIST_HELP = "repeatable; comma lists work"
+
+
+def list_option(*names: str, help: str, metavar: str = "NAME,...") -> Any:
+    """A list option (``--platforms a,b --platforms c``): repeatable, and each value
+    may be a comma list. Its values: :func:`split_list` (every repeat, each comma list
+    split, in the order given, each value once) or :func:`list_paths`."""
+    return typer.Option(None, *names, metavar=metavar, help=f"{help} ({LIST_HELP}).")
+
+
+def map_option() -> Any:
+    """``--map FIELD=COLUMN``: which column holds a product field."""
+    return typer.Option(
+        None,
+        "--map",
+        help="FIELD=COLUMN: the column holding a product field when copygen does not know "
+        "its header, e.g. --map title=产品名称 --map sku=商品ID (repeatable; comma lists "
+        "work; adds to 'columns:' in the config).",
+    )
+
+
+def list_paths(values: Iterable[str] | None) -> tuple[Path, ...]:
+    """A list option of files or folders, as paths (``~`` expanded)."""
+    return tuple(Path(value).expanduser() for value in split_list(values))
 
 
 def settings_from(ctx: typer.Context, **flags: Any) -> Settings:

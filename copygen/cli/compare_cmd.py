@@ -14,7 +14,10 @@ from copygen.cli.common import (
     judge_flags,
     judge_model_option,
     judge_option,
+    list_option,
+    map_option,
     settings_from,
+    split_list,
 )
 
 
@@ -27,15 +30,15 @@ def register(app: typer.Typer) -> None:
             metavar="INPUT|OUTDIR",
             help="The product file to run; or, with --blind-sheet/--ratings, a compare folder.",
         ),
-        backends: list[str] = typer.Option(
-            [], "--backends", "-b", help="Backend profiles to compare (comma-separated)."
+        backends: list[str] | None = list_option(
+            "--backends", "-b", help="Backend profiles to compare"
         ),
         outdir: Path | None = typer.Option(None, "--out", "-o", help="The compare folder."),
         sample: int | None = typer.Option(
             None, "--sample", help="Draw the same N rows for every backend, by category."
         ),
-        platforms: str | None = typer.Option(
-            None, "--platforms", "-p", help="Comma-separated: livestream,social,detail."
+        platforms: list[str] | None = list_option(
+            "--platforms", "-p", help="livestream, social, detail"
         ),
         variants: int | None = typer.Option(None, "--variants", "-k", help="Texts per platform."),
         seed: int = typer.Option(
@@ -45,6 +48,7 @@ def register(app: typer.Typer) -> None:
             None, "--max-repairs", help="Repair rounds for flagged copy (default 1)."
         ),
         lang: str | None = typer.Option(None, "--lang", help="Language (default: row, else zh)."),
+        columns: list[str] | None = map_option(),
         force: bool = typer.Option(
             False, "--force", help="Start a backend's folder over when its settings changed."
         ),
@@ -81,7 +85,7 @@ def register(app: typer.Typer) -> None:
             return
         if outdir is None:
             raise ConfigError("give the compare folder with -o OUTDIR")
-        names = [n.strip() for raw in backends for n in raw.split(",") if n.strip()]
+        names = list(split_list(backends))
         from copygen.compare.run import compare
         from copygen.generate.progress import make_progress
 
@@ -89,9 +93,10 @@ def register(app: typer.Typer) -> None:
             return settings_from(
                 ctx,
                 backend=name,
-                platforms=platforms,
+                platforms=split_list(platforms) or None,
                 variants=variants,
                 lang=lang,
+                columns=columns or None,
                 seed=seed,
                 max_repairs=max_repairs,
                 **judge_flags(

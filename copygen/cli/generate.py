@@ -13,7 +13,10 @@ from copygen.cli.common import (
     judge_flags,
     judge_model_option,
     judge_option,
+    list_option,
+    map_option,
     settings_from,
+    split_list,
 )
 
 
@@ -34,11 +37,12 @@ def register(app: typer.Typer) -> None:
         base_url: str | None = typer.Option(
             None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1."
         ),
-        platforms: str | None = typer.Option(
-            None, "--platforms", "-p", help="Comma-separated: livestream,social,detail."
+        platforms: list[str] | None = list_option(
+            "--platforms", "-p", help="livestream, social, detail"
         ),
         variants: int | None = typer.Option(None, "--variants", "-k", help="Texts per platform."),
         lang: str | None = typer.Option(None, "--lang", help="Language (default: row, else zh)."),
+        columns: list[str] | None = map_option(),
         concurrency: int | None = typer.Option(
             None,
             "--concurrency",
@@ -77,11 +81,17 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(
             False, "--force", help="Start over in a folder used with other settings."
         ),
+        repair: bool = typer.Option(
+            False,
+            "--repair",
+            help="Repair the flagged (review, blocked) items of a generated OUTDIR again, "
+            "up to --max-repairs more times each.",
+        ),
         allow_insecure: bool = typer.Option(
             False, "--allow-insecure", help="Allow sending an API key over plain http."
         ),
-        rules: str | None = typer.Option(
-            None, "--rules", help="Extra rule packs (files or folders, comma-separated)."
+        rules: list[str] | None = list_option(
+            "--rules", help="Extra rule packs: files or folders", metavar="PATH,..."
         ),
         templates: Path | None = typer.Option(
             None, "--templates", help="Folder of templates overriding the built-in ones."
@@ -95,7 +105,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write, check and log copy for every product row x platform x variant.
 
-        Re-running the same command continues an interrupted run. Exit codes: 0 ok,
+        Re-running the same command continues an interrupted run; adding --repair
+        repairs the flagged items of a finished one again. Exit codes: 0 ok,
         1 findings reached --fail-on, 2 bad input or options, 3 items failed,
         130 interrupted.
         """
@@ -110,9 +121,10 @@ def register(app: typer.Typer) -> None:
             backend=backend,
             model=model,
             base_url=base_url,
-            platforms=platforms,
+            platforms=split_list(platforms) or None,
             variants=variants,
             lang=lang,
+            columns=columns or None,
             concurrency=concurrency,
             timeout=timeout,
             max_tokens=max_tokens,
@@ -124,7 +136,7 @@ def register(app: typer.Typer) -> None:
             fail_on=fail_on,
             audit=str(audit) if audit is not None else None,
             allow_insecure=True if allow_insecure else None,
-            rules=rules,
+            rules=split_list(rules) or None,
             templates=str(templates) if templates is not None else None,
             **judge_flags(
                 judge=judge,
@@ -147,7 +159,11 @@ def register(app: typer.Typer) -> None:
             force=force,
             xlsx=xlsx,
             on_warning=warn,
+            repair=repair,
         )
+        if summary.repair is not None and summary.repair.flagged == 0:
+            typer.echo("nothing to repair: no item is in review or blocked")
+            raise typer.Exit(0)
         _print_summary(summary)
         raise typer.Exit(summary.exit_code)
 

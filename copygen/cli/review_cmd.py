@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from copygen.cli.common import list_option, split_list
+
 if TYPE_CHECKING:
     from copygen.review.decisions import QueueFilter
     from copygen.review.session import ReviewSession
@@ -15,8 +17,8 @@ if TYPE_CHECKING:
 def review(
     ctx: typer.Context,
     outdir: Path = typer.Argument(..., help="Output folder of 'copygen generate'."),
-    decide: list[str] | None = typer.Option(
-        None, "--decide", help="ID=approve or ID=reject (repeatable); no prompts."
+    decide: list[str] | None = list_option(
+        "--decide", help="ID=approve or ID=reject; no prompts", metavar="ID=DECISION,..."
     ),
     decisions: Path | None = typer.Option(
         None, "--decisions", help="CSV of decisions: id, decision, reason."
@@ -28,17 +30,20 @@ def review(
         False, "--force", help="Allow approving items the checker blocked (needs --reason)."
     ),
     reviewer: str | None = typer.Option(None, "--reviewer", help="Your name (default: $USER)."),
-    status: list[str] | None = typer.Option(
-        None, "--status", help="Queue only these statuses (default: review, blocked)."
+    status: list[str] | None = list_option(
+        "--status", help="Queue only these statuses (default: review, blocked)"
     ),
-    category: list[str] | None = typer.Option(
-        None, "--category", help="Queue only items with a finding of this category."
+    category: list[str] | None = list_option(
+        "--category", help="Queue only items with a finding of these categories"
     ),
-    platform: list[str] | None = typer.Option(None, "--platform", help="Queue only this platform."),
-    rule: list[str] | None = typer.Option(
-        None, "--rule", help="Queue only items with a finding of this rule (or rule prefix)."
+    platform: list[str] | None = list_option("--platform", help="Queue only these platforms"),
+    rule: list[str] | None = list_option(
+        "--rule",
+        metavar="ID,...",
+        help="Queue only items with a finding of these rules: an id, a prefix "
+        "(zh.absolute), or zh.* as in check --disable",
     ),
-    sku: list[str] | None = typer.Option(None, "--sku", help="Queue only this SKU."),
+    sku: list[str] | None = list_option("--sku", help="Queue only these SKUs"),
     list_only: bool = typer.Option(False, "--list", help="Print the queue and exit."),
     audit: Path | None = typer.Option(
         None, "--audit", help="Audit log to record decisions in (default: the folder's)."
@@ -52,14 +57,14 @@ def review(
     from copygen.terminal import visible
 
     filters = queue_filter(
-        statuses=status or (),
-        categories=category or (),
-        platforms=platform or (),
-        rules=rule or (),
-        skus=sku or (),
+        statuses=split_list(status),
+        categories=split_list(category),
+        platforms=split_list(platform),
+        rules=split_list(rule),
+        skus=split_list(sku),
     )
     scripted = scripted_decisions(
-        decide=decide or (), decisions_csv=decisions, reason=reason, force=force
+        decide=split_list(decide), decisions_csv=decisions, reason=reason, force=force
     )
     settings = settings_from(ctx, config=config)
     with ReviewSession.open(

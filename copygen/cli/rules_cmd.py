@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from copygen.cli.common import settings_from
+from copygen.cli.common import list_option, list_paths, settings_from, split_list
 from copygen.errors import ExitCode
 
 
@@ -18,11 +18,13 @@ def register(app: typer.Typer) -> None:
     @rules_app.command("list")
     def list_rules(
         ctx: typer.Context,
-        category: list[str] = typer.Option(
-            [], "--category", help="Only rules of this category (repeatable)."
+        category: list[str] | None = list_option(
+            "--category", help="Only rules of these categories"
         ),
         lang: str | None = typer.Option(None, "--lang", help="Only rules that apply to LANG."),
-        rules: list[Path] = typer.Option([], "--rules", help="Also load this pack or folder."),
+        rules: list[str] | None = list_option(
+            "--rules", help="Also load these packs or folders", metavar="PATH,..."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON lines."),
     ) -> None:
         """List the loaded rules: id, category, severity, scope and law."""
@@ -30,7 +32,10 @@ def register(app: typer.Typer) -> None:
 
         settings = settings_from(ctx)
         lines, count = rule_views.list_rules(
-            [*settings.rules, *rules], categories=category, lang=lang, as_json=as_json
+            [*settings.rules, *list_paths(rules)],
+            categories=split_list(category),
+            lang=lang,
+            as_json=as_json,
         )
         for line in lines:
             typer.echo(line)
@@ -41,7 +46,9 @@ def register(app: typer.Typer) -> None:
     def explain(
         ctx: typer.Context,
         rule_id: str = typer.Argument(..., help="The rule id, e.g. zh.absolute.superlative."),
-        rules: list[Path] = typer.Option([], "--rules", help="Also load this pack or folder."),
+        rules: list[str] | None = list_option(
+            "--rules", help="Also load these packs or folders", metavar="PATH,..."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
         text: str | None = typer.Option(
             None,
@@ -54,7 +61,9 @@ def register(app: typer.Typer) -> None:
         from copygen.compliance.rule_views import explain_rule
 
         settings = settings_from(ctx)
-        typer.echo(explain_rule([*settings.rules, *rules], rule_id, as_json=as_json, text=text))
+        typer.echo(
+            explain_rule([*settings.rules, *list_paths(rules)], rule_id, as_json=as_json, text=text)
+        )
 
     @rules_app.command("test")
     def test(
@@ -65,7 +74,7 @@ def register(app: typer.Typer) -> None:
         builtin: bool = typer.Option(
             True, "--builtin/--no-builtin", help="Include the built-in packs."
         ),
-        rule: list[str] = typer.Option([], "--rule", help="Only this rule (repeatable)."),
+        rule: list[str] | None = list_option("--rule", help="Only these rules", metavar="ID,..."),
         verbose: bool = typer.Option(False, "-v", "--verbose", help="One line per pack."),
     ) -> None:
         """Run every example of every rule; exit 1 if any fails, 2 if a pack is invalid."""
@@ -74,7 +83,7 @@ def register(app: typer.Typer) -> None:
         settings = settings_from(ctx)
         extra = list(paths) if paths else list(settings.rules)
         lines, failed = run_rule_examples(
-            extra, builtin=builtin, rule_ids=rule or None, verbose=verbose
+            extra, builtin=builtin, rule_ids=split_list(rule) or None, verbose=verbose
         )
         for line in lines:
             typer.echo(line)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from copygen.cli.common import settings_from
+from copygen.cli.common import map_option, settings_from
 from copygen.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ def render_cmd(
         ..., "--input", "-i", help="Product file (CSV, XLSX or JSONL)."
     ),
     row: int = typer.Option(1, "--row", "-r", help="1-based data row of the product file."),
+    columns: list[str] | None = map_option(),
     lang: str | None = typer.Option(
         None, "--lang", help="Language to write in (default: the row's lang, else zh)."
     ),
@@ -118,14 +119,20 @@ def render_cmd(
         raise ConfigError(f"--format must be text or json, got {output_format!r}")
     if variant < 1:
         raise ConfigError(f"--variant must be 1 or more, got {variant}")
-    settings = settings_from(ctx, templates=_opt(templates), lang=lang)
+    settings = settings_from(ctx, templates=_opt(templates), lang=lang, columns=columns or None)
     # Built before the product file is read: a bad templates folder is reported first.
     builder = PromptBuilder(settings=settings)
 
     def warn(message: str) -> None:
         typer.echo(f"copygen: warning: {message}", err=True)
 
-    product = product_at(input_path, row, on_warning=warn, max_cell_chars=settings.max_cell_chars)
+    product = product_at(
+        input_path,
+        row,
+        on_warning=warn,
+        max_cell_chars=settings.max_cell_chars,
+        columns=settings.columns,
+    )
     rendered = _rendered(
         builder,
         settings,

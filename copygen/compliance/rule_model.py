@@ -67,6 +67,17 @@ def base_lang(lang: str) -> str:
     return lang.strip().lower().replace("_", "-").split("-")[0]
 
 
+def rule_selected(
+    entry: str, rule_id: str, *, category: str | None = None, pack: str | None = None
+) -> bool:
+    """Whether ``entry`` names the rule: its id, its category or its pack, or an id
+    prefix ending in ``*`` (``zh.platform.*``). What ``--disable`` and the review
+    queue's ``--rule`` filter match with."""
+    if entry.endswith("*"):
+        return rule_id.startswith(entry[:-1])
+    return entry in (rule_id, category, pack)
+
+
 @dataclass(frozen=True)
 class Example:
     text: str

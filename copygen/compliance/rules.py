@@ -69,6 +69,7 @@ from copygen.compliance.rule_model import (
     Scope,
     base_lang,
     code_rules,
+    rule_selected,
 )
 from copygen.errors import RuleError
 from copygen.inputs.product import CATEGORIES as PRODUCT_CATEGORIES
@@ -596,6 +597,4 @@ def _selected(rules: Sequence[Rule], disabled: Sequence[str], only: Sequence[str
 
 
 def _disables(entry: str, rule: Rule) -> bool:
-    if entry.endswith("*"):
-        return rule.id.startswith(entry[:-1])
-    return entry in (rule.id, rule.category, rule.pack)
+    return rule_selected(entry, rule.id, category=rule.category, pack=rule.pack)

@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from copygen.compliance.findings import CATEGORIES
+from copygen.compliance.rule_model import rule_selected
+from copygen.config import split_list
 from copygen.errors import InputError
+from copygen.platforms import PLATFORM_NAMES
 
 __all__ = [
     "DECIDABLE_STATUSES",
@@ -114,13 +118,17 @@ class QueueFilter:
         findings = [f for f in item.get("findings") or [] if isinstance(f, Mapping)]
         if self.categories and not any(f.get("category") in self.categories for f in findings):
             return False
-        return not self.rules or any(
-            any(
-                str(f.get("rule", "")) == r or str(f.get("rule", "")).startswith(r + ".")
-                for r in self.rules
-            )
-            for f in findings
-        )
+        return not self.rules or any(_rule_matches(self.rules, f) for f in findings)
+
+
+def _rule_matches(entries: Iterable[str], finding: Mapping[str, Any]) -> bool:
+    """Whether a finding's rule is one of ``entries``, matched as ``--disable`` matches
+    (an id, a category, ``zh.*``), or is under one of them (``zh.absolute``)."""
+    rule, category = str(finding.get("rule", "")), str(finding.get("category", ""))
+    return any(
+        rule_selected(entry, rule, category=category) or rule_selected(f"{entry}.*", rule)
+        for entry in entries
+    )
 
 
 def queue_filter(
@@ -133,28 +141,30 @@ def queue_filter(
 ) -> QueueFilter:
     """A filter from option values; each may be repeated or comma-separated.
 
-    No status: the items that need a decision (review, blocked).
+    No status: the items that need a decision (review, blocked). A rule is an id, a
+    category, an id prefix (``zh.absolute``) or ``zh.*``, as ``--disable`` takes it.
+    An unknown status, category or platform is an :class:`InputError`.
     """
-    wanted = _split(statuses) or REVIEW_STATUSES
-    unknown = [s for s in wanted if s not in ITEM_STATUSES]
-    if unknown:
-        raise InputError(
-            f"unknown status '{unknown[0]}'", hint=f"expected one of {', '.join(ITEM_STATUSES)}"
-        )
+    wanted = split_list(statuses) or REVIEW_STATUSES
+    chosen_categories = split_list(categories)
+    chosen_platforms = split_list(platforms)
+    for what, values, known in (
+        ("status", wanted, ITEM_STATUSES),
+        ("category", chosen_categories, CATEGORIES),
+        ("platform", chosen_platforms, PLATFORM_NAMES),
+    ):
+        unknown = [v for v in values if v not in known]
+        if unknown:
+            raise InputError(
+                f"unknown {what} '{unknown[0]}'", hint=f"expected one of {', '.join(known)}"
+            )
     return QueueFilter(
         statuses=wanted,
-        categories=_split(categories),
-        platforms=_split(platforms),
-        rules=_split(rules),
-        skus=_split(skus),
+        categories=chosen_categories,
+        platforms=chosen_platforms,
+        rules=split_list(rules),
+        skus=split_list(skus),
     )
-
-
-def _split(values: Iterable[str]) -> tuple[str, ...]:
-    out: list[str] = []
-    for value in values:
-        out.extend(part.strip() for part in value.split(",") if part.strip())
-    return tuple(out)
 
 
 # --- decisions -----------------------------------------------------------------------------
