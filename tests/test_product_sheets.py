@@ -155,6 +155,15 @@ def test_map_in_jsonl(tmp_path: Path) -> None:
     assert len(warnings) == 1 and "no SKU column" in warnings[0]
 
 
+def test_jsonl_records_may_leave_out_a_mapped_key(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "p.jsonl",
+        '{"编号": "A1", "名字": "杯子", "牌子": "X"}\n{"编号": "A2", "名字": "风扇"}\n',
+    )
+    products, _ = read(path, columns={"sku": "编号", "title": "名字", "brand": "牌子"})
+    assert [(p.sku, p.brand) for p in products] == [("A1", "X"), ("A2", "")]
+
+
 def test_jsonl_without_title_names_the_key(tmp_path: Path) -> None:
     path = write(tmp_path / "p.jsonl", '{"sku": "A1", "name_cn": "x"}\n')
     with pytest.raises(InputError, match="missing required key 'title'") as error:

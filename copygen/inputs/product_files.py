@@ -95,12 +95,16 @@ def _warn(handler: WarningHandler | None, message: str) -> None:
 class _Header:
     """Maps the cells of one header row to canonical and extra column names."""
 
-    def __init__(self, cells: Sequence[Any], *, file: str, names: ColumnNames) -> None:
+    def __init__(
+        self, cells: Sequence[Any], *, file: str, names: ColumnNames, every_map: bool = True
+    ) -> None:
         self.names: list[str | None] = []  # per cell position: key in the row mapping
         self.original: dict[str, str] = {}  # canonical -> header as written
         texts = ["" if c is None else str(c).replace("\ufeff", "").strip() for c in cells]
         found = [t for t in texts if t]
-        absent = names.missing(found)
+        # A JSONL record leaves out keys it has no value for: only a sheet's header must
+        # hold every mapped column.
+        absent = names.missing(found) if every_map else []
         if absent:
             field, column = absent[0]
             raise InputError(
@@ -568,7 +572,7 @@ def _read_jsonl(path: Path, builder: _RowBuilder) -> Iterator[Product]:
             header = headers.get(tuple(record))
             if header is None:
                 try:
-                    header = _Header(list(record), file=file, names=builder.names)
+                    header = _Header(list(record), file=file, names=builder.names, every_map=False)
                 except InputError as exc:
                     raise InputError(
                         exc.message.replace("column", "key"),
