@@ -10,6 +10,7 @@ import typer
 
 from copygen.cli.common import settings_from
 from copygen.errors import ConfigError
+from copygen.generate.manifest import DEFAULT_MAX_REPAIRS
 
 if TYPE_CHECKING:
     from copygen.config import Settings
@@ -29,8 +30,6 @@ _UNSET: dict[str, str] = {
 }
 #: Settings that are not settings of their own, and so have no source.
 _DERIVED = ("backend_profile", "judge_profile", "judge_api_key", "config_file")
-#: The repair rounds of a run that set none (copygen.generate.run).
-DEFAULT_MAX_REPAIRS = 1
 
 
 def effective_settings(settings: Settings) -> tuple[dict[str, Any], dict[str, str]]:
