@@ -12,7 +12,7 @@ event          payload
 =============  =================================================================
 run_started    command, version, settings (Settings.public_dict()), input {path,
                sha256, rows}, rules_hash, platforms, variants, backend, model,
-               resumed
+               resumed, mode (generate|repair), flagged (items a repair run takes)
 generated      item, sku, platform, lang, variant, attempt, template,
                template_hash, messages (PII-masked by the log), backend, model,
                base_url, params, response (raw text), usage {prompt_tokens,
@@ -29,21 +29,24 @@ judged         item, attempt, backend, model, base_url, template, template_hash,
                ``checked`` event, whose findings include the judge's
 checked        item, attempt, rules_hash, status (pass|review|blocked), findings
                (Finding.to_dict() list), fields (the parsed fields checked, after
-               tidying), tidied (what code mended before checking: notes)
+               tidying), tidied (what code mended before checking: notes),
+               recheck (a repair run checking a recorded draft again)
 repaired       item, attempt (the repair attempt, >= 2), from_attempt (the draft
                it repairs), findings_fixed / findings_remaining (rule ids), status,
                kept (the attempt kept after it: the repair, or an earlier draft
                with fewer block, then warn findings)
 recorded       item, status, record_sha256 (of the item's results.jsonl record,
                :func:`copygen.audit.chain.record_sha256`): the item's last event
-               in a run, on disk before its result line
+               in a run, on disk before its result line; replaces_sha256 (the
+               record a repair run replaces)
 reviewed       item, reviewer, decision (approved|rejected|undone), reason, forced,
                edited, before {status, fields}, after {status, fields},
                replaces_sha256 (the record decided on), record_sha256 (the record
                written); see :mod:`copygen.audit.binding`
 exported       path, format, items (count), sha256 (of the written file), labels
 run_finished   counts {total, pass, review, blocked, error, ...}, usage, cost,
-               currency, duration_ms (the CLI prints ``log.head`` after it)
+               currency, duration_ms (the CLI prints ``log.head`` after it),
+               mode, repair (what a repair run did: flagged, pass, review, ...)
 recovered      action (truncated|completed), offset, removed_bytes,
                removed_sha256, removed_prefix, bytes, reason (written by the log)
 =============  =================================================================
@@ -71,6 +74,8 @@ class RunStarted(TypedDict, total=False):
     backend: str
     model: str | None
     resumed: bool
+    mode: str  # generate | repair
+    flagged: int
 
 
 class Generated(TypedDict, total=False):
@@ -104,6 +109,7 @@ class Checked(TypedDict, total=False):
     findings: list[dict[str, Any]]  # Finding.to_dict()
     fields: dict[str, Any]
     tidied: list[str]
+    recheck: bool
 
 
 class Judged(TypedDict, total=False):
@@ -146,6 +152,7 @@ class Recorded(TypedDict, total=False):
     item: str
     status: str  # pass | review | blocked | error
     record_sha256: str
+    replaces_sha256: str
 
 
 class ReviewState(TypedDict, total=False):
@@ -180,6 +187,8 @@ class RunFinished(TypedDict, total=False):
     cost: float | None
     currency: str | None
     duration_ms: float
+    mode: str
+    repair: dict[str, int]
 
 
 class Recovered(TypedDict, total=False):
