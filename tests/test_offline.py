@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -435,31 +434,14 @@ def test_registry_builds_the_offline_backend() -> None:
 
 # -- real product rows (Streamer-Sales, 248 Chinese products) --------------------------
 
-STREAMER_CATEGORIES = {
-    "个人护理与美妆": "beauty",
-    "食品": "food",
-    "饮料": "food",
-    "服装": "apparel",
-    "电子产品": "electronics",
-    "家居用品": "home",
-}
-
 
 def _streamer_rows() -> Iterator[Product]:
+    from copygen.inputs.product_files import read_products
+
     path = SHARED / "cn_product_rows_streamer_sales.csv"
     if not path.is_file():
         pytest.skip(f"shared data not found at {path}")
-    with path.open(encoding="utf-8") as handle:
-        for index, row in enumerate(csv.DictReader(handle)):
-            yield Product.from_mapping(
-                {
-                    "sku": f"SS-{index:03d}",
-                    "title": row["product"],
-                    "category": STREAMER_CATEGORIES.get(row["category_l1"], row["category_l1"]),
-                    "selling_points": row["selling_points"],
-                },
-                row=index + 1,
-            )
+    yield from read_products(path, on_warning=lambda _message: None)
 
 
 def test_streamer_sales_rows_pass(backend: OfflineBackend, checker: Any) -> None:

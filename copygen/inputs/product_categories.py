@@ -14,6 +14,7 @@ skipped, which is why readers count those rows and say so (``product_files``).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 CATEGORIES: tuple[str, ...] = (
     "beauty",
@@ -246,6 +247,19 @@ def category_of(value: object) -> str | None:
     text = str(value).strip()
     if not text:
         return None
+    if len(text) > _CACHED_NAME:
+        return _category_of_text.__wrapped__(text)
+    return _category_of_text(text)
+
+
+#: Longest name remembered: the cache stays small whatever a cell holds.
+_CACHED_NAME = 200
+
+
+# A sheet repeats a handful of category names over all its rows, and each row asks twice
+# (the reader, then Product): a name is worked out once.
+@lru_cache(maxsize=4096)
+def _category_of_text(text: str) -> str | None:
     # The whole text by name only: a keyword of a deeper level must not decide.
     whole = _one_level(text, keywords=False)
     if whole is not None:

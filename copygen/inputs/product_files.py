@@ -47,7 +47,7 @@ from copygen.inputs.columns import (
     canonical_column,
     missing_hint,
 )
-from copygen.inputs.product import FieldValueError, Product, category_of
+from copygen.inputs.product import CATEGORIES, FieldValueError, Product, category_of
 from copygen.inputs.product_categories import first_level
 from copygen.inputs.text_files import (
     SAVE_AS_UTF8,
@@ -318,8 +318,6 @@ class _RowBuilder:
             what = f"have a category copygen does not know ({shown_names}"
             what += f", {more} more" if more > 0 else ""
             what += f"; {blank} blank)" if blank else ")"
-        from copygen.inputs.product import CATEGORIES
-
         known = ", ".join(c for c in CATEGORIES if c != "other")
         _warn(
             self.on_warning,
