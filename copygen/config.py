@@ -10,19 +10,19 @@ silently fall back to a default.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-import yaml
-
 from copygen.errors import ConfigError
+
+if TYPE_CHECKING:
+    import yaml
 
 PLATFORMS: tuple[str, ...] = ("livestream", "social", "detail")
 FAIL_ON_LEVELS: tuple[str, ...] = ("block", "warn", "info", "never")
@@ -75,6 +75,8 @@ def is_loopback_host(host: str | None) -> bool:
     host = host.strip("[]").lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -616,6 +618,8 @@ def find_config_file(
 
 
 def _check_keys(node: yaml.Node, path: Path, section: str, allowed: frozenset[str]) -> None:
+    import yaml  # only when there is a config file: not for each 'copygen check'
+
     if not isinstance(node, yaml.MappingNode):
         where = f"'{section}'" if section else "the top level"
         raise ConfigError(f"{where} must be a mapping", file=path, row=node.start_mark.line + 1)
@@ -653,6 +657,8 @@ def _check_keys(node: yaml.Node, path: Path, section: str, allowed: frozenset[st
 
 def _key_lines(node: yaml.Node, prefix: str = "") -> dict[str, int]:
     """Line of every key, by dotted name, to point value errors at the right line."""
+    import yaml
+
     lines: dict[str, int] = {}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -668,6 +674,8 @@ def read_config_file(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file: {exc}", file=path) from None
+    import yaml
+
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

@@ -197,6 +197,10 @@ def test_one_shot_check_and_lazy_exports() -> None:
 
 
 def test_jieba_loads_only_when_a_word_boundary_hit_needs_it(tmp_path: Path) -> None:
+    """With the rules cache, word edges come from its table and from jieba's dictionary
+    kept beside it (copygen/compliance/word_edges.py): jieba is never imported. Without
+    the cache, jieba is, on the first hit that needs word edges."""
+    import os
     import subprocess
     import sys
 
@@ -206,12 +210,20 @@ def test_jieba_loads_only_when_a_word_boundary_hit_needs_it(tmp_path: Path) -> N
         "import sys; from copygen import Checker; "
         f"c = Checker(rules=[{str(pack)!r}], builtin=False); "
         "c.check('the best cream, 很好用, 13812345678'); print('jieba' in sys.modules); "
-        "c.check('第一次用'); print('jieba' in sys.modules)"
+        "print(len(c.check('第一次用').findings), len(c.check('他是第一').findings)); "
+        "print('jieba' in sys.modules)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert out.split() == ["False", "True"]
+
+    def run(cache: str) -> list[str]:
+        env = {**os.environ, "COPYGEN_RULES_CACHE": cache}
+        return subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        ).stdout.split()
+
+    assert run("0") == ["False", "0", "1", "True"]
+    cache = str(tmp_path / "cache")
+    assert run(cache) == ["False", "0", "1", "False"]  # builds the cache
+    assert run(cache) == ["False", "0", "1", "False"]  # uses it
 
 
 def test_normalize_offsets() -> None:

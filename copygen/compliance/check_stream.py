@@ -11,12 +11,8 @@ parent's ``Checker``; otherwise each builds its own once from a :class:`CheckerS
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -27,6 +23,8 @@ from copygen.compliance.findings import SEVERITY_RANK, CheckResult
 from copygen.errors import CopygenError
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from copygen.compliance.check_run import CheckRequest
     from copygen.compliance.engine import Checker
 
@@ -148,6 +146,8 @@ def _check_in_worker(requests: Sequence[CheckRequest], fmt: str) -> list[Outcome
 
 
 def _context() -> Any:
+    import multiprocessing  # only for worker processes: not for a few texts
+
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
@@ -166,9 +166,16 @@ def checked_chunks(
         for chunk in chunks:
             yield chunk, check_chunk(checker, chunk, fmt)
         return
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     global _WORKER_CHECKER
     context = _context()
     if context.get_start_method() == "fork":
+        preload = getattr(checker, "preload", None)
+        if preload is not None:
+            preload()  # the automaton, loaded once here and shared by every worker
         _WORKER_CHECKER = checker
     source = iter(chunks)
     pending: deque[tuple[list[CheckRequest], Future[list[Outcome]]]] = deque()

@@ -31,10 +31,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import ahocorasick
-
 from copygen.compliance.evasions import t2s_gate, t2s_table
 from copygen.compliance.findings import Finding
+from copygen.compliance.lazy_re import LazyPattern
 from copygen.compliance.matcher import Span, SpanIndex, utf16_symbols, utf16_to_chars
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ _NEVER = frozenset({"personal_data", "unsupported_fact", "language_mismatch", "f
 
 # Full-width ASCII as ASCII; Traditional characters as Simplified (evasions.t2s_table). One
 # character for one, so that offsets into the view are offsets into the text.
-_FULL_WIDTH = re.compile("[\uff01-\uff5e]")
+_FULL_WIDTH = LazyPattern("[\uff01-\uff5e]")
 _HALF_WIDTH = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
 
 
@@ -66,17 +65,17 @@ def _view(text: str) -> str:
 
 # Where clauses and sentences end (outside quotes and 《》). A comma ends a clause; a
 # colon and 、 do not (违禁词：最好、第一 is one clause).
-_CLAUSE_END = re.compile(r"[，,。！？!?；;\n—]|\.(?=\s+[A-Z\u4e00-\u9fff]|\s*$)")
+_CLAUSE_END = LazyPattern(r"[，,。！？!?；;\n—]|\.(?=\s+[A-Z\u4e00-\u9fff]|\s*$)")
 _SENTENCE_END = frozenset("。！？!?；;\n.")
 
-_QUOTES = re.compile(
+_QUOTES = LazyPattern(
     r"“[^“”\n]{1,40}”|「[^「」\n]{1,40}」|『[^『』\n]{1,40}』|‘[^‘’\n]{1,40}’"
     r"|\"[^\"\n]{1,40}\"|(?<![A-Za-z0-9])'[^'\n]{1,40}'(?![A-Za-z0-9])"
 )
-_TITLE = re.compile(r"《([^《》\n]{1,30})》")
+_TITLE = LazyPattern(r"《([^《》\n]{1,30})》")
 # English titles of works: quoted in Title Case ('The Best Years of Our Lives'), or after
 # a label (Book: The Best American Short Stories 2023).
-_EN_LABELLED_TITLE = re.compile(
+_EN_LABELLED_TITLE = LazyPattern(
     r"\b(?i:book|novel|film|movie|song|album|title|series|documentary|play)\s*[:：]\s*"
     r"([A-Z0-9][^.;:!?,\n(]{2,80})"
 )
@@ -94,7 +93,7 @@ def _title_case(text: str) -> bool:
 
 
 # A 《》 holding a law or rule is the cue, not a hit: hits inside it are not cleared.
-_LAW_TITLE = re.compile(r"(法|条例|规定|办法|细则|规则|规范|标准|指南|通知|意见|决定|公约|法典)$")
+_LAW_TITLE = LazyPattern(r"(法|条例|规定|办法|细则|规则|规范|标准|指南|通知|意见|决定|公约|法典)$")
 
 _BOUNDED = r"[^，,。！？!?；;\n]"  # a character inside one clause
 
@@ -166,19 +165,19 @@ _VERDICT = (
     r"|(?:多)?留个?心眼|擦亮眼睛|(?:请|直接)?举报|别上当|不要上当|别被骗|(?:都)?没有?(?:任何)?依据"
     r"|不合规|请勿相信|不要相信|别相信|先冷静"
 )
-_CUE = re.compile(
+_CUE = LazyPattern(
     f"(?P<verdict>{_VERDICT})"
     f"|(?P<verb>{_VERBS_ZH}|(?:{_META_ZH}){_LIST_ZH}|{_VERBS_EN})"
     f"|(?P<meta>{_META_ZH}|{_META_EN}|{_LAW})"
     f"|(?P<weak>{_WEAK_CUES})",
     re.IGNORECASE,
 )
-_AFFIRM = re.compile(
+_AFFIRM = LazyPattern(
     r"名不虚传|果然|确实|实至名归|名副其实|当之无愧|的确|不是吹|就是|真的是|真正|不愧"
     r"|\b(?:lives\s+up|truly|indeed|really\s+is)\b",
     re.IGNORECASE,
 )
-_REFUTE = re.compile(
+_REFUTE = LazyPattern(
     r"骗|假的|并不是|并非|根本不|根本没|智商税|忽悠|夸大|虚假|不存在"
     r"|别信|不要信|没找到|没有?(?:任何)?依据|不靠谱|没啥变化|没什么变化|没效果|没用"
     r"|\b(?:doesn't|does\s+not|it\s+isn't|no\s+evidence)\b"
@@ -189,10 +188,10 @@ _REFUTE = re.compile(
 _REACH = 30
 # A platform-diversion hit next to an account name or number is diversion whatever the
 # cue (请勿在平台聊，加微信abc_123).
-_HANDLE = re.compile(r"[A-Za-z0-9_.@-]{5,}")
+_HANDLE = LazyPattern(r"[A-Za-z0-9_.@-]{5,}")
 
 # "Print #1 of 3", "Part 1 of 5", "No. 1 of 12 colours", 第1/3张: a number in a series.
-_ORDINAL = re.compile(
+_ORDINAL = LazyPattern(
     r"(?:#|\bno\.?|\bnumber|\bnr\.?|\bpart|\bprint|\bvol(?:ume)?\.?|\bbook|\bissue|\bstep"
     r"|\bitem|\bphoto|\bimage|\bpic(?:ture)?|\bpiece|\bset|\bcard|\bslide|\bpage|\bdesign"
     r"|\bcolou?r|\bstyle)\s*#?\s*(?:1|one)\s*(?:of|/)\s*(?:\d+|two|three|four|five|six|seven"
@@ -206,7 +205,7 @@ _ORDINAL = re.compile(
 # The ones that govern what follows them (不能代替药物治疗疾病, does not guarantee hair
 # regrowth) reach the end of their clause; the others (效果因人而异, results may vary,
 # 非药品) cover only themselves: "本品非药品但能治疗失眠" still claims.
-_DISCLAIMER = re.compile(
+_DISCLAIMER = LazyPattern(
     r"(?P<reach>(?:不|无法|不能|并不)(?:保证|承诺)"
     r"|(?:不能|不可|不可以|无法)(?:代替|替代)(?:药物|药品|医生|治疗|医疗)|不(?:代替|替代)药物"
     r"|不具有?(?:疾病)?(?:治疗|预防|诊断)|不以(?:治疗|预防)(?:疾病)?为目的"
@@ -224,13 +223,13 @@ _DISCLAIMER = re.compile(
 _DISCLAIMED = frozenset({"guarantee_claim", "medical_claim", "cosmetics_claim", "superstition"})
 
 # A ranking with its source and date in one sentence: shown as info, not blocking.
-_RANKING_HIT = re.compile(
+_RANKING_HIT = LazyPattern(
     r"第\s*[一1]|冠军|销冠|榜首|首位|头名|榜|份额|占有率|市占率|领先|领导|最畅销|最热销|销量最"
     r"|销售额最|top\s*-?\s*\d|no\.?\s*1|#\s*1|number\s*one|best[- ]?sell|leading|leader"
     r"|top[- ](?:rated|selling)|most\s+popular",
     re.IGNORECASE,
 )
-_SOURCE = re.compile(
+_SOURCE = LazyPattern(
     r"据[^，,。！？!?；;\n]{0,15}?(?:数据|统计|报告|调查|调研|显示|榜单|排名|监测|公布)"
     r"|数据(?:来源|来自|出处|显示)|(?:来源|出处)\s*[：:]|来源于"
     r"|(?:天猫|淘宝|京东|抖音|拼多多|快手|小红书|亚马逊|苏宁)[^，,。！？!?；;\n]{0,10}(?:榜单|排行榜|热销榜|榜)"
@@ -242,7 +241,7 @@ _SOURCE = re.compile(
     re.IGNORECASE,
 )
 _MONTHS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
-_DATE = re.compile(
+_DATE = LazyPattern(
     r"(?<![\dA-Za-z])(?:19|20)\d{2}\s*(?:年|财年)"
     r"|(?<![\dA-Za-z])(?:19|20)\d{2}[-/.](?:0?[1-9]|1[0-2])(?!\d)"
     rf"|\b(?:{_MONTHS})[a-z]*\.?\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d{{2}}\b"
@@ -251,17 +250,17 @@ _DATE = re.compile(
 )
 
 # A truthful stock notice: a count of what is left, with the size, colour or spec.
-_STOCK_HIT = re.compile(
+_STOCK_HIT = LazyPattern(
     r"(?:仅剩|只剩|还剩|剩下|最后|就剩|仅有|只有)[^，,。！？!?；;\n]{0,4}?"
     r"(?:\d+|[一二两三四五六七八九十几]+)\s*(?:件|个|双|条|套|台|瓶|盒|支|只|份|单)"
     r"|\bonly\s+(?:\d+|one|two|three|four|five|a\s+few)\s+(?:left|remaining|in\s+stock)\b"
     r"|\blast\s+(?:one|\d+|pair|piece|few|unit)\b",
     re.IGNORECASE,
 )
-_NOT_STOCK = re.compile(
+_NOT_STOCK = LazyPattern(
     r"天|日|机会|波|小时|分钟|秒|次|场|day|hour|minute|chance|time", re.IGNORECASE
 )
-_SPEC = re.compile(
+_SPEC = LazyPattern(
     r"(?i:[sml]|x{1,3}l|[2-6]xl|xxs|xs)\s*(?:码|号)|\d{2,3}\s*(?:码|号)|均码|尺码"
     r"|(?<![A-Za-z'’])(?:XXS|XS|S|M|L|XL|XXL|XXXL|[2-6]XL)(?![A-Za-z])"
     r"|(?:黑|白|红|蓝|绿|黄|紫|粉|灰|棕|咖啡?|橙|米|杏|银|金|驼|卡其|藏青|酒红|墨绿|军绿|姜黄|奶白"
@@ -271,7 +270,7 @@ _SPEC = re.compile(
     r"|(?i:\b(?:black|white|red|blue|navy|grey|gray|green|pink|beige|brown|khaki|ivory|olive"
     r"|burgundy|purple|yellow|orange|silver)\b)"
 )
-_URGENCY = re.compile(
+_URGENCY = LazyPattern(
     r"快抢|抢|赶紧|赶快|手慢|抓紧|速(?:来|拍|下单|入)|冲鸭|最后一天|最后机会|错过"
     r"|\b(?:hurry|grab|rush|act\s+fast|don'?t\s+miss|before\s+it'?s\s+gone)\b",
     re.IGNORECASE,
@@ -280,15 +279,15 @@ _URGENCY = re.compile(
 # A registration stated in the copy; hits naming one of the functions listed after it
 # are shown as info. Health food: 国食健注G…, 国食健字G…, 食健备G…, 卫食健字(…).
 # Special-use cosmetics: 国妆特字G…, 国妆特进字J…, 卫妆特字(…).
-_REGISTRATION = re.compile(
+_REGISTRATION = LazyPattern(
     r"(?:国食健[注字]|食健备|卫食健[字进]字?|国妆特进?字|卫妆特进?字)\s*[A-Za-z]?\s*[(（]?\s*\d{4}"
     r"[)）]?\s*第?\s*\d*\s*号?",
     re.IGNORECASE,
 )
-_FUNCTIONS = re.compile(
+_FUNCTIONS = LazyPattern(
     r"(?:保健功能|功效|功能|特殊用途|申报功效|作用)\s*(?:为|是)?\s*[：:]\s*([^。；;！!？?\n]{1,80})"
 )
-_ITEM_SPLIT = re.compile(r"[、，,/／\s]+|和|及|与|等")
+_ITEM_SPLIT = LazyPattern(r"[、，,/／\s]+|和|及|与|等")
 _REGISTERED = frozenset({"medical_claim", "cosmetics_claim"})
 
 # -- anchors: the quick look ------------------------------------------------------------
@@ -349,6 +348,8 @@ def _spellings(key: str) -> set[str]:
 
 
 def _anchor_automaton() -> Any:
+    import ahocorasick
+
     kinds: dict[str, set[str]] = {}
     for kind, keys in _ANCHORS.items():
         for key in keys:
@@ -362,12 +363,15 @@ def _anchor_automaton() -> Any:
     return automaton
 
 
-_AUTOMATON = _anchor_automaton()
+_AUTOMATON: Any = None  # built on first use
 
 
 def _anchors(view: str) -> dict[str, list[int]]:
     """Kind -> character offsets where an anchor of that kind starts in ``view`` (see
     ``_view``), in order."""
+    global _AUTOMATON
+    if _AUTOMATON is None:
+        _AUTOMATON = _anchor_automaton()
     found: dict[str, list[int]] = {}
     encoded = utf16_symbols(view)
     units = None if len(encoded) == 2 * len(view) else utf16_to_chars(view)
@@ -575,7 +579,7 @@ class TextContext:
     def _sentences(self, positions: Iterable[int]) -> list[Span]:
         return _windows(self._sentence_ends, positions, len(self.text))
 
-    def _scan(self, regex: re.Pattern[str], windows: Iterable[Span]) -> Iterator[re.Match[str]]:
+    def _scan(self, regex: LazyPattern, windows: Iterable[Span]) -> Iterator[re.Match[str]]:
         for start, end in windows:
             yield from regex.finditer(self._view, start, end)
 
@@ -685,7 +689,7 @@ def _whole(view: str, title: re.Match[str]) -> bool:
     return _WORDY.search(view[:start] + view[end:]) is None
 
 
-_WORDY = re.compile(r"[\w]")
+_WORDY = LazyPattern(r"[\w]")
 
 
 def _registration(view: str) -> _Registration | None:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from copygen.compliance import context, rules_cache
 from copygen.compliance.code_checks import code_findings
+from copygen.compliance.evasions import use_t2s_table
 from copygen.compliance.findings import SEVERITY_RANK, CheckResult, Finding
 from copygen.compliance.matcher import (
     Compiled,
@@ -41,12 +42,10 @@ from copygen.compliance.matcher import (
     allow_terms,
     compile_rules,
     latin_edges_ok,
-    on_word_edges,
 )
 from copygen.compliance.normalize import Normalized, has_cjk, normalize
 from copygen.compliance.pii import find_pii
 from copygen.compliance.rule_model import Rule, RuleSet
-from copygen.compliance.rules import load_rules
 
 if TYPE_CHECKING:
     from copygen.config import Settings
@@ -91,15 +90,24 @@ class Checker:
                 allow_terms=self.allow_terms,
             )
             cached = rules_cache.load(key) if key is not None else None
-            if isinstance(cached, tuple) and len(cached) == 2:
+            if (
+                isinstance(cached, tuple)
+                and len(cached) == 2
+                and isinstance(cached[0], RuleSet)
+                and isinstance(cached[1], Compiled)
+            ):
                 self.ruleset, self._compiled = cached
+                if self._compiled.t2s is not None:
+                    use_t2s_table(self._compiled.t2s)
                 return
+        from copygen.compliance.rules import load_rules  # YAML: only when not cached
+
         self.ruleset = load_rules(
             paths=paths, builtin=builtin, disabled=disabled, only_categories=only_categories
         )
-        self._compiled = compile_rules(self.ruleset, self.allow_terms)
+        self._compiled = compile_rules(self.ruleset, self.allow_terms, key_table=key is not None)
         if key is not None:
-            rules_cache.store(key, (self.ruleset, self._compiled))
+            rules_cache.store_compiled(key, self.ruleset, self._compiled)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, locale: str | None = None) -> Checker:
@@ -114,6 +122,13 @@ class Checker:
     @property
     def rules_hash(self) -> str:
         return self.ruleset.hash
+
+    def preload(self) -> None:
+        """Load now what checking many or long texts needs (the automaton), which is
+        otherwise loaded when such a text comes: before forking worker processes (so
+        that they share it), or before measuring."""
+        if self._compiled.has_keys():
+            self._compiled.load_automaton()
 
     # -- public -------------------------------------------------------------------------
 
@@ -279,7 +294,11 @@ class Checker:
                     patterns = exceptions.patterns(index)
                 if patterns.covers(start, end):
                     continue
-            if word and has_cjk(ntext[start:end]) and not on_word_edges(ntext, start, end):
+            if (
+                word
+                and has_cjk(ntext[start:end])
+                and not self._compiled.on_word_edges(ntext, start, end)
+            ):
                 continue
             out.append(span if to_original is None else to_original(start, end))
 

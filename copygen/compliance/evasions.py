@@ -213,10 +213,28 @@ _HOMOPHONES_FROM = 3  # two-character homophones are everyday words (低一 in �
 _MIN_ALL_PINYIN = 6
 
 
-@lru_cache(maxsize=1)
+_T2S: dict[int, str] | None = None
+
+
 def t2s_table() -> dict[int, str]:
     """Traditional -> Simplified, one character for one (OpenCC's t2s over the CJK
-    block), plus VARIANT_CHARS: a str.translate table."""
+    block), plus VARIANT_CHARS: a str.translate table. Made once per process, or taken
+    from the rules cache (``use_t2s_table``): asking OpenCC costs some 10 ms."""
+    global _T2S
+    if _T2S is None:
+        _T2S = _opencc_t2s()
+    return _T2S
+
+
+def use_t2s_table(table: dict[int, str]) -> None:
+    """Use ``table``, a ``t2s_table()`` made by another process with the same OpenCC
+    (the rules cache keeps one with the compiled rules), unless this process has one."""
+    global _T2S
+    if _T2S is None:
+        _T2S = table
+
+
+def _opencc_t2s() -> dict[int, str]:
     import opencc
 
     block = "".join(chr(code) for code in range(0x4E00, 0xA000))

@@ -6,26 +6,30 @@ into one automaton. ``Compiled.scan`` is the one pass over a normalised text;
 ``Compiled.pattern_hits`` then runs only the regexes whose anchor was seen (or that
 have none). The word-edge tests and allowlist reading used by the checker are here
 too. The ``Compiled`` value is what the rules cache pickles, with the ``RuleSet``.
+
+The automaton holds some 90,000 keys (the terms' evasive spellings): loading it costs
+more than a short text's whole check. So the same keys are also kept sorted in a
+``KeyTable``, which loads in a millisecond and finds the keys in a short text by
+bisection; the rules cache keeps the automaton apart, loaded when a long text (or
+enough short ones) comes. Both ways find the same keys, reported in the same order.
 """
 
 from __future__ import annotations
 
 import re
+from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-import ahocorasick
-
-from copygen.compliance import anchors
-from copygen.compliance.evasions import term_variants
 from copygen.compliance.normalize import normalize
 from copygen.compliance.pii import DETECTOR_KINDS
 from copygen.compliance.rule_model import CODE_DETECTORS, Rule, RuleSet
+from copygen.compliance.word_edges import EdgeTable, SortedStrings, int_array
+from copygen.compliance.word_edges import on_word_edges as _on_word_edges
 from copygen.errors import RuleError
 
 _TERM, _ANCHOR, _UNLESS, _ALLOW = 0, 1, 2, 3
@@ -33,6 +37,15 @@ _VARIANT = 1  # the flag of a term key that is an evasive spelling of the term (
 _LATIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # the matcher's text is lower case
 
 Span = tuple[int, int]
+Entry = tuple[int, int, int]  # (kind, index, flag) of one automaton key
+
+#: Texts up to this long are scanned with the key table while the automaton is not
+#: loaded, until the table has scanned ``TABLE_BUDGET`` characters in all; then the
+#: automaton is loaded (bisection costs some microseconds a character, the automaton
+#: a fraction of one, and loading it some 50 ms).
+SHORT_TEXT = 4_000
+TABLE_BUDGET = 20_000
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class SpanIndex:
@@ -74,10 +87,76 @@ class Scan:
     allow: list[Span] = field(default_factory=list)
 
 
+class KeyTable:
+    """The automaton's keys, sorted, with their entries: found in a text by bisection.
+
+    Pickled as one string of keys and a few integer arrays (an entry packed in an int),
+    which load in about a millisecond where the automaton takes fifty."""
+
+    __slots__ = ("_firsts", "firsts", "keys", "packed", "starts")
+
+    def __init__(
+        self, keys: SortedStrings, packed: array[int], starts: array[int], firsts: str
+    ) -> None:
+        self.keys = keys
+        self.packed = packed  # entries, packed (see ``of``), key after key
+        self.starts = starts  # key number -> where its entries start in ``packed``
+        self.firsts = firsts  # the first characters of the keys
+        self._firsts: frozenset[str] | None = None
+
+    @classmethod
+    def of(cls, keys: dict[str, list[Entry]]) -> KeyTable | None:
+        ordered = sorted(keys)
+        if any(SortedStrings.SEPARATOR in key for key in ordered):
+            return None
+        packed: array[int] = array("q")
+        starts = [0]
+        for key in ordered:
+            for kind, index, flag in keys[key]:
+                if not 0 <= flag < 1 << 18:
+                    return None
+                packed.append(index << 20 | flag << 2 | kind)
+            starts.append(len(packed))
+        firsts = "".join(sorted({key[0] for key in ordered}))
+        return cls(SortedStrings.of(ordered), packed, int_array(starts), firsts)
+
+    def __getstate__(self) -> tuple[SortedStrings, array[int], array[int], str]:
+        return self.keys, self.packed, self.starts, self.firsts
+
+    def __setstate__(self, state: tuple[SortedStrings, array[int], array[int], str]) -> None:
+        self.keys, self.packed, self.starts, self.firsts = state
+        self._firsts = None
+
+    def entries(self, number: int) -> tuple[Entry, ...]:
+        packed = self.packed[self.starts[number] : self.starts[number + 1]]
+        return tuple((v & 3, v >> 20, v >> 2 & 0x3FFFF) for v in packed)
+
+    def items(self) -> Iterator[tuple[str, tuple[Entry, ...]]]:
+        return ((key, self.entries(n)) for n, key in enumerate(self.keys.all()))
+
+    def find(self, text: str) -> list[tuple[int, int, int]]:
+        """(end, start, key number) of every key in ``text``, in the automaton's order:
+        by end, the longest first."""
+        if self._firsts is None:
+            self._firsts = frozenset(self.firsts)
+        firsts = self._firsts
+        starting = self.keys.starting
+        found = [
+            (end, start, number)
+            for start, char in enumerate(text)
+            if char in firsts
+            for end, number in starting(text, start)
+        ]
+        found.sort()
+        return found
+
+
 @dataclass
 class Compiled:
     rules: tuple[Rule, ...]
-    automaton: Any  # ahocorasick.Automaton, or None when it holds no keys
+    # ahocorasick.Automaton; None when it holds no keys, or while it is not loaded from
+    # ``automaton_file`` (see ``KeyTable``)
+    automaton: Any
     # pattern index -> (rule index, regex source); compiled on first use
     patterns: list[tuple[int, str]]
     always: list[int]  # pattern indexes without an anchor: they always run
@@ -95,6 +174,18 @@ class Compiled:
     pii_cache: dict[frozenset[int], list[tuple[frozenset[str], list[int]]]] = field(
         default_factory=dict
     )
+    # every key with its entries; None when the keys cannot be tabled (see KeyTable)
+    table: KeyTable | None = None
+    # where the rules cache keeps the automaton (pickled) while it is not loaded
+    automaton_file: str | None = None
+    # characters the table may still scan before the automaton is loaded
+    table_budget: int = TABLE_BUDGET
+    # jieba's word edges around the hits of ``boundary: word`` terms (word_edges.py);
+    # built for the rules cache, None otherwise (then jieba answers)
+    edge_table: EdgeTable | None = None
+    # evasions.t2s_table(), the folding the keys were made with: kept in the rules
+    # cache so that a process loading the rules need not ask OpenCC again
+    t2s: dict[int, str] | None = None
 
     def regex(self, pattern_index: int) -> re.Pattern[str]:
         # Compiling hundreds of regexes costs more than checking a text: a regex is
@@ -143,7 +234,48 @@ class Compiled:
         state = dict(self.__dict__)
         for name in ("scope_cache", "regex_cache", "unless_cache", "code_cache", "pii_cache"):
             state[name] = {}
+        state["table_budget"] = TABLE_BUDGET
+        if self.automaton_file is not None:
+            state["automaton"] = None  # kept in its own file
         return state
+
+    def has_keys(self) -> bool:
+        return self.automaton is not None or self.automaton_file is not None
+
+    def load_automaton(self) -> Any:
+        """The automaton, loaded from ``automaton_file`` (or rebuilt from the table)
+        the first time it is needed."""
+        if self.automaton is None and self.automaton_file is not None:
+            automaton = None
+            try:
+                import pickle
+
+                with open(self.automaton_file, "rb") as handle:
+                    automaton = pickle.load(handle)
+            except Exception:
+                if self.table is not None:  # deleted or damaged: the table has every key
+                    automaton = _automaton({k: list(v) for k, v in self.table.items()})
+            if automaton is None:
+                raise RuleError("the compiled rules cache lost its automaton; try again")
+            self.automaton = automaton
+        return self.automaton
+
+    def on_word_edges(self, text: str, start: int, end: int) -> bool:
+        """Whether [start, end) of ``text`` starts and ends on jieba word boundaries
+        (the word-edge table, jieba's dictionary in the cache directory, or jieba)."""
+        return _on_word_edges(text, start, end, self.edge_table, _dictionary_directory)
+
+    def word_edge_hits(self) -> set[str]:
+        """The strings the terms of the ``boundary: word`` rules (and their evasive
+        spellings) can hit: what the word-edge table covers."""
+        wanted = {i for i, rule in enumerate(self.rules) if rule.boundary == "word"}
+        if not wanted or self.table is None:
+            return set()
+        return {
+            key
+            for key, entries in self.table.items()
+            if any(kind == _TERM and index in wanted for kind, index, _ in entries)
+        }
 
     def applicable(
         self, category: str | None, platform: str | None, lang: str | None
@@ -162,13 +294,22 @@ class Compiled:
     def scan(self, ntext: str, applicable: frozenset[int]) -> Scan:
         """The automaton pass over normalised ``ntext``; term hits only of ``applicable``."""
         found = Scan()
-        if self.automaton is None or not ntext:
+        if not ntext or not self.has_keys():
             return found
+        if (
+            self.automaton is None
+            and self.table is not None
+            and len(ntext) <= min(SHORT_TEXT, self.table_budget)
+            and _LONE_SURROGATE.search(ntext) is None
+        ):
+            self.table_budget -= len(ntext)
+            return self._table_scan(ntext, applicable)
+        automaton = self.load_automaton()
         encoded = utf16_symbols(ntext)
         # Two symbols per UTF-16 unit: more than two per character means surrogates.
         units = utf16_to_chars(ntext) if len(encoded) != 2 * len(ntext) else None
         terms, triggered, unless, allow = found.terms, found.triggered, found.unless, found.allow
-        for end_index, (length, entries) in self.automaton.iter(encoded):
+        for end_index, (length, entries) in automaton.iter(encoded):
             if end_index & 1 == 0:
                 continue  # ends on a high byte: not on whole characters
             end = (end_index + 1) >> 1
@@ -176,6 +317,32 @@ class Compiled:
             if units is not None:
                 start, end = units[start], units[end]
             for kind, index, flag in entries:
+                if kind == _TERM:
+                    if index in applicable:
+                        spans = terms.get(index)
+                        if spans is None:
+                            spans = terms[index] = []
+                        spans.append((start, end))
+                elif kind == _ANCHOR:
+                    seen = triggered.get(index)
+                    if seen is None:
+                        triggered[index] = {flag}
+                    else:
+                        seen.add(flag)
+                elif kind == _UNLESS:
+                    unless.setdefault(index, []).append((start, end))
+                else:
+                    allow.append((start, end))
+        return found
+
+    def _table_scan(self, ntext: str, applicable: frozenset[int]) -> Scan:
+        """``scan`` by the key table: the same keys, spans and order as the automaton."""
+        assert self.table is not None
+        found = Scan()
+        terms, triggered, unless, allow = found.terms, found.triggered, found.unless, found.allow
+        entries_of = self.table.entries
+        for end, start, number in self.table.find(ntext):
+            for kind, index, flag in entries_of(number):
                 if kind == _TERM:
                     if index in applicable:
                         spans = terms.get(index)
@@ -244,8 +411,15 @@ def utf16_to_chars(text: str) -> list[int] | None:
     return mapping
 
 
-def compile_rules(ruleset: RuleSet, allow_terms: Sequence[str]) -> Compiled:
-    keys: dict[str, list[tuple[int, int, int]]] = {}
+def compile_rules(
+    ruleset: RuleSet, allow_terms: Sequence[str], *, key_table: bool = False
+) -> Compiled:
+    """The rules compiled; ``key_table``: with the ``KeyTable`` too (for the rules
+    cache, which loads the automaton only when needed)."""
+    from copygen.compliance import anchors
+    from copygen.compliance.evasions import term_variants
+
+    keys: dict[str, list[Entry]] = {}
 
     def add(text: str, kind: int, index: int, flag: int = 0) -> None:
         folded = normalize(text).text
@@ -294,13 +468,22 @@ def compile_rules(ruleset: RuleSet, allow_terms: Sequence[str]) -> Compiled:
     for position, term in enumerate(allow_terms):
         add(term, _ALLOW, position)
     return Compiled(
-        ruleset.rules, _automaton(keys), patterns, always, detectors, covers=covers, gated=gated
+        ruleset.rules,
+        _automaton(keys),
+        patterns,
+        always,
+        detectors,
+        covers=covers,
+        gated=gated,
+        table=KeyTable.of(keys) if key_table else None,
     )
 
 
-def _automaton(keys: dict[str, list[tuple[int, int, int]]]) -> Any:
+def _automaton(keys: dict[str, list[Entry]]) -> Any:
     if not keys:
         return None
+    import ahocorasick
+
     automaton = ahocorasick.Automaton()
     for key, entries in keys.items():
         # length in UTF-16 code units, as the text is scanned
@@ -313,42 +496,12 @@ def _automaton(keys: dict[str, list[tuple[int, int, int]]]) -> Any:
 
 # --- word boundaries -------------------------------------------------------------------
 
-_jieba: Any = None
 
+def _dictionary_directory() -> Path | None:
+    """Where jieba's dictionary is kept sorted (word_edges.py): with the rules cache."""
+    from copygen.compliance import rules_cache
 
-def _segmenter() -> Any:
-    """jieba, loaded on the first hit that needs it (it costs about a second cold)."""
-    global _jieba
-    if _jieba is None:
-        import logging
-
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        _jieba = jieba
-    return _jieba
-
-
-_WINDOW = 12
-
-
-def on_word_edges(text: str, start: int, end: int) -> bool:
-    """Whether [start, end) of ``text`` starts and ends on jieba word boundaries."""
-    lo = max(0, start - _WINDOW)
-    hi = min(len(text), end + _WINDOW)
-    edges = _word_edges(text[lo:hi])
-    return start - lo in edges and end - lo in edges
-
-
-@lru_cache(maxsize=4096)
-def _word_edges(window: str) -> frozenset[int]:
-    """Word edges of ``window`` (its two ends included). Cached: copy repeats its
-    phrases, and segmenting is the dearest step per hit."""
-    edges = {0, len(window)}
-    for _word, word_start, word_end in _segmenter().tokenize(window, HMM=False):
-        edges.add(word_start)
-        edges.add(word_end)
-    return frozenset(edges)
+    return rules_cache.cache_dir() if rules_cache.enabled() else None
 
 
 def latin_edges_ok(text: str, start: int, end: int) -> bool:

@@ -23,6 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from copygen.compliance.evasions import CONFUSABLES, EMOJI_CHARS, SYLLABLES, t2s_gate, t2s_table
+from copygen.compliance.lazy_re import LazyPattern
 
 # Invisible characters are dropped wherever they are: they never carry meaning in copy.
 # Variation selectors and the keycap mark go too (3️⃣ is the digit 3).
@@ -41,20 +42,20 @@ _EMOJI = (
     "\U0001f000-\U0001faff"
 )
 _SEP = r"\s\-_.*·•・~|/\\+=^'\"`" + _EMOJI
-_SEP_RUN = re.compile(f"[{_SEP}]+")
+_SEP_RUN = LazyPattern(f"[{_SEP}]+")
 # Single characters in brackets, two or more in a row: 【智】【商】税.
-_BRACKETED = re.compile(r"(?:[【\[「(（〔]\w[】\]」)）〕]){2,}")
-_BRACKET = re.compile(r"[【\[「(（〔】\]」)）〕]")
+_BRACKETED = LazyPattern(r"(?:[【\[「(（〔]\w[】\]」)）〕]){2,}")
+_BRACKET = LazyPattern(r"[【\[「(（〔】\]」)）〕]")
 # Gaps between spaced-out letters: not quotes or apostrophes ("I'm a" is no word).
 _GAP = r"\s\-_.*·•・~|/\\+=^" + _EMOJI
 # Three or more single letters (or digits) apart: c.u.r.e.s, b-e-s-t, W h a t s A p p,
 # 1 3 8 - 0 0 1 2; an abbreviation's last dot goes too (F.D.A.-approved, S.P.F. 50).
-_SPACED_LETTERS = re.compile(
+_SPACED_LETTERS = LazyPattern(
     f"(?<![a-z0-9'’])[a-z](?:[{_GAP}]+[a-z](?![a-z0-9'’])){{2,}}(?:\\.(?=[\\s\\-]|$))?"
     f"|(?<![a-z0-9])[0-9](?:[{_GAP}]+[0-9](?![a-z0-9])){{2,}}"
 )
 # Latin words separated inside Chinese copy, both toneless pinyin: zhi liao.
-_LATIN_PAIR = re.compile(f"(?<![a-z])([a-z]+)([{_SEP}]+)(?=([a-z]+))")
+_LATIN_PAIR = LazyPattern(f"(?<![a-z])([a-z]+)([{_SEP}]+)(?=([a-z]+))")
 # Whether a text can need any cut at all (most copy has no separator, bracket or
 # repeat): one search instead of five.
 _MAYBE_CUT = re.compile(f"[{_SEP}【\\[「(（〔]")
@@ -64,17 +65,17 @@ _REPEATS = re.compile("([\u4e00-\u9fff])\\1{2,}|最(最)+")
 # wh!tening. Only in a word of three letters or more with at most two in a row, so
 # that hex codes (u003c), lab values (a1c) and models (x3c) stay as they are.
 # "+V", "+vx", "+微": a plus for 加 before a chat handle word (one character for one).
-_PLUS_ADD = re.compile(r"(?<![a-z0-9+])\+(?=\s?(?:v|vx|wx|q|qq|微|薇|威)(?![a-z]))")
+_PLUS_ADD = LazyPattern(r"(?<![a-z0-9+])\+(?=\s?(?:v|vx|wx|q|qq|微|薇|威)(?![a-z]))")
 _LEET = str.maketrans("013457@$!|", "oieastasil")
-_LEET_WORD = re.compile(r"(?<![a-z0-9@$!|])[a-z0-9@$!|]+")
+_LEET_WORD = LazyPattern(r"(?<![a-z0-9@$!|])[a-z0-9@$!|]+")
 _LEET_RUN = re.compile(r"(?<=[a-z])[013457@$!|]{1,2}(?=[a-z])")
-_LEET_TOO_MANY = re.compile(r"[013457@$!|]{3}")
-_LEET_LEAD = re.compile(
+_LEET_TOO_MANY = LazyPattern(r"[013457@$!|]{3}")
+_LEET_LEAD = LazyPattern(
     r"(?<![a-z0-9])0(?=[a-z]{2})|(?:(?<=^n)|(?<=[^a-z0-9]n))0(?=\.?1(?!\d))"  # 0nly, N0.1
 )
 _CJK_CHAR = re.compile(f"[{_CJK}]")
-_WORD_CHAR = re.compile(f"[{_CJK}a-z0-9]")
-_INVISIBLE_RE = re.compile("[" + "".join(sorted(_INVISIBLE)) + "]")
+_WORD_CHAR = LazyPattern(f"[{_CJK}a-z0-9]")
+_INVISIBLE_RE = LazyPattern("[" + "".join(sorted(_INVISIBLE)) + "]")
 CJK_RE = _CJK_CHAR
 
 # char -> folded text, learned as characters are met.

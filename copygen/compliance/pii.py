@@ -13,30 +13,31 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from copygen.compliance.lazy_re import LazyPattern
 from copygen.compliance.normalize import has_cjk
 
 # Mainland mobile: 1[3-9] + 9 digits, with optional +86 and a separator between digits
 # (one character, or a dash between spaces: 1 5 8 - 2 7 3 6 - 9 9 0 1).
-_MOBILE = re.compile(
+_MOBILE = LazyPattern(
     r"(?<![\d+])(?<!\d[\-.])(?:(?:\+|00)86[\s\-]?)?1\s?[3-9](?:(?:[\s\-.]|\s[\-.]\s)?\d){9}(?![\d\-])"
 )
 # Landline: area code 0xx/0xxx (optionally in brackets) + 7-8 digits; 400/800 hotlines.
-_LANDLINE = re.compile(
+_LANDLINE = LazyPattern(
     r"(?<![\d+])(?<!\d[\s\-.])(?:\(0\d{2,3}\)\s?|0\d{2,3}[\s\-]?)\d{3,4}[\s\-]?\d{4}(?![\d\-])"
     r"|(?<![\d+])(?<!\d[\s\-.])[48]00[\s\-]?\d{3}[\s\-]?\d{4}(?![\d\-])"
 )
 # International: +CC then 7-14 more digits with separators; North-American style too.
-_INTL = re.compile(
+_INTL = LazyPattern(
     r"(?<![A-Za-z0-9])\+\d{1,3}(?:[\s\-.]?\(?\d{1,4}\)?){2,5}(?!\d)"
     r"|(?<!\d)\(\d{3}\)\s?\d{3}[\s\-.]\d{4}(?!\d)"
     r"|(?<![\d\-])\d{3}-\d{3}-\d{4}(?![\d\-])"
 )
-_ID_CARD = re.compile(
+_ID_CARD = LazyPattern(
     r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
     r"\d{3}[\dXx](?![0-9A-Za-z])"
 )
-_BANK_CARD = re.compile(r"(?<![\d\-])[3-6]\d{3}(?:[\s\-]?\d){11,15}(?![\d\-])")
-_EMAIL = re.compile(
+_BANK_CARD = LazyPattern(r"(?<![\d\-])[3-6]\d{3}(?:[\s\-]?\d){11,15}(?![\d\-])")
+_EMAIL = LazyPattern(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![A-Za-z0-9])"
 )
@@ -47,18 +48,18 @@ _HANDLE_KEYWORDS = (
     r"微\s*信|威\s*信|薇\s*信|徽\s*信|v\s*信|weixin|wechat|wei\s*xin|vx|wx|v|qq|扣\s*扣|企\s*鹅"
 )
 # Case spelled out as [vV] rather than IGNORECASE (matched only at gate positions).
-_HANDLE_KEYWORD = re.compile(
+_HANDLE_KEYWORD = LazyPattern(
     re.sub(r"(?<!\\)[a-z]", lambda m: f"[{m.group()}{m.group().upper()}]", _HANDLE_KEYWORDS)
 )
 # Every keyword starts with one of these: scanning for them first is much cheaper.
 _HANDLE_GATE = re.compile("[微威薇徽扣企vVwWqQ]")
-_HANDLE_TAIL = re.compile(
+_HANDLE_TAIL = LazyPattern(
     r"\s*(?:号码|号|id|账号)?\s*[:：=]?\s*(?:是|为|搜|加)?\s*[:：]?\s*"
     r"(?P<handle>(?<![A-Za-z0-9_\-])(?:[A-Za-z][A-Za-z0-9_\-]{5,19}|[1-9]\d{4,11}))"
     r"(?![A-Za-z0-9_\-])",
     re.IGNORECASE,
 )
-_DIGITS = re.compile(r"\d(?:(?:[\s\-.()]|\s[\-.]\s)?\d){4}")
+_DIGITS = LazyPattern(r"\d(?:(?:[\s\-.()]|\s[\-.]\s)?\d){4}")
 # Every character a number pattern above can consume (digits, separators, brackets,
 # ``+``, the ID check letter), starting at a character a match can start with. A
 # number match never crosses a character outside this set, so each pattern only

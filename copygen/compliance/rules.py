@@ -58,6 +58,7 @@ import yaml
 
 from copygen.compliance.findings import CATEGORIES, SEVERITIES
 from copygen.compliance.normalize import normalize
+from copygen.compliance.packs import builtin_pack_files, pack_files
 from copygen.compliance.rule_model import (
     CODE_DETECTORS,
     ENGINE_VERSION,
@@ -492,26 +493,6 @@ def _compose(path: Path, text: str) -> yaml.Node:
     if root is None:
         raise RuleError("empty rule pack", file=path)
     return root
-
-
-def pack_files(path: Path) -> list[Path]:
-    """A pack file, or every ``*.yaml``/``*.yml`` in a directory (sorted)."""
-    if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-    if not path.exists():
-        raise RuleError("rule pack not found", file=path)
-    return [path]
-
-
-def builtin_pack_files() -> list[Path]:
-    """The packs shipped with copygen. ``load_rules`` and ``rules_cache.key`` look it up
-    in this module when called, so replacing it here (as tests do) affects both."""
-    from copygen.resources import data_dir
-
-    try:
-        return pack_files(data_dir("rules"))
-    except FileNotFoundError:
-        return []
 
 
 def load_rules(
