@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("generate",),
     ("review",),
     ("compare",),
+    ("serve",),
     ("cli", "__main__"),
 )
 LAYER_OF = {name: index for index, group in enumerate(LAYERS) for name in group}

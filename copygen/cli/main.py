@@ -123,6 +123,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "review_cmd",
     "export_cmd",
     "report_cmd",
+    "serve_cmd",
     "audit_cmd",
 )
 
@@ -141,6 +142,7 @@ COMMANDS: dict[str, str] = {
     "review": "review_cmd",
     "export": "export_cmd",
     "report": "report_cmd",
+    "serve": "serve_cmd",
     "audit": "audit_cmd",
 }
 

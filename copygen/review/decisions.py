@@ -26,10 +26,12 @@ __all__ = [
     "OUTCOMES",
     "REVIEW_STATUSES",
     "SEVERITY_RANK",
+    "ConflictError",
     "Decision",
     "QueueFilter",
     "check_status",
     "default_reviewer",
+    "describe_state",
     "parse_decision",
     "queue_filter",
     "read_decisions_csv",
@@ -172,7 +174,13 @@ def queue_filter(
 
 @dataclass(frozen=True)
 class Decision:
-    """One reviewer decision. ``fields`` is the edited text (None: not edited)."""
+    """One reviewer decision. ``fields`` is the edited text (None: not edited).
+
+    ``expected``: the record the reviewer saw (:func:`copygen.audit.chain.record_sha256`
+    of it). When given, the decision is refused with :class:`ConflictError` if the
+    item has changed since, so that two reviewers deciding the same item cannot
+    overwrite each other unknowingly. None: decided on whatever the folder holds.
+    """
 
     item_id: str
     decision: str  # approve | reject
@@ -180,6 +188,35 @@ class Decision:
     force: bool = False
     fields: Mapping[str, Any] | None = None
     source: str | None = None  # where it came from, for error messages ("file.csv:3")
+    expected: str | None = None
+
+
+class ConflictError(InputError):
+    """A decision on an item that changed since the reviewer saw it (another
+    reviewer decided it, or undid a decision). ``item`` is the record as it is now."""
+
+    def __init__(self, message: str, *, item: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.item = dict(item) if item is not None else None
+
+
+def describe_state(item: Mapping[str, Any]) -> str:
+    """Who decided the item and how, in words: "approved (forced) by alice at …: reason"."""
+    status = str(item.get("status"))
+    review = item.get("review")
+    if status in OUTCOMES.values() and isinstance(review, Mapping):
+        text = status
+        if review.get("forced"):
+            text += " (forced)"
+        if review.get("edited"):
+            text += " with an edit"
+        text += f" by {review.get('reviewer') or 'another reviewer'}"
+        if review.get("ts"):
+            text += f" at {review.get('ts')}"
+        if review.get("reason"):
+            text += f": {review.get('reason')}"
+        return text
+    return f"it is '{status}' now"
 
 
 def read_decisions_csv(path: str | Path) -> list[Decision]:

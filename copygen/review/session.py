@@ -40,10 +40,12 @@ from copygen.errors import AuditLockedError, CopygenError, InputError
 from copygen.review.decisions import (
     DECIDABLE_STATUSES,
     OUTCOMES,
+    ConflictError,
     Decision,
     QueueFilter,
     check_status,
     default_reviewer,
+    describe_state,
 )
 from copygen.review.outdir import load_items, resolve_audit_path
 
@@ -53,13 +55,17 @@ if TYPE_CHECKING:
     from copygen.config import Settings
     from copygen.generate.store import ResultStore
 
-__all__ = ["LOCK_WAIT", "ReviewSession"]
+__all__ = ["CLI_FLAGS", "LOCK_WAIT", "ReviewSession"]
 
 #: Seconds a decision waits for the folder and the audit log while someone else
 #: writes (another reviewer's decision takes milliseconds; a generate run holds
 #: them until it ends, and then the decision gives up with a one-line error).
 LOCK_WAIT = 10.0
 _POLL = 0.05
+
+#: How the refusals name the force and reason a decision lacks: the command line's
+#: options. Another front end (the web desk's JSON API) passes its own words.
+CLI_FLAGS: Mapping[str, str] = {"force": "--force", "reason": "--reason"}
 
 
 def _now() -> str:
@@ -84,7 +90,13 @@ class _DecisionLog:
     """
 
     def __init__(
-        self, path: Path, *, outdir: Path, settings: Settings, counts: dict[str, int]
+        self,
+        path: Path,
+        *,
+        outdir: Path,
+        settings: Settings,
+        counts: dict[str, int],
+        via: str | None = None,
     ) -> None:
         from copygen.audit.log import new_run_id
 
@@ -94,6 +106,7 @@ class _DecisionLog:
         self._outdir = outdir
         self._settings = settings
         self._counts = counts
+        self._via = via
         self._held: AuditLog | None = None
 
     @contextmanager
@@ -108,8 +121,13 @@ class _DecisionLog:
             if not self.started:
                 from copygen import __version__
 
+                extra = {"via": self._via} if self._via else {}
                 log.append(
-                    "run_started", command="review", version=__version__, outdir=str(self._outdir)
+                    "run_started",
+                    command="review",
+                    version=__version__,
+                    outdir=str(self._outdir),
+                    **extra,
                 )
                 self.started = True
             yield log
@@ -163,6 +181,11 @@ class ReviewSession:
     history: list[_Done] = field(default_factory=list)
     # Filled in as decisions are made; written into the session's run_finished event.
     counts: dict[str, int] = field(default_factory=dict)
+    #: The words refusals use for force and reason (see CLI_FLAGS).
+    flags: Mapping[str, str] = field(default_factory=lambda: dict(CLI_FLAGS))
+    #: The front end the decisions come through, when not the command line
+    #: (``serve``); written into the session's run_started event.
+    via: str | None = None
     _log: _DecisionLog | None = None
     _checker: Checker | None = None
     _closed: bool = False
@@ -196,6 +219,38 @@ class ReviewSession:
             items={str(item["id"]): item for item in items},
         )
 
+    def for_reviewer(
+        self,
+        reviewer: str,
+        *,
+        flags: Mapping[str, str] | None = None,
+        via: str | None = None,
+    ) -> ReviewSession:
+        """Another reviewer's session on this open folder, for a front end that serves
+        several people at once.
+
+        It shares the folder, its items and the checker with this session, so each
+        decides on what the others have decided (the items are still read again
+        under the folder's lock for every decision); it has its own reviewer, undo
+        history, counts and run in the audit log.
+        """
+        who = reviewer.strip()
+        if not who:
+            raise InputError("the reviewer name is empty")
+        if self._closed:
+            raise ValueError("the review session is closed")
+        return ReviewSession(
+            outdir=self.outdir,
+            reviewer=who,
+            settings=self.settings,
+            store=self.store,
+            audit_path=self.audit_path,
+            items=self.items,
+            flags=dict(flags if flags is not None else self.flags),
+            via=via if via is not None else self.via,
+            _checker=self._checker,
+        )
+
     def start(self) -> _DecisionLog:
         """The session's audit log; the first call writes ``run_started`` right away,
         so a log that cannot be written (another writer for LOCK_WAIT seconds, a
@@ -204,7 +259,11 @@ class ReviewSession:
             raise ValueError("the review session is closed")
         if self._log is None:
             log = _DecisionLog(
-                self.audit_path, outdir=self.outdir, settings=self.settings, counts=self.counts
+                self.audit_path,
+                outdir=self.outdir,
+                settings=self.settings,
+                counts=self.counts,
+                via=self.via,
             )
             with log.held():
                 pass
@@ -281,6 +340,12 @@ class ReviewSession:
         item = self.items.get(decision.item_id)
         if item is None:
             raise InputError(f"{where}no item with id {decision.item_id!r} in {self.outdir}")
+        if decision.expected is not None and record_sha256(item) != decision.expected:
+            raise ConflictError(
+                f"{where}item {decision.item_id} changed since it was loaded: "
+                f"{describe_state(item)}; nothing was recorded",
+                item=item,
+            )
         status = str(item.get("status"))
         if status not in DECIDABLE_STATUSES:
             raise InputError(
@@ -290,19 +355,20 @@ class ReviewSession:
         if decision.decision not in OUTCOMES:
             raise InputError(f"{where}unknown decision {decision.decision!r}")
         reason = (decision.reason or "").strip()
+        force_flag, reason_flag = self.flags["force"], self.flags["reason"]
         if decision.decision == "reject" and not reason:
-            raise InputError(f"{where}rejecting {decision.item_id} needs a reason (--reason)")
+            raise InputError(f"{where}rejecting {decision.item_id} needs a reason ({reason_flag})")
         verdict = check or check_status(item)
         if decision.decision == "approve" and verdict == "blocked":
             if not decision.force:
                 raise InputError(
                     f"{where}item {decision.item_id} is blocked by the checker: approving it "
-                    "needs --force and a --reason"
+                    f"needs {force_flag} and a {reason_flag}"
                 )
             if not reason:
                 raise InputError(
                     f"{where}force-approving blocked item {decision.item_id} needs a reason "
-                    "(--reason)"
+                    f"({reason_flag})"
                 )
         return item
 
@@ -456,9 +522,10 @@ class ReviewSession:
             self._refresh([last.item_id])
             if self.items[last.item_id].get("review") != last.review:
                 other = self.items[last.item_id].get("review") or {}
-                raise InputError(
+                raise ConflictError(
                     f"item {last.item_id} was decided again since, by "
-                    f"{other.get('reviewer') or 'someone else'}: not undone"
+                    f"{other.get('reviewer') or 'someone else'}: not undone",
+                    item=self.items[last.item_id],
                 )
             return self._undo(last)
 
