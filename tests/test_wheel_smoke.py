@@ -101,3 +101,19 @@ def test_installed_offline_generate(installed: tuple[Path, Path, dict[str, str]]
     assert len(items) == 15 * 3
     assert {item["status"] for item in items} == {"pass"}
     run([copygen, "audit", "verify", str(out / "audit.jsonl")], cwd=outside, env=env)
+
+
+def test_installed_review_desk_ships_its_assets(
+    installed: tuple[Path, Path, dict[str, str]],
+) -> None:
+    """The desk's page, script and stylesheet ship in the wheel (no build step, no CDN)."""
+    env_dir, outside, env = installed
+    script = (
+        "from importlib import resources\n"
+        "names = sorted(p.name for p in (resources.files('copygen.serve') / 'static').iterdir())\n"
+        "print(','.join(names))\n"
+    )
+    names = run([str(env_dir / "bin" / "python"), "-c", script], cwd=outside, env=env)
+    assert names.split() == ["desk.css,desk.js,index.html"]
+    shown = run([str(env_dir / "bin" / "copygen"), "serve", "--help"], cwd=outside, env=env)
+    assert "--reviewer" in shown
