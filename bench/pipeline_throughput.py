@@ -4,23 +4,32 @@ Runs, in one go and on this machine:
 
 (a) the ideal: items x latency / concurrency;
 (b) a bare loop of ``AsyncOpenAI`` chat calls under an asyncio semaphore, nothing
-    else — the ceiling the client library sets here;
+    else, as a user would write it: the client's defaults (httpx) on asyncio's
+    default event loop;
+(b') the same loop on the HTTP client copygen's backend uses (``capped_http_client``:
+    the SDK's aiohttp transport where installed, copygen's TLS context and reply cap;
+    asyncio's default loop, as copygen's), so that b'/b shows how much of any gain is
+    the transport's and c/b' how much is the pipeline's;
 (c) ``copygen.generate.run.generate`` (library call, cache off, fresh output folder):
     render, mask, call, parse, check, audit log, results.jsonl/csv;
 
 all against the local fake OpenAI server in a subprocess (fixed latency per reply).
-It prints c's throughput as a share of b's (aim >= 0.85) and of a, the CPU time
-per item (c's process CPU minus b's, and a whole offline run's), and the peak
-memory of an offline run over many rows (in a child process, so ``ru_maxrss`` is
-that run's alone; aim: flat and under 200 MB).
+It prints c's throughput as a share of b's (aim >= 1.0: generate at least as fast
+as the bare loop) and of a, the CPU time per item of (b), (b') and (c) (c's process
+CPU minus b's is the pipeline's), and the peak memory of an offline run over many
+rows (in a child process, so ``ru_maxrss`` is that run's alone; aim: flat and under
+200 MB).
 
     .venv/bin/python bench/pipeline_throughput.py               # full: 1,000 items, 100,000 rows
     .venv/bin/python bench/pipeline_throughput.py --quick       # 300 items, 10,000 rows
     .venv/bin/python bench/pipeline_throughput.py --memory-rows 0   # skip the memory run
-    .venv/bin/python bench/pipeline_throughput.py --rounds 3    # (b), (c) alternately, medians
+    .venv/bin/python bench/pipeline_throughput.py --rounds 3    # (b), (b'), (c) in turn, medians
+    .venv/bin/python bench/pipeline_throughput.py --workers 1   # render/check in 1 process
 
-On a shared machine single runs vary by 10-20%; ``--rounds N`` runs (b) and (c)
-alternately N times and reports each one's median (and the spread of c/b).
+``COPYGEN_HTTP_TRANSPORT=httpx`` in the environment runs (b') and (c) on httpx
+instead. On a shared machine single runs vary by 10-20%;
+``--rounds N`` runs (b), (b') and (c) in turn N times and reports each one's median
+(and the spread of c/b).
 """
 
 from __future__ import annotations
@@ -126,11 +135,28 @@ def rendered_messages(products: Path, settings: Any) -> list[list[dict[str, str]
     return out
 
 
-async def bare_loop(url: str, prompts: list[list[dict[str, str]]], concurrency: int) -> float:
-    """(b): AsyncOpenAI calls under a semaphore, nothing else. Returns seconds."""
+async def bare_loop(
+    url: str,
+    prompts: list[list[dict[str, str]]],
+    concurrency: int,
+    *,
+    copygen_transport: bool = False,
+) -> float:
+    """(b): AsyncOpenAI calls under a semaphore, nothing else. Returns seconds.
+
+    ``copygen_transport``: (b') the same loop on the HTTP client copygen builds for
+    its backend (``capped_http_client``: its transport, TLS context and reply cap).
+    """
     from openai import AsyncOpenAI
 
-    client = AsyncOpenAI(base_url=url, api_key="bench", max_retries=0, timeout=60)
+    http_client = None
+    if copygen_transport:
+        from copygen.backends.http_limits import capped_http_client
+
+        http_client = capped_http_client(max_reply_bytes=1 << 20, timeout=60)
+    client = AsyncOpenAI(
+        base_url=url, api_key="bench", max_retries=0, timeout=60, http_client=http_client
+    )
     slots = asyncio.Semaphore(concurrency)
 
     async def one(messages: list[dict[str, str]]) -> None:
@@ -151,6 +177,13 @@ async def bare_loop(url: str, prompts: list[list[dict[str, str]]], concurrency: 
     elapsed = time.perf_counter() - started
     await client.close()
     return elapsed
+
+
+def copygen_transport() -> str:
+    """The HTTP transport copygen's backend runs on here (aiohttp or httpx)."""
+    from copygen.backends.transport import choose_transport
+
+    return str(choose_transport())
 
 
 def run_generate(
@@ -246,23 +279,30 @@ def main() -> int:
             )
             prompts = rendered_messages(products, settings)
             assert len(prompts) == args.items, len(prompts)
-            # Warm both paths once (imports, rule loading, jieba's dictionary) so that
-            # neither measurement pays one-time start-up costs the other does not.
+            # Warm every path once (imports, rule loading, jieba's dictionary) so that
+            # no measurement pays one-time start-up costs the others do not.
             asyncio.run(bare_loop(url, prompts[:8], 8))
+            asyncio.run(bare_loop(url, prompts[:8], 8, copygen_transport=True))
             warm = tmp / "warm.csv"
             write_products(warm, 3, platforms_column=True)
             run_generate(warm, tmp / "warm_out", settings, args.workers)
 
             ideal = args.items * args.latency / args.concurrency
-            rounds: list[tuple[float, float, float, float]] = []
+            # Per round: (b), (b'), (c), each as (wall s, process CPU s).
+            rounds: list[tuple[float, float, float, float, float, float]] = []
             for number in range(max(1, args.rounds)):
                 cpu0 = time.process_time()
                 bare_n = asyncio.run(bare_loop(url, prompts, args.concurrency))
                 bare_cpu_n = time.process_time() - cpu0
+                cpu0 = time.process_time()
+                same_n = asyncio.run(
+                    bare_loop(url, prompts, args.concurrency, copygen_transport=True)
+                )
+                same_cpu_n = time.process_time() - cpu0
                 wall_n, cpu_n, summary = run_generate(
                     products, tmp / f"out{number}", settings, args.workers
                 )
-                rounds.append((bare_n, bare_cpu_n, wall_n, cpu_n))
+                rounds.append((bare_n, bare_cpu_n, same_n, same_cpu_n, wall_n, cpu_n))
                 if summary.count("pass") != args.items:
                     break
         finally:
@@ -271,7 +311,10 @@ def main() -> int:
         if summary.count("pass") != args.items:
             print(f"warning: {summary.counts} (expected {args.items} passes)")
 
-        bare, bare_cpu, wall, cpu = (statistics.median(r[i] for r in rounds) for i in range(4))
+        bare, bare_cpu, same, same_cpu, wall, cpu = (
+            statistics.median(r[i] for r in rounds) for i in range(6)
+        )
+        per_item = 1000 / args.items  # seconds per run -> ms per item
         print(
             f"items {args.items}, latency {args.latency * 1000:.0f} ms, "
             f"concurrency {args.concurrency}, {os.cpu_count()} CPUs"
@@ -282,17 +325,30 @@ def main() -> int:
             f"(b) bare AsyncOpenAI loop {bare:7.2f} s   {args.items / bare:7.1f} items/s"
             f"   (b/a = {ideal / bare:.2f})"
         )
+        print(
+            f"(b') same on {copygen_transport():<8}    {same:7.2f} s   "
+            f"{args.items / same:7.1f} items/s   "
+            f"(b'/b = {bare / same:.2f}: copygen's HTTP client alone)"
+        )
         print(f"(c) copygen generate      {wall:7.2f} s   {args.items / wall:7.1f} items/s")
-        print(f"    c/b = {bare / wall:.2f}   (aim >= 0.85)")
+        print(f"    c/b = {bare / wall:.2f}   (aim >= 1.0)   c/b' = {same / wall:.2f}")
         if len(rounds) > 1:
-            ratios = ", ".join(f"{r[0] / r[2]:.2f}" for r in rounds)
+            ratios = ", ".join(f"{r[0] / r[4]:.2f}" for r in rounds)
             print(f"    c/b per round: {ratios}")
         print(f"    c/a = {ideal / wall:.2f}")
         print(
-            f"    CPU per item: bare client {bare_cpu / args.items * 1000:.2f} ms, "
-            f"generate {cpu / args.items * 1000:.2f} ms, "
+            f"    CPU per item: bare client {bare_cpu * per_item:.2f} ms, "
+            f"generate {cpu * per_item:.2f} ms, "
             f"pipeline overhead (render+check+log+parse) "
-            f"{(cpu - bare_cpu) / args.items * 1000:.2f} ms"
+            f"{(cpu - bare_cpu) * per_item:.2f} ms"
+        )
+        print(
+            f"    CPU per item (b') bare client on copygen's transport {same_cpu * per_item:.2f} ms"
+            + (
+                f"; generate's render/check workers not counted ({args.workers})"
+                if args.workers
+                else ""
+            )
         )
 
         if args.memory_rows:

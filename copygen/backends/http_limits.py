@@ -12,16 +12,23 @@ Only ``gzip`` and ``deflate`` are asked for (and inflated here, under the cap); 
 in another content encoding is refused, since it could not be bounded.
 
 The openai SDK is built on ``httpx`` or, in newer releases, ``httpx2``: the module is
-the one the installed SDK uses, looked up at run time.
+the one the installed SDK uses, looked up at run time. The hook works the same on
+either transport under that client, httpcore or aiohttp (``transport.py``).
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+
+from copygen.backends.transport import (
+    aiohttp_client,
+    choose_transport,
+    httpx_module,
+    ssl_context,
+)
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -145,21 +152,10 @@ def _content_length(headers: Any) -> int | None:
 
 
 @functools.cache
-def _httpx() -> Any:
-    """The httpx module (``httpx`` or ``httpx2``) the installed openai SDK is built on."""
-    from openai import DefaultAsyncHttpxClient
-
-    for base in DefaultAsyncHttpxClient.__mro__:
-        if base.__name__ == "AsyncClient":
-            return importlib.import_module(base.__module__.partition(".")[0])
-    return importlib.import_module("httpx")  # pragma: no cover - every SDK release has one
-
-
-@functools.cache
 def _stream_class() -> type[Any]:
     """A byte stream that meters another, subclassing the SDK's httpx ``AsyncByteStream``
     (httpx reads only instances of it)."""
-    httpx = _httpx()
+    httpx = httpx_module()
 
     class CappedStream(httpx.AsyncByteStream):  # type: ignore[name-defined]
         def __init__(self, inner: Any, meter: _Meter) -> None:
@@ -201,13 +197,24 @@ def _cap_hook(cap: int) -> Callable[[Any], Awaitable[None]]:
     return hook
 
 
-def capped_http_client(*, max_reply_bytes: int, timeout: float) -> Any:
+def capped_http_client(
+    *, max_reply_bytes: int, timeout: float, transport: str | None = None
+) -> Any:
     """An httpx ``AsyncClient`` for ``AsyncOpenAI(http_client=...)`` that reads at most
-    ``max_reply_bytes`` of any reply; otherwise the SDK's own defaults."""
+    ``max_reply_bytes`` of any reply; otherwise the SDK's own defaults.
+
+    ``transport``: ``aiohttp`` (the SDK's ``DefaultAioHttpClient``) or ``httpx`` (its
+    ``DefaultAsyncHttpxClient``); None chooses (``transport.choose_transport``). The
+    cap is the same response hook on either.
+    """
+    kwargs: dict[str, Any] = {
+        "timeout": timeout,
+        "verify": ssl_context(),
+        "headers": {"Accept-Encoding": ACCEPT_ENCODING},
+        "event_hooks": {"response": [_cap_hook(max_reply_bytes)]},
+    }
+    if (transport or choose_transport()) == "aiohttp":
+        return aiohttp_client(**kwargs)
     from openai import DefaultAsyncHttpxClient
 
-    return DefaultAsyncHttpxClient(
-        timeout=timeout,
-        headers={"Accept-Encoding": ACCEPT_ENCODING},
-        event_hooks={"response": [_cap_hook(max_reply_bytes)]},
-    )
+    return DefaultAsyncHttpxClient(**kwargs)

@@ -7,6 +7,12 @@ llama.cpp server all accept the same request, so one backend built on the offici
 The client's own retries are off: copygen retries in one place (``retry.py``), with a
 pause shared by all tasks on a 429 and an optional requests-per-minute limit.
 
+The client runs on the SDK's aiohttp transport where it is installed, else httpx
+(``transport.py``), and requests go through its raw path: the body is sent as JSON
+bytes and the reply read as JSON (orjson where installed, ``fastjson.py``) rather
+than through the SDK's typed parameters and response models, which cost more CPU
+than the rest of a request; copygen reads three fields of a reply.
+
 Keys are handled with care: a key (or a ``user:password@`` in the base URL) is never
 sent over plain ``http://`` to a host that is not this machine unless ``allow_insecure``
 is set; a local server needs no key; an OpenAI organisation/project id from the
@@ -31,15 +37,18 @@ A server on this machine gets a long default timeout: requests queue inside it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import SplitResult, parse_qsl, unquote_plus, urlsplit, urlunsplit
 
 from copygen.backends.base import Backend, Completion, Message, RequestContext, Usage
+from copygen.backends.fastjson import dumps_body, loads
 from copygen.backends.http_limits import ReplyRejected, capped_http_client
 from copygen.backends.response_format import (
     LEVELS,
@@ -60,6 +69,7 @@ from copygen.backends.retry import (
     with_retries,
 )
 from copygen.backends.server_caps import CapsStore
+from copygen.backends.transport import httpx_module
 from copygen.config import (
     DEFAULT_MAX_REPLY_BYTES,
     DEFAULT_TIMEOUT,
@@ -77,6 +87,7 @@ if TYPE_CHECKING:
 
     from copygen.config import Settings
 
+T = TypeVar("T")
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 #: Sent as the key to local servers, which ignore it (the client insists on one).
 PLACEHOLDER_KEY = "not-needed"
@@ -231,6 +242,7 @@ class OpenAIBackend(Backend):
         self.stats = RetryStats()
         self._client_obj: AsyncOpenAI | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._closer: AsyncGenerator[None, None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIBackend:
@@ -351,8 +363,8 @@ class OpenAIBackend(Backend):
     # --- the client ---------------------------------------------------------------------
 
     def _client(self) -> AsyncOpenAI:
-        # An httpx pool belongs to one event loop; a new loop (another asyncio.run) gets a
-        # new client instead of a pool whose connections died with the old loop.
+        # A connection pool belongs to one event loop; a new loop (another asyncio.run)
+        # gets a new client instead of a pool whose connections died with the old loop.
         loop = asyncio.get_running_loop()
         if self._client_obj is None or self._client_loop is not loop:
             from openai import AsyncOpenAI, Omit
@@ -362,7 +374,7 @@ class OpenAIBackend(Backend):
                 # OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment are for OpenAI only.
                 headers.setdefault("OpenAI-Organization", Omit())
                 headers.setdefault("OpenAI-Project", Omit())
-            self._client_obj = AsyncOpenAI(
+            client = AsyncOpenAI(
                 base_url=self._connect_url,
                 default_query=self._query or None,
                 api_key=self._api_key,
@@ -373,16 +385,18 @@ class OpenAIBackend(Backend):
                     max_reply_bytes=self._max_reply_bytes, timeout=self._timeout
                 ),
             )
-            self._client_loop = loop
+            self._client_obj, self._client_loop = client, loop
+            self._closer = _close_with_loop(client)
         return self._client_obj
 
     async def aclose(self) -> None:
-        client, loop = self._client_obj, self._client_loop
-        self._client_obj, self._client_loop = None, None
-        # A client from an earlier (now closed) loop cannot be closed from this one;
-        # its connections went with that loop.
+        client, loop, closer = self._client_obj, self._client_loop, self._closer
+        self._client_obj, self._client_loop, self._closer = None, None, None
+        # A client from an earlier loop was closed as that loop ended (_close_with_loop).
         if client is not None and loop is asyncio.get_running_loop():
             await client.close()
+            if closer is not None:
+                await closer.aclose()
 
     # --- completing ---------------------------------------------------------------------
 
@@ -440,18 +454,26 @@ class OpenAIBackend(Backend):
         cap = auto_tokens
         while True:
             request, level, capped = self._shape(kwargs, fmt, cap)
+            try:
+                content = dumps_body(_body(request))
+            except (TypeError, ValueError) as exc:
+                raise BackendError(f"request parameters are not JSON: {_short(exc)}") from None
             started = time.perf_counter()
             try:
                 # httpx's timeout is per read: a byte a second would keep it alive for
                 # ever. The deadline is for the whole request; cancelling it closes the
                 # connection (httpx never returns a half-read one to its pool).
-                # The raw JSON of the openai client's own transport: its typed transform of
-                # the parameters and its response models cost more CPU than the rest of the
-                # request, and copygen reads three fields of the reply.
-                response = await asyncio.wait_for(
-                    client.post("/chat/completions", body=_body(request), cast_to=object),
+                # The openai client's own transport, with the body as bytes and the reply
+                # as the HTTP response: its typed transform of the parameters and its
+                # response models cost more CPU than the rest of the request, and copygen
+                # reads three fields of the reply (parsed here, orjson where installed).
+                raw = await _deadline(
+                    client.post(
+                        "/chat/completions", content=content, cast_to=httpx_module().Response
+                    ),
                     self._timeout,
                 )
+                response = loads(raw.content)
             except asyncio.TimeoutError:
                 raise TransientError(self._timeout_reason(), kind="timeout") from None
             except ReplyRejected as exc:
@@ -756,6 +778,39 @@ def _url_secrets(parts: SplitResult) -> tuple[str, ...]:
         if unquote_plus(name).strip().lower() in SECRET_QUERY_PARAMS and len(value) >= 4:
             found.update({value, unquote_plus(value)})
     return tuple(sorted(found, key=len, reverse=True))
+
+
+async def _deadline(request: Awaitable[T], seconds: float) -> T:
+    """``request`` cut at ``seconds`` (asyncio.TimeoutError): in this task where the
+    Python has ``asyncio.timeout`` (3.11), not in one more task per request."""
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await request
+    return await asyncio.wait_for(request, seconds)  # pragma: no cover - Python 3.10
+
+
+def _close_with_loop(client: Any) -> AsyncGenerator[None, None]:
+    """Close ``client`` when the running loop shuts down (``asyncio.run`` ending), unless
+    it was closed before: a backend used from several ``asyncio.run`` calls without
+    ``aclose()`` still closes each loop's connections in that loop, so none is left
+    to be collected open (aiohttp reports such sessions on stderr).
+
+    It is an async generator that the loop finalizes in ``shutdown_asyncgens``; it is
+    advanced to its ``yield`` here, so that its ``finally`` runs then. The caller keeps
+    it (the loop holds it weakly, and would close it at once were it collected).
+    """
+
+    async def closer() -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            if not client.is_closed():
+                await client.close()
+
+    gen = closer()
+    with contextlib.suppress(StopIteration):  # stops at the yield, until the loop ends
+        gen.asend(None).send(None)
+    return gen
 
 
 def _short(value: Any, limit: int = 200) -> str:

@@ -9,7 +9,7 @@
 - ``workers``: optional forked processes that render and check
 - ``store``: ``results.jsonl``, appended as items complete, repaired after a crash
 - ``manifest``: the run's fingerprint, so a resumed run has the same settings
-- ``tables``: ``results.csv`` / ``results.xlsx`` rebuilt from the store
+- ``tables``: ``results.csv`` / ``results.xlsx`` rebuilt from the store (drafted ahead)
 - ``summary``: the end-of-run numbers; ``progress``: the progress bar or lines
 """
 

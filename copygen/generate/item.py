@@ -16,6 +16,8 @@ this module retries only a reply it cannot parse.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -176,18 +178,31 @@ class ItemRunner:
     rules_hash: str
     run_id: str
     judge: Judge | None = None
+    #: The run's request slots (``concurrency``): held by each call to the backend or
+    #: the judge, and only while it lasts. None: no limit here (the caller's own).
+    slots: asyncio.Semaphore | None = None
 
     @property
     def remote(self) -> bool:
         return bool(self.backend.remote)
 
-    async def process(self, work: WorkItem) -> dict[str, Any]:
-        """Produce one item's record (never raises for backend or parse failures)."""
-        totals = _ItemCost()
+    async def render(self, work: WorkItem) -> RenderedPrompt:
+        """The item's first prompt (from its masked row for a remote backend)."""
         prompt_product = work.prompt_product or work.product
-        rendered = await self.offload.render(
+        return await self.offload.render(
             prompt_product, platform=work.platform, lang=work.lang, variant=work.variant
         )
+
+    async def process(
+        self, work: WorkItem, rendered: RenderedPrompt | None = None
+    ) -> dict[str, Any]:
+        """Produce one item's record (never raises for backend or parse failures).
+
+        ``rendered``: its first prompt when already rendered (:meth:`render`).
+        """
+        totals = _ItemCost()
+        if rendered is None:
+            rendered = await self.render(work)
         try:
             fields, placeholders = await self._draft(work, rendered, attempt=1, totals=totals)
             first = await self._checked(work, 1, fields, placeholders, rendered, totals)
@@ -199,7 +214,12 @@ class ItemRunner:
         return self._record(work, kept, kept.rendered, totals, attempts=attempts, error=None)
 
     async def repair_record(
-        self, work: WorkItem, old: Mapping[str, Any], *, rounds: int
+        self,
+        work: WorkItem,
+        old: Mapping[str, Any],
+        *,
+        rounds: int,
+        rendered: RenderedPrompt | None = None,
     ) -> RepairOutcome:
         """Take a recorded, flagged item through up to ``rounds`` more repairs.
 
@@ -212,7 +232,7 @@ class ItemRunner:
         The best attempt is kept, the old draft included, so a repair that comes
         back worse changes nothing but the attempts and costs. A judge that fails
         leaves the old record standing (``record`` None). Never raises for backend
-        or parse failures.
+        or parse failures. ``rendered``: the item's first prompt when already rendered.
         """
         from copygen.audit.chain import record_sha256
 
@@ -220,10 +240,8 @@ class ItemRunner:
         old_number = int(old.get("kept_attempt") or 1)
         old_made = max(int(old.get("attempts") or old_number), old_number)
         old_status = str(old.get("status"))
-        prompt_product = work.prompt_product or work.product
-        rendered = await self.offload.render(
-            prompt_product, platform=work.platform, lang=work.lang, variant=work.variant
-        )
+        if rendered is None:
+            rendered = await self.render(work)
         try:
             first = await self._checked(
                 work,
@@ -343,14 +361,15 @@ class ItemRunner:
         fields, tidied = tidy_fields(fields, work.platform)
         result = await self._check(work, fields, placeholders)
         if self.judge is not None:
-            outcome = await self.judge.review(
-                fields,
-                result=result,
-                lang=work.lang,
-                platform=work.platform,
-                product=work.product,
-                item_id=work.id,
-            )
+            async with self._slot():  # the judge's calls share the run's concurrency
+                outcome = await self.judge.review(
+                    fields,
+                    result=result,
+                    lang=work.lang,
+                    platform=work.platform,
+                    product=work.product,
+                    item_id=work.id,
+                )
             if outcome.judged:
                 totals.judge.model = self.judge.model
                 totals.judge.currency = self.judge.currency
@@ -432,6 +451,9 @@ class ItemRunner:
                 return fields, placeholders
         raise _ItemFailed(f"{last_reason} (after {PARSE_RETRIES + 1} tries)")
 
+    def _slot(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self.slots if self.slots is not None else contextlib.nullcontext()
+
     def _cache_key(self, work: WorkItem, sent: list[dict[str, str]]) -> str | None:
         if self.cache is None:
             return None
@@ -464,9 +486,12 @@ class ItemRunner:
         """
         if cached is not None:
             return cached, 0.0, 0.0
-        started = time.perf_counter()
         try:
-            completion = await self.backend.complete(sent, self.params, context=request)
+            async with self._slot():
+                started = time.perf_counter()
+                completion = await self.backend.complete(sent, self.params, context=request)
+                # Every slot taken: another item waits for this one (see below).
+                contended = self.slots is not None and self.slots.locked()
         except BackendError as exc:
             self.events.generated(
                 work,
@@ -479,6 +504,11 @@ class ItemRunner:
             )
             raise _ItemFailed(exc.message) from None
         latency_ms = completion.latency_ms or (time.perf_counter() - started) * 1000
+        if contended:
+            # Let the item that takes the freed slot send its request before this reply
+            # is parsed, checked and logged: replies come in bursts, and the server
+            # should be working on the next requests while the loop works on these.
+            await asyncio.sleep(0)
         if completion.cached or not self.remote:
             return completion, latency_ms, 0.0
         return completion, latency_ms, cost_of(completion.usage, self._price())

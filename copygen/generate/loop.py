@@ -1,12 +1,16 @@
-"""The run's event loop: items start as slots free up; a signal stops it cleanly.
+"""The run's event loop: items start as room frees up; a signal stops it cleanly.
 
-Rows stream from the input file, and the loop never holds more than
-``concurrency`` items in flight, so memory does not grow with the input. Each
-item's audit events are fsynced before its result line is written, and the line
-is flushed as the item completes, so a killed run resumes without repeating an
-item and without duplicating a record. A repair run (``generate --repair``) goes
-through the same loop over the folder's flagged items only, appending each
-replaced record the same way.
+Rows stream from the input file. At most ``concurrency`` requests are in flight
+(each call to the backend holds one of the run's request slots while it lasts),
+and at most three times that many items are in the loop at once (being rendered,
+waiting for a slot, being checked and logged, waiting for the disk), so memory
+does not grow with the input. The server is never kept waiting on the loop: a
+reply frees its slot before it is parsed, checked and logged, and the item that
+takes the slot sends its request first. Each item's audit events are fsynced
+before its result line is written, and the line is flushed as the item completes,
+so a killed run resumes without repeating an item and without duplicating a
+record. A repair run (``generate --repair``) goes through the same loop over the
+folder's flagged items only, appending each replaced record the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import asyncio
 import contextlib
 import gc
 import signal
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +34,8 @@ if TYPE_CHECKING:
     from copygen.generate.progress import ProgressReporter
     from copygen.generate.store import ResultStore
     from copygen.generate.summary import RepairCounts
+    from copygen.generate.tables import TableDraft
+    from copygen.inputs.product import Product
 
 __all__ = ["RUN_GC_THRESHOLD", "ItemLoop", "heap_frozen"]
 
@@ -62,6 +68,10 @@ class ItemLoop:
     repair: RepairCounts | None = None
     #: The backend translates rows (``plan.iter_work``); the offline one does not.
     translates: bool = True
+    #: results.csv drafted once every item has started (``tables.TableDraft``).
+    draft: TableDraft | None = None
+    #: The input's rows, already read by plan.count_plan (None: read the file again).
+    rows: Sequence[Product] | None = None
 
     def run(self, input_path: Path, settings: Settings, completed: set[str]) -> bool:
         """Run every item not yet completed; True when interrupted by SIGINT/SIGTERM."""
@@ -82,6 +92,7 @@ class ItemLoop:
                 on_warning=None,
                 mask=runner.remote,
                 translates=self.translates,
+                products=self.rows,
             )
             if (work.id in flagged if flagged is not None else work.id not in completed)
         )
@@ -120,12 +131,32 @@ class ItemLoop:
         items: Iterator[WorkItem],
         stop: asyncio.Event,
     ) -> None:
-        """Start items as slots free up; wait for those in flight."""
-        slots = asyncio.Semaphore(self.concurrency)
+        """Start items as room frees up; wait for those in flight.
+
+        At most ``concurrency`` requests are in flight: the runner's request slots,
+        each held by one call to the backend (or the judge) while it lasts. Items
+        are admitted up to twice that (``admitted``), so that while one item waits
+        for its reply, another is already read and rendered for the next free slot
+        and a third is being checked and logged: the server is never kept waiting
+        on the work around a request. A finished item leaves before it waits for
+        its audit events to reach the disk (a group fsync in another thread); at
+        most ``concurrency`` items wait so at a time (``settling``). Memory stays
+        bounded by three times ``concurrency`` items.
+
+        When the run is stopped (SIGINT/SIGTERM), the items not yet done are
+        cancelled; those already done still wait for their fsync and write their
+        record, so no reply already paid for is asked for again by the next run.
+        """
+        runner.slots = asyncio.Semaphore(self.concurrency)
+        admitted = asyncio.Semaphore(2 * self.concurrency)
+        settling = asyncio.Semaphore(self.concurrency)
         pending: set[asyncio.Task[None]] = set()
+        working: set[asyncio.Task[None]] = set()  # not yet settling: cancelled on a stop
         failure: list[BaseException] = []
 
         async def run_one(work: WorkItem) -> None:
+            task = asyncio.current_task()
+            holding = True
             try:
                 outcome: RepairOutcome | None = None
                 if self.flagged is None:
@@ -135,46 +166,80 @@ class ItemLoop:
                         work, self.flagged[work.id], rounds=self.rounds
                     )
                     record = outcome.record
-                # The item's audit events are on disk before its result line: a record
-                # never exists without the events that account for it.
-                await writer.barrier()
-                if record is not None:
-                    self.store.append(record)
-                    status = str(record["status"])
-                    self.new_counts[status] = self.new_counts.get(status, 0) + 1
-                if outcome is not None:
-                    status = outcome.status
-                    if self.repair is not None:
-                        self.repair.add(
-                            status, kept=outcome.kept_earlier, failed=outcome.failed is not None
-                        )
-                self.progress.item_done(status)
+                async with settling:
+                    working.discard(task)
+                    holding = False
+                    admitted.release()
+                    # The item's audit events are on disk before its result line: a
+                    # record never exists without the events that account for it.
+                    await writer.barrier()
+                    self._settle(record, outcome)
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:  # a setup/config error: stop the whole run
                 failure.append(exc)
                 stop.set()
             finally:
-                slots.release()
+                working.discard(task)
+                if holding:
+                    admitted.release()
 
+        drafting: asyncio.Task[None] | None = None
         try:
             for work in items:
-                await slots.acquire()
+                room = not admitted.locked()
+                await admitted.acquire()
                 if stop.is_set():
-                    slots.release()
+                    admitted.release()
                     break
                 task = asyncio.create_task(run_one(work))
                 pending.add(task)
+                working.add(task)
                 task.add_done_callback(pending.discard)
-            if pending:
-                await asyncio.gather(*pending)
+                if room:
+                    # acquire() did not wait: let the item start (render, send) before
+                    # the next row is read, so that the first requests go out at once
+                    # instead of after a burst of reading.
+                    await asyncio.sleep(0)
+            else:
+                if self.draft is not None and not stop.is_set():
+                    # Every item has started: while the last replies are awaited, the
+                    # table's rows of the records so far are written ahead.
+                    drafting = asyncio.create_task(self.draft.write())
+            while pending:
+                # Not gather: cancelling this wait must not cancel the settling items.
+                await asyncio.wait(set(pending))
+            if drafting is not None:
+                await drafting
         except asyncio.CancelledError:
-            for task in list(pending):
+            if drafting is not None:
+                drafting.cancel()
+            for task in list(working):
                 task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            try:
+                while pending:
+                    await asyncio.wait(set(pending))
+            except asyncio.CancelledError:  # stopped again: do not wait for anything
+                for task in list(pending):
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
             raise
         if failure:
             raise failure[0]
+
+    def _settle(self, record: dict[str, Any] | None, outcome: RepairOutcome | None) -> None:
+        """Write a finished item's record (its events are durable) and count it."""
+        status = ""
+        if record is not None:
+            self.store.append(record)
+            status = str(record["status"])
+            self.new_counts[status] = self.new_counts.get(status, 0) + 1
+        if outcome is not None:
+            status = outcome.status
+            if self.repair is not None:
+                failed = outcome.failed is not None
+                self.repair.add(status, kept=outcome.kept_earlier, failed=failed)
+        self.progress.item_done(status)
 
 
 def _install_signal_handlers(

@@ -6,7 +6,7 @@ events, resume and review name one text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +14,18 @@ from copygen.config import Settings
 from copygen.errors import ConfigError
 from copygen.generate.masking import mask_product
 from copygen.inputs.product import Product
+from copygen.writing.languages import normalise_lang, resolve_lang, row_lang, same_script
 
-__all__ = ["WarningHandler", "WorkItem", "count_plan", "item_id_for", "iter_work", "plan_items"]
+__all__ = [
+    "KEPT_ROWS",
+    "PlanCount",
+    "WarningHandler",
+    "WorkItem",
+    "count_plan",
+    "item_id_for",
+    "iter_work",
+    "plan_items",
+]
 
 WarningHandler = Callable[[str], None]
 
@@ -24,7 +34,7 @@ def item_id_for(sku: str, platform: str, lang: str, variant: int) -> str:
     return f"{sku}:{platform}:{lang}:v{variant}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkItem:
     id: str
     product: Product  # the row as read: the facts the copy is checked against
@@ -48,8 +58,6 @@ def plan_items(
 
     ``mask``: mask the row's personal data once, for every item's prompts.
     """
-    from copygen.writing.languages import resolve_lang
-
     platforms = list(settings.platforms)
     if product.platforms:
         wanted = set(product.platforms)
@@ -88,18 +96,16 @@ def iter_work(
     on_warning: WarningHandler | None,
     mask: bool = False,
     translates: bool | None = None,
+    products: Iterable[Product] | None = None,
 ) -> Iterator[WorkItem]:
-    """Every item of the input, in file order, each id once (later duplicates skipped)."""
-    from copygen.inputs.product_files import read_products
+    """Every item of the input, in file order, each id once (later duplicates skipped).
 
+    ``products``: the rows of ``input_path`` already read (``PlanCount.rows``).
+    """
     seen: set[str] = set()
     untranslated = _Untranslated(settings, translates)
-    products = read_products(
-        input_path,
-        on_warning=on_warning,
-        max_cell_chars=settings.max_cell_chars,
-        columns=settings.columns,
-    )
+    if products is None:
+        products = _read(input_path, settings, on_warning)
     planned = False
     for product in products:
         if untranslated.skips(product):
@@ -135,8 +141,6 @@ class _Untranslated:
         self.written: dict[str, int] = {}
 
     def skips(self, product: Product) -> bool:
-        from copygen.writing.languages import normalise_lang, row_lang, same_script
-
         if not self.lang:
             return False
         written = row_lang(product)
@@ -167,6 +171,35 @@ class _Untranslated:
             on_warning(message + "those rows are skipped (a model backend translates them)")
 
 
+def _read(
+    input_path: Path, settings: Settings, on_warning: WarningHandler | None
+) -> Iterator[Product]:
+    from copygen.inputs.product_files import read_products
+
+    return read_products(
+        input_path,
+        on_warning=on_warning,
+        max_cell_chars=settings.max_cell_chars,
+        columns=settings.columns,
+    )
+
+
+#: Inputs of up to this many rows are read once per run: count_plan keeps the rows
+#: for the run's items (a few MB). Larger ones are read again as a stream, so that a
+#: run's memory stays flat however long its input is.
+KEPT_ROWS = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCount:
+    planned: int
+    #: Of the planned items, those already completed.
+    done: int
+    #: The rows read, for ``iter_work(products=...)``; None when there were more
+    #: than KEPT_ROWS of them.
+    rows: tuple[Product, ...] | None
+
+
 def count_plan(
     input_path: Path,
     settings: Settings,
@@ -174,15 +207,28 @@ def count_plan(
     on_warning: WarningHandler | None,
     *,
     translates: bool | None = None,
-) -> tuple[int, int]:
-    """(items planned, of which already completed); reads the whole input once.
+) -> PlanCount:
+    """The items planned, of which already completed; reads the whole input once.
 
     Reading it before the first request also means a broken row fails the run
     (exit 2) before anything is paid for.
     """
+    kept: list[Product] | None = []
+
+    def rows() -> Iterator[Product]:
+        nonlocal kept
+        for product in _read(input_path, settings, on_warning):
+            if kept is not None:
+                kept.append(product)
+                if len(kept) > KEPT_ROWS:
+                    kept = None
+            yield product
+
     planned = done = 0
-    for work in iter_work(input_path, settings, on_warning=on_warning, translates=translates):
+    for work in iter_work(
+        input_path, settings, on_warning=on_warning, translates=translates, products=rows()
+    ):
         planned += 1
         if work.id in completed:
             done += 1
-    return planned, done
+    return PlanCount(planned, done, tuple(kept) if kept is not None else None)

@@ -17,8 +17,10 @@ repair limit.
 from __future__ import annotations
 
 import errno
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +53,9 @@ if TYPE_CHECKING:
     from copygen.backends.cache import ResponseCache
     from copygen.compliance.engine import Checker
     from copygen.generate.events import AuditWriter, ItemEvents
+    from copygen.generate.tables import TableDraft
     from copygen.generate.workers import Offload
+    from copygen.inputs.product import Product
     from copygen.judge import Judge
     from copygen.writing.prompts import PromptBuilder
 
@@ -167,6 +171,18 @@ def _nothing_to_repair(outdir: Path) -> ConfigError:
     return ConfigError(f"nothing to repair: {outdir} has no results.jsonl; run generate first")
 
 
+class _Numbers:
+    """The summary's numbers of a run, started afresh whenever the records are read again."""
+
+    def __init__(self, *, priced: bool) -> None:
+        self.priced = priced
+        self.builder = SummaryBuilder(priced=priced)
+
+    def fresh(self) -> Callable[[Mapping[str, Any]], None]:
+        self.builder = SummaryBuilder(priced=self.priced)
+        return self.builder.add
+
+
 class _Aftermath:
     """Clean-up steps that must all run after a failure; the first error is reported.
 
@@ -241,6 +257,12 @@ class _Run:
     judge: Judge | None = None
     #: A repair run: the flagged records (the parts in _REPAIR_CARRIED), by id.
     flagged: dict[str, dict[str, Any]] | None = None
+    #: A generate run: results.csv drafted while its last requests are out, and the
+    #: numbers of the summary, taken from every record as its row is written.
+    draft: TableDraft | None = None
+    numbers: _Numbers | None = None
+    #: The input's rows as count_plan read them (small inputs only: plan.KEPT_ROWS).
+    rows: tuple[Product, ...] | None = None
 
     @property
     def translates(self) -> bool:
@@ -261,11 +283,11 @@ class _Run:
         """Checker, prompts, backend and the run's fingerprint; nothing written yet."""
         from copygen.compliance.engine import Checker
         from copygen.generate.workers import Offload
-        from copygen.writing.prompts import PromptBuilder
 
         input_sha = file_sha256(input_path)
         checker = Checker.from_settings(settings)
-        builder = PromptBuilder(settings=settings, ruleset=checker.ruleset)
+        templates_sha = templates_hash(settings)
+        builder = _prompt_builder(settings, checker, templates_sha)
         if backend is None:
             from copygen.backends.registry import create_backend
 
@@ -285,7 +307,7 @@ class _Run:
             base_url=base_url,
             params=params,
             rules_hash=checker.rules_hash,
-            templates_sha256=templates_hash(settings),
+            templates_sha256=templates_sha,
         )
         if judge is not None:
             # Findings depend on who judges: a folder judged by one model is not
@@ -349,11 +371,12 @@ class _Run:
             self.store.rewrite(lambda r: None if r.get("status") == "error" else r)
             completed -= failed
         self.retried_errors = len(failed)
-        planned, done = count_plan(
+        count = count_plan(
             self.input_path, self.settings, completed, on_warning, translates=self.translates
         )
-        self.summary.planned = planned
-        self.summary.resumed = done
+        self.summary.planned = count.planned
+        self.summary.resumed = count.done
+        self.rows = count.rows
         return completed
 
     def repair_state(self, *, on_warning: WarningHandler | None) -> int:
@@ -386,11 +409,12 @@ class _Run:
             return 0
         # Reads the whole input first, as a normal run does: a broken row fails the
         # run (exit 2) before anything is paid for.
-        planned, done = count_plan(
+        count = count_plan(
             self.input_path, self.settings, ids, on_warning, translates=self.translates
         )
-        self.summary.planned = planned
-        self.summary.resumed = done
+        self.summary.planned = count.planned
+        self.summary.resumed = count.done
+        self.rows = count.rows
         self.flagged = flagged
         return len(flagged)
 
@@ -430,6 +454,13 @@ class _Run:
             )
             audit.append("run_started", **self._started_event())
             audit.sync()
+            if self.flagged is None:  # a repair run rewrites records: no draft there
+                from copygen.generate.tables import TableDraft
+
+                self.numbers = _Numbers(priced=self.backend.remote)
+                self.draft = TableDraft(
+                    self.store, settings=self.settings, new_observer=self.numbers.fresh
+                )
             loop = ItemLoop(
                 make_runner=lambda events: self._runner(events, audit.run),
                 make_events=self._events,
@@ -441,6 +472,8 @@ class _Run:
                 rounds=self.max_repairs,
                 repair=self.summary.repair,
                 translates=self.translates,
+                draft=self.draft,
+                rows=self.rows,
             )
             if self.flagged is not None:
                 progress.start(total=len(self.flagged), done=0)
@@ -524,9 +557,15 @@ class _Run:
         self.summary.new = sum(new_counts.values())
         # A results.xlsx an earlier run wrote is rebuilt too, never left stale.
         xlsx = xlsx or (self.outdir / XLSX_FILE).is_file()
-        numbers = SummaryBuilder(priced=self.backend.remote)
-        paths = write_tables(self.store, settings=self.settings, xlsx=xlsx, observe=numbers.add)
-        numbers.fill(self.summary)
+        numbers = self.numbers or _Numbers(priced=self.backend.remote)
+        if self.draft is not None:
+            # Rows drafted while the last requests were in flight; the rest now.
+            paths = write_tables(self.store, settings=self.settings, xlsx=xlsx, draft=self.draft)
+        else:
+            paths = write_tables(
+                self.store, settings=self.settings, xlsx=xlsx, observe=numbers.fresh()
+            )
+        numbers.builder.fill(self.summary)
         self.summary.csv_path = paths.get("csv")
         self.summary.xlsx_path = paths.get("xlsx")
 
@@ -592,6 +631,37 @@ class _Run:
             # What the backend learnt about the server (json_schema refused, ...).
             "adaptations": list(getattr(self.backend, "adaptations", None) or []),
         }
+
+
+#: Prompt builders of earlier runs in this process, by what they render from.
+_BUILDERS: OrderedDict[tuple[str, str, str], PromptBuilder] = OrderedDict()
+_BUILDERS_LOCK = threading.Lock()
+_BUILDERS_KEPT = 4
+
+
+def _prompt_builder(settings: Settings, checker: Checker, templates_sha: str) -> PromptBuilder:
+    """The run's PromptBuilder: the one an earlier run in this process built from the
+    same settings, rule packs and template files, else a new one.
+
+    A builder compiles each template when first used (tens of milliseconds for the
+    three platforms) and caches guidance; both depend only on the settings, the rules
+    (``rules_hash``) and the template files (``templates_sha``, their contents), so
+    another run with the same three renders the same prompts without compiling again.
+    """
+    from copygen.writing.prompts import PromptBuilder
+
+    key = (repr(settings), checker.rules_hash, templates_sha)
+    with _BUILDERS_LOCK:
+        builder = _BUILDERS.get(key)
+        if builder is not None:
+            _BUILDERS.move_to_end(key)
+            return builder
+    builder = PromptBuilder(settings=settings, ruleset=checker.ruleset)
+    with _BUILDERS_LOCK:
+        _BUILDERS[key] = builder
+        while len(_BUILDERS) > _BUILDERS_KEPT:
+            _BUILDERS.popitem(last=False)
+    return builder
 
 
 def _judge(settings: Settings, backend: Backend, builder: PromptBuilder) -> Judge | None:

@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from copygen.backends.fastjson import loads
 from copygen.errors import ConfigError, InputError
 from copygen.files.atomic import atomic_writer, write_error
 
@@ -144,7 +145,7 @@ class ResultStore:
                 if not stripped:
                     continue
                 try:
-                    record = json.loads(stripped)
+                    record = loads(stripped)
                 except (json.JSONDecodeError, UnicodeDecodeError):
                     pending = (number, raw)
                     continue
@@ -152,6 +153,28 @@ class ResultStore:
                     pending = (number, raw)
                     continue
                 yield number, raw, record
+
+    def raw_lines(self, *, after: int = 0, size: int | None = None) -> Iterator[tuple[int, bytes]]:
+        """(line number, bytes) of the lines after line ``after``, within the first
+        ``size`` bytes of the file (None: all); no checks (``TableDraft`` makes its own)."""
+        if not self.path.is_file():
+            return
+        consumed = 0
+        with open(self.path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if size is not None:
+                    if consumed >= size:
+                        return
+                    consumed += len(raw)
+                if number > after:
+                    yield number, raw
+
+    @property
+    def written_bytes(self) -> int:
+        """Bytes of complete lines in the file, as this store last knew them."""
+        if self._fd is not None:
+            return self._size
+        return self.path.stat().st_size if self.path.is_file() else 0
 
     def _raise_bad_line(self, number: int, raw: bytes) -> None:
         raise InputError(

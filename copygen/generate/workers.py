@@ -1,13 +1,16 @@
 """Rendering and checking off the event loop: a small pool of forked worker processes.
 
 Against a remote model the event loop of a generate run is busy with the HTTP
-client itself (the ``openai`` client costs a few ms of CPU per request), and every
-millisecond of prompt rendering (Jinja2) and compliance checking done on the same
-thread delays every request in flight. With ``generate(..., workers=N)`` these two
-CPU-bound steps run in N worker processes instead; the loop only sends product
-data there and receives the prompt or the check result. It pays off where spare
-cores exist; on the 2-CPU benchmark machine, which also runs the model server,
-it did not (see bench/pipeline_throughput.py --workers), so it is off by default.
+client itself (about 0.7 ms of CPU per request on aiohttp), and every millisecond
+of prompt rendering (Jinja2) and compliance checking done on the same thread delays
+every request in flight. With ``generate(..., workers=N)`` these two CPU-bound steps
+run in N worker processes instead; the loop only sends product data there and
+receives the prompt or the check result. A worker with ``MAX_QUEUED`` calls waiting
+is passed over: the call runs inline rather than queue behind a burst. It pays off
+where spare cores exist; on the 2-CPU benchmark machine, which also runs the model
+server, one worker gained under 1% (within the noise of bench/pipeline_throughput.py
+--workers 1), since the loop no longer holds a request slot while it checks, so it
+is off by default.
 
 Workers are forked from the ready process (the PromptBuilder and Checker, their
 compiled templates and rules, come along), all at once and before the run starts
@@ -137,6 +140,9 @@ _FUNCTIONS: dict[str, Callable[..., tuple[str, Any]]] = {
     "check": _check,
 }
 _HEADER = struct.Struct("!QI")  # request id, payload length
+#: Calls a worker may have waiting before the next one runs inline instead: a burst
+#: (every reply of a wave arriving at once) would otherwise queue behind one process.
+MAX_QUEUED = 4
 
 
 def _recv_exactly(sock: socket.socket, size: int) -> bytes:
@@ -205,12 +211,21 @@ class Offload:
     loop does not hand the GIL to anyone while it talks to the workers.
     """
 
-    def __init__(self, *, builder: PromptBuilder, checker: Checker, workers: int) -> None:
+    def __init__(
+        self,
+        *,
+        builder: PromptBuilder,
+        checker: Checker,
+        workers: int,
+        max_queued: int = MAX_QUEUED,
+    ) -> None:
         self.builder = builder
         self.checker = checker
         self._workers: list[_Worker] = []
         self._ids = itertools.count(1)
         self._connecting: asyncio.Future[None] | None = None
+        #: Requests a worker may have queued; past that a call runs here instead.
+        self.max_queued = max_queued
         if workers <= 0 or not hasattr(os, "fork"):
             return
         # Load lazily initialised state (dictionaries, compiled rules) once, here,
@@ -275,6 +290,8 @@ class Offload:
         if not alive:
             return False, None
         worker = min(alive, key=lambda w: len(w.pending))
+        if len(worker.pending) >= self.max_queued:
+            return False, None  # every worker is busy: quicker done here than queued there
         assert worker.writer is not None
         request_id = next(self._ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
