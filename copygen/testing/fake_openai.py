@@ -58,6 +58,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from copygen.testing.fake_batches import FakeBatches
+
 BehaviorKind = Literal[
     "ok", "status", "hang", "malformed", "empty", "drop", "trickle", "endless", "huge"
 ]
@@ -357,6 +359,7 @@ class FakeOpenAIServer:
         self._handlers: set[asyncio.Task[None]] = set()
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
+        self.batches = FakeBatches(self)  # the Files and Batches APIs, scripted there
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -576,6 +579,14 @@ class FakeOpenAIServer:
                 body_json = json.loads(request.body)
             except ValueError:
                 body_json = None
+        if self.batches.routes(path):
+            status, payload = self.batches.handle(
+                request.method, request.target, request.headers, request.body
+            )
+            kind: BehaviorKind = "ok" if status < 400 else "status"
+            self._remember(request, path, body_json, Behavior(kind, status=status))
+            await _write_response(writer, status, payload, {}, keep_alive=request.keep_alive)
+            return request.keep_alive
 
         behavior: Behavior
         if request.method == "POST" and path.endswith("/chat/completions"):
