@@ -87,6 +87,29 @@ class Scan:
     allow: list[Span] = field(default_factory=list)
 
 
+def _record(
+    found: Scan, entries: Iterable[Entry], start: int, end: int, applicable: frozenset[int]
+) -> None:
+    """Note in ``found`` what the key matched at ``start:end`` stands for."""
+    for kind, index, flag in entries:
+        if kind == _TERM:
+            if index in applicable:
+                spans = found.terms.get(index)
+                if spans is None:
+                    spans = found.terms[index] = []
+                spans.append((start, end))
+        elif kind == _ANCHOR:
+            seen = found.triggered.get(index)
+            if seen is None:
+                found.triggered[index] = {flag}
+            else:
+                seen.add(flag)
+        elif kind == _UNLESS:
+            found.unless.setdefault(index, []).append((start, end))
+        else:
+            found.allow.append((start, end))
+
+
 class KeyTable:
     """The automaton's keys, sorted, with their entries: found in a text by bisection.
 
@@ -308,7 +331,6 @@ class Compiled:
         encoded = utf16_symbols(ntext)
         # Two symbols per UTF-16 unit: more than two per character means surrogates.
         units = utf16_to_chars(ntext) if len(encoded) != 2 * len(ntext) else None
-        terms, triggered, unless, allow = found.terms, found.triggered, found.unless, found.allow
         for end_index, (length, entries) in automaton.iter(encoded):
             if end_index & 1 == 0:
                 continue  # ends on a high byte: not on whole characters
@@ -316,49 +338,16 @@ class Compiled:
             start = end - length
             if units is not None:
                 start, end = units[start], units[end]
-            for kind, index, flag in entries:
-                if kind == _TERM:
-                    if index in applicable:
-                        spans = terms.get(index)
-                        if spans is None:
-                            spans = terms[index] = []
-                        spans.append((start, end))
-                elif kind == _ANCHOR:
-                    seen = triggered.get(index)
-                    if seen is None:
-                        triggered[index] = {flag}
-                    else:
-                        seen.add(flag)
-                elif kind == _UNLESS:
-                    unless.setdefault(index, []).append((start, end))
-                else:
-                    allow.append((start, end))
+            _record(found, entries, start, end, applicable)
         return found
 
     def _table_scan(self, ntext: str, applicable: frozenset[int]) -> Scan:
         """``scan`` by the key table: the same keys, spans and order as the automaton."""
         assert self.table is not None
         found = Scan()
-        terms, triggered, unless, allow = found.terms, found.triggered, found.unless, found.allow
         entries_of = self.table.entries
         for end, start, number in self.table.find(ntext):
-            for kind, index, flag in entries_of(number):
-                if kind == _TERM:
-                    if index in applicable:
-                        spans = terms.get(index)
-                        if spans is None:
-                            spans = terms[index] = []
-                        spans.append((start, end))
-                elif kind == _ANCHOR:
-                    seen = triggered.get(index)
-                    if seen is None:
-                        triggered[index] = {flag}
-                    else:
-                        seen.add(flag)
-                elif kind == _UNLESS:
-                    unless.setdefault(index, []).append((start, end))
-                else:
-                    allow.append((start, end))
+            _record(found, entries_of(number), start, end, applicable)
         return found
 
     def pattern_hits(
