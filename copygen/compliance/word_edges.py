@@ -39,7 +39,7 @@ import os
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
@@ -228,22 +228,25 @@ class Dictionary:
         HMM=False)``) finds them."""
         edges = {0, len(window)}
         position = 0
-        for block in _HAN.split(window):
+        for piece in self.pieces(window):
+            edges.add(position)
+            position += len(piece)
+            edges.add(position)
+        return frozenset(edges)
+
+    def pieces(self, text: str) -> Iterator[str]:
+        """``text`` cut as ``jieba.cut(text, HMM=False)`` cuts it."""
+        for block in _HAN.split(text):
             if not block:
                 continue
             if _HAN.match(block):
-                pieces: Iterable[str] = self._cut(block)
+                yield from self._cut(block)
             else:
-                pieces = (
-                    piece
-                    for part in _SKIP.split(block)
-                    for piece in ((part,) if _SKIP.match(part) else part)
-                )
-            for piece in pieces:
-                edges.add(position)
-                position += len(piece)
-                edges.add(position)
-        return frozenset(edges)
+                for part in _SKIP.split(block):
+                    if _SKIP.match(part):
+                        yield part
+                    else:
+                        yield from part
 
     def _cut(self, block: str) -> list[str]:
         """``Tokenizer.__cut_DAG_NO_HMM``: the best route through the words of the block

@@ -10,6 +10,8 @@ import hashlib
 import re
 from decimal import Decimal
 
+from copygen.writing import word_tags
+
 SHORT_NAME_MAX = {"zh": 12, "en": 20}
 _NAME_SPLIT = re.compile(r"[\s|｜/、,，【】\[\]()（）]+")
 _SPEC_TOKEN = re.compile(r"^[\d.,×x*+\-~/%]+[a-zA-Z%°″\"']*$|^\d")
@@ -73,9 +75,11 @@ def short_name(title: str, brand: str, lang: str) -> str:
 
 
 def _tail_words_zh(text: str, limit: int) -> str:
-    import jieba
+    words = word_tags.words(text)
+    if words is None:
+        import jieba
 
-    words = [w for w in jieba.lcut(text) if w.strip()]
+        words = [w for w in jieba.lcut(text) if w.strip()]
     out = ""
     for word in reversed(words):
         if len(word) + len(out) > limit:
@@ -200,8 +204,6 @@ _ZH_STATE_LAST = frozenset("高低强好多少快慢足大小轻薄厚软硬亮�
 def zh_point_kind(point: str) -> str:
     """``noun`` (软毛设计), ``state`` (口感舒适, 便于携带) or ``action`` (清洁牙齿);
     ``any`` for a long or multi-clause point, which only neutral frames suit."""
-    import jieba.posseg
-
     text = point.strip()
     if len(text) > 16 or re.search(r"[，,；;。！？!?]", text):
         return ANY
@@ -211,7 +213,11 @@ def zh_point_kind(point: str) -> str:
         return NOUN
     if len(text) >= 3 and (text[-2:] in _ZH_STATE_ENDS or text[-1] in _ZH_STATE_LAST):
         return STATE
-    words = [(w.word, w.flag) for w in jieba.posseg.lcut(text) if w.word.strip()]
+    words = word_tags.tagged(text)
+    if words is None:
+        import jieba.posseg
+
+        words = [(w.word, w.flag) for w in jieba.posseg.lcut(text) if w.word.strip()]
     if not words:
         return ANY
     last_flag = words[-1][1]
