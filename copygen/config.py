@@ -131,6 +131,21 @@ class Price:
     currency: str = "USD"
     #: Price of prompt tokens read from the provider's cache; None: same as input.
     cached_input: float | None = None
+    #: Batch jobs (``copygen batch``): explicit batch prices per million tokens, else
+    #: the prices above times ``batch_discount`` (OpenAI's Batch API: half price).
+    batch_input: float | None = None
+    batch_output: float | None = None
+    batch_discount: float = 0.5
+
+    def batch_price(self) -> Price:
+        """The price of a batch job's tokens."""
+        d = self.batch_discount
+        return Price(
+            input=self.batch_input if self.batch_input is not None else self.input * d,
+            output=self.batch_output if self.batch_output is not None else self.output * d,
+            currency=self.currency,
+            cached_input=None if self.cached_input is None else self.cached_input * d,
+        )
 
 
 @dataclass(frozen=True)
@@ -576,7 +591,10 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
     "brand_voice": frozenset({"tone", "use", "avoid"}),
     "aigc": frozenset({"provider", "labels"}),
     "aigc.labels.*": frozenset({"enabled", "position", "text_zh", "text_en"}),
-    "prices.*": frozenset({"input", "output", "currency", "cached_input"}),
+    "prices.*": frozenset(
+        {"input", "output", "currency", "cached_input", "batch_input", "batch_output"}
+        | {"batch_discount"}
+    ),
     "backends.*": PROFILE_KEYS | {"type"},
     "judge": frozenset(JUDGE_SECTION),
 }
@@ -744,6 +762,9 @@ def _sections(
                     output=_float(0.0)(entry.get("output")),
                     currency=_str(entry.get("currency", "USD")),
                     cached_input=_optional(_float(0.0))(entry.get("cached_input")),
+                    batch_input=_optional(_float(0.0))(entry.get("batch_input")),
+                    batch_output=_optional(_float(0.0))(entry.get("batch_output")),
+                    batch_discount=_float(0.0)(entry.get("batch_discount", 0.5)),
                 )
             except (ValueError, AttributeError) as exc:
                 raise fail(key, f"{exc} (give input and output per million tokens)") from None

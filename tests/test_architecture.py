@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("judge",),
     ("audit",),
     ("generate",),
+    ("batch",),
     ("review",),
     ("compare",),
     ("serve",),

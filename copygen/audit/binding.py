@@ -23,10 +23,17 @@ holds: deciding on an edited record does not launder the edit. Several folders m
 share one log (``--audit``): a record matches its own item's states, whichever
 folder wrote them, so copying a record between folders of the same items is the
 one edit this cannot tell apart (both were states copygen produced and checked).
+
+A folder written by ``copygen merge`` has a log that starts with a ``merged`` event
+listing the shards' logs (copied byte for byte next to it) and the head hash each
+had. Its records were recorded in those logs, and its review decisions go into its
+own: the shards' logs are read first (each must verify and still end at the head
+the merge recorded), then the folder's own.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,6 +228,65 @@ def _short(item: str) -> str:
     return item if len(item) <= _ID_CHARS else item[: _ID_CHARS - 1] + "…"
 
 
+def merged_shards(log: Path) -> list[dict[str, Any]]:
+    """The shards a merged folder's log lists in its first event (``merged``); else [].
+
+    Only a peek: the event is trusted once :func:`~copygen.audit.verify.verify` has
+    checked the whole log, which :func:`prove_records` always does after this.
+    """
+    try:
+        with open(log, "rb") as handle:
+            first = handle.readline(1 << 20)
+        event = json.loads(first)
+    except (OSError, ValueError):
+        return []
+    if not isinstance(event, dict) or event.get("event") != "merged":
+        return []
+    shards = event.get("shards")
+    return [s for s in shards if isinstance(s, dict)] if isinstance(shards, list) else []
+
+
+def _observe_shards(log: Path, index: RecordIndex, *, key: AuditKey | None) -> VerifyReport | None:
+    """Feed the logs of a merged folder's shards to ``index``; the first failure, or None.
+
+    A shard log must verify and end exactly at the head the merge recorded: one cut
+    short or grown since is not the log the merge checked.
+    """
+    from dataclasses import replace
+
+    from copygen.audit.verify import verify
+
+    failure: VerifyReport | None = None
+    for shard in merged_shards(log):
+        name = shard.get("audit")
+        if not isinstance(name, str):
+            continue
+        path = log.parent / name
+        # The copies live under the merged folder; a listed path leading elsewhere
+        # is not one the merge wrote.
+        inside = path.resolve().is_relative_to(log.parent.resolve())
+        if not inside or not path.is_file():
+            from copygen.audit.chain import GENESIS
+            from copygen.audit.verify import VerifyReport
+
+            missing = VerifyReport(
+                False, 0, 0, GENESIS, None, "a shard log the merge lists is missing", str(path)
+            )
+            failure = failure or missing
+            continue
+        report = verify(path, key=key, observe=index.observe)
+        if report.ok and report.head != shard.get("head"):
+            report = replace(
+                report,
+                ok=False,
+                reason=f"shard log ends at {report.head[:16]}…, not at the head the merge "
+                f"recorded ({str(shard.get('head'))[:16]}…)",
+            )
+        if not report.ok and failure is None:
+            failure = report
+    return failure
+
+
 def prove_records(
     records: Iterable[tuple[int, Mapping[str, Any]]],
     *,
@@ -242,9 +308,13 @@ def prove_records(
     proof = RecordProof(results=results, log=log, report=None, total=len(digests))
     index = RecordIndex({item for _, item, _ in digests})
     if log.is_file():
-        proof.report = verify(
+        failed = _observe_shards(log, index, key=key)
+        report = verify(
             log, key=key, expect_head=expect_head, checkpoint=checkpoint, observe=index.observe
         )
+        if failed is not None and report.ok:
+            proof.log, report = Path(failed.path), failed  # the shard's failure is the news
+        proof.report = report
     for line, item, digest in digests:
         verdict = index.judge(item, digest) if proof.report is not None else "unproven"
         if verdict is None:

@@ -37,6 +37,10 @@ EVENTS: tuple[str, ...] = (
     "run_finished",
     "recovered",
     "recorded",
+    "merged",  # the first event of a `copygen merge` folder's log
+    "batch_prepared",  # copygen batch: request files written (a round)
+    "batch_submitted",  # copygen batch: one request file uploaded, its batch created
+    "batch_collected",  # copygen batch: a round's replies recorded
 )
 # Keys the log sets itself; event data may not use them. ``mac`` only in a keyed log.
 ENVELOPE_KEYS: tuple[str, ...] = ("v", "seq", "ts", "run", "event", "prev", "hash", "mac")

@@ -49,6 +49,22 @@ run_finished   counts {total, pass, review, blocked, error, ...}, usage, cost,
                mode, repair (what a repair run did: flagged, pass, review, ...)
 recovered      action (truncated|completed), offset, removed_bytes,
                removed_sha256, removed_prefix, bytes, reason (written by the log)
+merged         command (merge), version, count (N), partial, missing (shard
+               numbers absent), records, results_sha256 (the merged file),
+               fingerprint_sha256, shards [{folder, shard ("I/N"), index,
+               count, audit (the byte-for-byte copy, relative to this log),
+               head, events, records, results_sha256}]: the first event of a
+               ``copygen merge`` folder's log; the record proofs also read the
+               shards' logs it lists (:mod:`copygen.audit.binding`)
+batch_prepared command (batch prepared), round, kind (generate|retry|repair),
+               format (openai|vllm), model, input {path, sha256} (round 1),
+               requests, files [{path, requests, bytes, file_id, batch_id}]
+batch_submitted
+               command, round, kind, path, requests, bytes, file_id, batch_id
+batch_collected
+               command, round, kind, batch_ids, run_id (the generate run that
+               recorded the round: its events carry ``backend: "batch"``),
+               counts (that run's), source (provider or the --from file)
 =============  =================================================================
 """
 
@@ -201,6 +217,65 @@ class Recovered(TypedDict, total=False):
     reason: str
 
 
+class MergedShard(TypedDict, total=False):
+    folder: str  # the input folder's name
+    shard: str  # "I/N"
+    index: int
+    count: int
+    audit: str  # the copy of its log, relative to the merged log's folder
+    head: str  # that log's head hash when merged
+    events: int
+    records: int
+    results_sha256: str  # of the shard's results.jsonl
+
+
+class Merged(TypedDict, total=False):
+    command: str  # merge
+    version: str
+    count: int  # N
+    partial: bool
+    missing: list[int]
+    records: int
+    results_sha256: str
+    fingerprint_sha256: str
+    shards: list[MergedShard]
+
+
+class BatchFileEvent(TypedDict, total=False):
+    path: str
+    requests: int
+    bytes: int
+    file_id: str | None
+    batch_id: str | None
+
+
+class BatchPrepared(TypedDict, total=False):
+    command: str
+    round: int
+    kind: str  # generate | retry | repair
+    format: str  # openai | vllm
+    model: str | None
+    input: dict[str, str]
+    requests: int
+    files: list[BatchFileEvent]
+
+
+class BatchSubmitted(BatchFileEvent, total=False):
+    command: str
+    round: int
+    kind: str
+
+
+class BatchCollected(TypedDict, total=False):
+    command: str
+    round: int
+    kind: str
+    batch_ids: list[str | None]
+    run_id: str | None
+    counts: dict[str, int]
+    source: str
+
+
 PAYLOADS: dict[str, type] = {
     "run_started": RunStarted,
     "generated": Generated,
@@ -211,4 +286,8 @@ PAYLOADS: dict[str, type] = {
     "run_finished": RunFinished,
     "recovered": Recovered,
     "recorded": Recorded,
+    "merged": Merged,
+    "batch_prepared": BatchPrepared,
+    "batch_submitted": BatchSubmitted,
+    "batch_collected": BatchCollected,
 }

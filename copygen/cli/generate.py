@@ -87,6 +87,13 @@ def register(app: typer.Typer) -> None:
             help="Repair the flagged (review, blocked) items of a generated OUTDIR again, "
             "up to --max-repairs more times each.",
         ),
+        shard: str | None = typer.Option(
+            None,
+            "--shard",
+            metavar="I/N",
+            help="Only shard I of N of the items (by a stable hash of the item id), so N "
+            "machines can share one product file; join them with `copygen merge`.",
+        ),
         allow_insecure: bool = typer.Option(
             False, "--allow-insecure", help="Allow sending an API key over plain http."
         ),
@@ -160,6 +167,7 @@ def register(app: typer.Typer) -> None:
             xlsx=xlsx,
             on_warning=warn,
             repair=repair,
+            shard=shard,
         )
         if summary.repair is not None and summary.repair.flagged == 0:
             typer.echo("nothing to repair: no item is in review or blocked")

@@ -115,6 +115,7 @@ def _root(
 COMMAND_MODULES: tuple[str, ...] = (
     "config_cmd",
     "generate",
+    "merge_cmd",
     "compare_cmd",
     "check",
     "rules_cmd",
@@ -125,6 +126,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "report_cmd",
     "serve_cmd",
     "audit_cmd",
+    "batch_cmd",
 )
 
 #: Command name -> the module in COMMAND_MODULES registering it. Only a shortcut: with
@@ -134,6 +136,7 @@ COMMANDS: dict[str, str] = {
     "config": "config_cmd",
     "init": "config_cmd",
     "generate": "generate",
+    "merge": "merge_cmd",
     "compare": "compare_cmd",
     "check": "check",
     "rules": "rules_cmd",
@@ -144,6 +147,7 @@ COMMANDS: dict[str, str] = {
     "report": "report_cmd",
     "serve": "serve_cmd",
     "audit": "audit_cmd",
+    "batch": "batch_cmd",
 }
 
 _registered: set[str] = set()

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from copygen.generate.events import AuditWriter, ItemEvents
 from copygen.generate.item import ItemRunner, RepairOutcome
-from copygen.generate.plan import WorkItem, iter_work
+from copygen.generate.plan import Shard, WorkItem, iter_work
 
 if TYPE_CHECKING:
     from copygen.audit import AuditLog
@@ -72,6 +72,8 @@ class ItemLoop:
     draft: TableDraft | None = None
     #: The input's rows, already read by plan.count_plan (None: read the file again).
     rows: Sequence[Product] | None = None
+    #: ``--shard I/N``: only that shard's items (``plan.shard_of``).
+    shard: Shard | None = None
 
     def run(self, input_path: Path, settings: Settings, completed: set[str]) -> bool:
         """Run every item not yet completed; True when interrupted by SIGINT/SIGTERM."""
@@ -93,6 +95,7 @@ class ItemLoop:
                 mask=runner.remote,
                 translates=self.translates,
                 products=self.rows,
+                shard=self.shard,
             )
             if (work.id in flagged if flagged is not None else work.id not in completed)
         )

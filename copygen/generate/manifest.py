@@ -16,7 +16,9 @@ would be two batches in one file. Folders written before it was fingerprinted
 resume when the limit in force is the one they were written with
 (:data:`LEGACY_MAX_REPAIRS`). ``generate --repair`` re-runs the repair loop on a
 finished folder's flagged items with a new limit: it checks every setting but this
-one (:func:`check_outdir_for_repair`).
+one (:func:`check_outdir_for_repair`). A ``--shard I/N`` run adds ``shard`` ([I, N]):
+another shard is another set of items. A folder written by ``copygen merge`` adds
+``merge`` (N), which no generate run has, so generate never resumes into it.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ events, resume and review name one text.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +20,15 @@ from copygen.writing.languages import normalise_lang, resolve_lang, row_lang, sa
 __all__ = [
     "KEPT_ROWS",
     "PlanCount",
+    "Shard",
     "WarningHandler",
     "WorkItem",
     "count_plan",
     "item_id_for",
     "iter_work",
+    "parse_shard",
     "plan_items",
+    "shard_of",
 ]
 
 WarningHandler = Callable[[str], None]
@@ -32,6 +36,40 @@ WarningHandler = Callable[[str], None]
 
 def item_id_for(sku: str, platform: str, lang: str, variant: int) -> str:
     return f"{sku}:{platform}:{lang}:v{variant}"
+
+
+#: ``(index, count)``: shard ``index`` (1-based) of ``count`` (``--shard I/N``).
+Shard = tuple[int, int]
+
+
+def shard_of(item_id: str, count: int) -> int:
+    """The shard (1..count) an item belongs to.
+
+    SHA-256 of the UTF-8 id, never Python's ``hash()``: that is salted per process,
+    and N machines splitting one product file must all agree on every item.
+    """
+    digest = hashlib.sha256(item_id.encode("utf-8")).digest()
+    return int.from_bytes(digest, "big") % count + 1
+
+
+def parse_shard(value: str | Shard | None) -> Shard | None:
+    """``"I/N"`` (or ``(I, N)``) as a shard; ConfigError (exit 2) unless 1 <= I <= N."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else f"{value[0]}/{value[1]}"
+    index_text, slash, count_text = text.strip().partition("/")
+    try:
+        if not slash:
+            raise ValueError
+        index, count = int(index_text), int(count_text)
+    except ValueError:
+        index = count = 0
+    if count < 1 or not 1 <= index <= count:
+        raise ConfigError(
+            f"--shard takes I/N with 1 <= I <= N (shard I of N); got {text!r}",
+            hint="e.g. --shard 1/3, --shard 2/3 and --shard 3/3 on three machines",
+        )
+    return index, count
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +135,13 @@ def iter_work(
     mask: bool = False,
     translates: bool | None = None,
     products: Iterable[Product] | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[WorkItem]:
     """Every item of the input, in file order, each id once (later duplicates skipped).
 
     ``products``: the rows of ``input_path`` already read (``PlanCount.rows``).
+    ``shard``: only the items of that shard (:func:`shard_of`); duplicates are still
+    found over the whole file, so every machine skips the same rows.
     """
     seen: set[str] = set()
     untranslated = _Untranslated(settings, translates)
@@ -120,6 +161,8 @@ def iter_work(
                 continue
             seen.add(work.id)
             planned = True
+            if shard is not None and shard_of(work.id, shard[1]) != shard[0]:
+                continue
             yield work
     untranslated.finish(on_warning, planned=planned)
 
@@ -207,6 +250,7 @@ def count_plan(
     on_warning: WarningHandler | None,
     *,
     translates: bool | None = None,
+    shard: Shard | None = None,
 ) -> PlanCount:
     """The items planned, of which already completed; reads the whole input once.
 
@@ -226,7 +270,12 @@ def count_plan(
 
     planned = done = 0
     for work in iter_work(
-        input_path, settings, on_warning=on_warning, translates=translates, products=rows()
+        input_path,
+        settings,
+        on_warning=on_warning,
+        translates=translates,
+        products=rows(),
+        shard=shard,
     ):
         planned += 1
         if work.id in completed:

@@ -43,7 +43,15 @@ from copygen.generate.manifest import (
     prepare_outdir,
     templates_hash,
 )
-from copygen.generate.plan import WarningHandler, WorkItem, count_plan, item_id_for, plan_items
+from copygen.generate.plan import (
+    Shard,
+    WarningHandler,
+    WorkItem,
+    count_plan,
+    item_id_for,
+    parse_shard,
+    plan_items,
+)
 from copygen.generate.progress import NullProgress, ProgressReporter
 from copygen.generate.store import RESULTS_FILE, ResultStore
 from copygen.generate.summary import RepairCounts, RunSummary, SummaryBuilder
@@ -109,6 +117,7 @@ def generate(
     on_warning: WarningHandler | None = None,
     workers: int | None = None,
     repair: bool = False,
+    shard: Shard | str | None = None,
 ) -> RunSummary:
     """Generate, check and record every item of ``input_path`` into ``outdir``.
 
@@ -126,8 +135,14 @@ def generate(
     the module docstring): ``settings.max_repairs`` more repairs each. ConfigError
     (exit 2) when ``outdir`` has no results or other settings (the repair limit
     aside); with no flagged item nothing runs and ``summary.repair.flagged`` is 0.
+
+    ``shard``: ``(I, N)`` or ``"I/N"`` (``--shard``): only the items of shard I of N
+    (``plan.shard_of``, a stable hash of the item id), so N machines can share one
+    product file; ``copygen merge`` joins their folders. The shard is part of the
+    folder's fingerprint: a folder is resumed with the same shard only.
     """
     outdir = Path(outdir)
+    part = parse_shard(shard)  # a bad value fails before anything is built
     if repair:
         if force:
             raise ConfigError(
@@ -147,6 +162,7 @@ def generate(
         settings=settings,
         backend=backend,
         workers=workers,
+        shard=part,
     )
     after = _Aftermath(run.outdir)
     try:
@@ -263,6 +279,8 @@ class _Run:
     numbers: _Numbers | None = None
     #: The input's rows as count_plan read them (small inputs only: plan.KEPT_ROWS).
     rows: tuple[Product, ...] | None = None
+    #: ``--shard I/N``: the run does that shard's items only.
+    shard: Shard | None = None
 
     @property
     def translates(self) -> bool:
@@ -279,6 +297,7 @@ class _Run:
         settings: Settings,
         backend: Backend | None,
         workers: int | None,
+        shard: Shard | None = None,
     ) -> _Run:
         """Checker, prompts, backend and the run's fingerprint; nothing written yet."""
         from copygen.compliance.engine import Checker
@@ -320,6 +339,10 @@ class _Run:
                 "all": judge.settings.judge_all,
                 "on_error": judge.settings.judge_on_error,
             }
+        if shard is not None:
+            # Another shard is another set of items: never resumed into this folder.
+            # Only when given, so unsharded folders keep their fingerprint.
+            fingerprint["shard"] = [shard[0], shard[1]]
         store = ResultStore(outdir)
         summary = RunSummary(
             outdir=outdir,
@@ -354,6 +377,7 @@ class _Run:
             input_sha=input_sha,
             fingerprint=fingerprint,
             judge=judge,
+            shard=shard,
         )
 
     def resume_state(self, *, force: bool, on_warning: WarningHandler | None) -> set[str]:
@@ -371,13 +395,23 @@ class _Run:
             self.store.rewrite(lambda r: None if r.get("status") == "error" else r)
             completed -= failed
         self.retried_errors = len(failed)
+        self._count(completed, on_warning)
+        return completed
+
+    def _count(self, completed: set[str], on_warning: WarningHandler | None) -> None:
+        """Read the whole input once (a broken row fails the run before anything is
+        paid for): the items planned and done, and the rows of a small input."""
         count = count_plan(
-            self.input_path, self.settings, completed, on_warning, translates=self.translates
+            self.input_path,
+            self.settings,
+            completed,
+            on_warning,
+            translates=self.translates,
+            shard=self.shard,
         )
         self.summary.planned = count.planned
         self.summary.resumed = count.done
         self.rows = count.rows
-        return completed
 
     def repair_state(self, *, on_warning: WarningHandler | None) -> int:
         """Claim a folder for a repair run; the number of flagged items to repair.
@@ -409,12 +443,7 @@ class _Run:
             return 0
         # Reads the whole input first, as a normal run does: a broken row fails the
         # run (exit 2) before anything is paid for.
-        count = count_plan(
-            self.input_path, self.settings, ids, on_warning, translates=self.translates
-        )
-        self.summary.planned = count.planned
-        self.summary.resumed = count.done
-        self.rows = count.rows
+        self._count(ids, on_warning)
         self.flagged = flagged
         return len(flagged)
 
@@ -474,6 +503,7 @@ class _Run:
                 translates=self.translates,
                 draft=self.draft,
                 rows=self.rows,
+                shard=self.shard,
             )
             if self.flagged is not None:
                 progress.start(total=len(self.flagged), done=0)
@@ -577,6 +607,8 @@ class _Run:
             "command": "generate",
             "mode": "repair" if repair is not None else "generate",
             **({"flagged": repair.flagged} if repair is not None else {}),
+            # [I, N] of a --shard run (copygen merge checks the shards against it).
+            **({"shard": list(self.shard)} if self.shard is not None else {}),
             "version": __version__,
             "settings": settings.public_dict(),
             "input": {

@@ -1,0 +1,360 @@
+"""``copygen batch``: prepare -> submit -> status -> collect against the local server's
+Files and Batches APIs (real ``openai`` client), repair and retry rounds, vLLM files."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from copygen.audit import read_events, verify
+from copygen.batch import collect, prepare, status, submit
+from copygen.batch.state import BatchState
+from copygen.cli.main import app
+from copygen.config import Settings, load_settings
+from copygen.testing.fake_openai import FakeOpenAIServer, default_responder
+
+API_KEY = "sk-fake-TESTKEY-batch-0123456789"
+PHONE = "13812345678"
+BANNED = "全网最低价"
+PACK = """
+pack: test.price
+rules:
+  - id: test.price.lowest
+    category: price_fraud
+    severity: block
+    law: 《明码标价和禁止价格欺诈规定》
+    message: {zh: 无法证实的最低价表述, en: unverifiable lowest-price claim}
+    suggestion: {zh: 删除最低价表述, en: remove the claim}
+    patterns: ["全网最低价"]
+    examples:
+      match: ["全网最低价，快来", "今天全网最低价"]
+      no_match: ["价格实惠", "以页面价格为准"]
+"""
+
+
+def write_products(path: Path, n: int) -> Path:
+    lines = ["sku,title,category,selling_points,price"]
+    for i in range(n):
+        points = f"联系电话{PHONE}" if i == 3 else "清爽不黏腻;温和配方"
+        lines.append(f"S-{i},保湿面霜 {i} 号,美妆,{points},{99 + i % 7}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def item(i: int) -> str:
+    return f"S-{i}:social:zh:v1"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer(api_key=API_KEY, record=False) as srv:
+        yield srv
+
+
+@pytest.fixture(autouse=True)
+def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+
+
+def cli_flags(server: FakeOpenAIServer, tmp_path: Path, **extra: Any) -> dict[str, Any]:
+    return {
+        "backend": "openai",
+        "model": "fake-model",
+        "base_url": server.url,
+        "platforms": "social",
+        "cache_dir": str(tmp_path / "cache"),
+        **extra,
+    }
+
+
+def settings_for(server: FakeOpenAIServer, tmp_path: Path, **extra: Any) -> Settings:
+    return load_settings(cli=cli_flags(server, tmp_path, **extra))
+
+
+def records(outdir: Path) -> dict[str, dict[str, Any]]:
+    out = [json.loads(x) for x in (outdir / "results.jsonl").read_text("utf-8").splitlines()]
+    ids = [r["id"] for r in out]
+    assert len(ids) == len(set(ids)), "an item was recorded twice"
+    return {r["id"]: r for r in out}
+
+
+def collect_until_done(outdir: Path, settings: Settings, rounds: int = 1) -> list[Any]:
+    summaries: list[Any] = []
+    for _ in range(10):
+        summaries += collect(outdir=outdir, settings=settings)
+        if sum(1 for r in BatchState.load(outdir).rounds if r.collected) >= rounds and not (
+            BatchState.load(outdir).pending()
+        ):
+            return summaries
+    raise AssertionError("the batch job never ended")
+
+
+def no_key_anywhere(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert API_KEY.encode() not in path.read_bytes(), path
+
+
+def test_prepare_submit_status_collect_1000_items(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    products = write_products(tmp_path / "products.csv", 1000)
+    settings = settings_for(server, tmp_path)
+    outdir = tmp_path / "out"
+    state = prepare(input_path=products, outdir=outdir, settings=settings, max_requests=400)
+    assert [f.requests for f in state.rounds[0].files] == [400, 400, 200]
+    sent = b"".join((outdir / f.path).read_bytes() for f in state.rounds[0].files)
+    assert PHONE.encode() not in sent  # masked before it ever leaves
+    lines = [json.loads(x) for x in sent.decode().splitlines()]
+    assert [x["custom_id"] for x in lines] == [item(i) for i in range(1000)]
+    assert all(x["body"]["model"] == "fake-model" for x in lines)
+    # Preparing again changes nothing.
+    again = prepare(input_path=products, outdir=outdir, settings=settings, max_requests=400)
+    assert again.rounds == state.rounds
+
+    rounds = submit(outdir=outdir, settings=settings)
+    assert len(rounds) == 1 and all(f.batch_id for f in rounds[0].files)
+    assert submit(outdir=outdir, settings=settings) == []  # nothing more to send
+    assert len(server.batches.batch_ids) == 3
+    report = status(outdir=outdir, settings=settings)
+    assert report.rounds[0]["files"][0]["status"] in ("in_progress", "finalizing", "completed")
+
+    summaries = collect_until_done(outdir, settings)
+    assert summaries and summaries[-1].counts.get("pass") == 1000
+    got = records(outdir)
+    assert set(got) == {item(i) for i in range(1000)}
+    assert {r["backend"] for r in got.values()} == {"batch"}
+    assert {r["status"] for r in got.values()} == {"pass"}
+    before = (outdir / "results.jsonl").read_bytes()
+    events_before = len(read_events(outdir / "audit.jsonl"))
+    assert collect(outdir=outdir, settings=settings) == []
+    assert (outdir / "results.jsonl").read_bytes() == before
+    assert len(read_events(outdir / "audit.jsonl")) == events_before
+    events = read_events(outdir / "audit.jsonl")
+    kinds = Counter(e["event"] for e in events)
+    assert kinds["generated"] == 1000 and kinds["recorded"] == 1000
+    assert kinds["batch_prepared"] == 1 and kinds["batch_submitted"] == 3
+    assert kinds["batch_collected"] == 1
+    started = [e for e in events if e["event"] == "run_started"]
+    assert started[0]["backend"] == "batch"
+    generated = [e for e in events if e["event"] == "generated"]
+    assert {e["backend"] for e in generated} == {"batch"}
+    assert verify(outdir / "audit.jsonl").ok
+    assert (outdir / "results.csv").is_file()
+    no_key_anywhere(outdir)
+
+
+def test_repair_round_and_failed_requests_sent_again(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(PACK, encoding="utf-8")
+
+    def responder(body: dict[str, Any]) -> str:
+        messages = body.get("messages", [])
+        text = default_responder(body)
+        repairing = any(m.get("role") == "assistant" for m in messages)
+        if not repairing and "保湿面霜 7" in json.dumps(messages, ensure_ascii=False):
+            fields = json.loads(text)
+            fields["body"] = BANNED + "，今天就下单！" + fields["body"]
+            return json.dumps(fields, ensure_ascii=False)
+        return text
+
+    server.responder = responder
+    failing = [item(5), item(15), item(999)]
+    server.batches.fail_requests(*failing, status=500)
+    products = write_products(tmp_path / "products.csv", 1000)
+    settings = settings_for(server, tmp_path, rules=str(pack))
+    outdir = tmp_path / "out"
+    prepare(input_path=products, outdir=outdir, settings=settings)
+    submit(outdir=outdir, settings=settings)
+    collect_until_done(outdir, settings)
+    got = records(outdir)
+    flagged = {i for i in range(1000) if f"保湿面霜 {i} 号".startswith("保湿面霜 7")}
+    assert {k for k, r in got.items() if r["status"] == "blocked"} == {item(i) for i in flagged}
+    assert {k for k, r in got.items() if r["status"] == "error"} == set(failing)
+
+    report = status(outdir=outdir, settings=settings)
+    assert sorted(report.failed) == sorted(failing) and report.repairable == len(flagged)
+    assert any("failed items (3" in line for line in report.lines())
+
+    rounds = submit(outdir=outdir, settings=settings)
+    assert [(r.kind, r.requests) for r in rounds] == [("retry", 3), ("repair", len(flagged))]
+    repair_file = (outdir / rounds[1].files[0].path).read_text("utf-8")
+    assert BANNED in repair_file  # the repair prompt names the flagged text
+    collect_until_done(outdir, settings, rounds=3)
+    got = records(outdir)
+    assert len(got) == 1000
+    assert {r["status"] for r in got.values()} == {"pass"}
+    assert all(got[item(i)]["attempts"] == 2 for i in flagged)
+    assert all(BANNED not in got[item(i)]["fields"]["body"] for i in flagged)
+    before = (outdir / "results.jsonl").read_bytes()
+    assert submit(outdir=outdir, settings=settings) == []  # nothing left to send
+    assert collect(outdir=outdir, settings=settings) == []
+    assert (outdir / "results.jsonl").read_bytes() == before
+    kinds = Counter(e["event"] for e in read_events(outdir / "audit.jsonl"))
+    assert kinds["repaired"] == len(flagged) and kinds["batch_collected"] == 3
+    assert verify(outdir / "audit.jsonl").ok
+
+
+def test_cli_flow_and_vllm_files(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    runner = CliRunner()
+    products = write_products(tmp_path / "products.csv", 20)
+    outdir = tmp_path / "out"
+    common = ["--backend", "openai", "--model", "fake-model", "--base-url", server.url]
+    result = runner.invoke(
+        app, ["batch", "prepare", str(products), "-o", str(outdir), "-p", "social", *common]
+    )
+    assert result.exit_code == 0, result.output
+    assert "20 requests" in result.output
+    result = runner.invoke(app, ["batch", "submit", str(outdir)])
+    assert result.exit_code == 0, result.output
+    assert "round 1 (generate)" in result.output
+    result = runner.invoke(app, ["batch", "status", str(outdir)])
+    assert result.exit_code == 0 and "round 1" in result.output
+    for _ in range(5):
+        result = runner.invoke(app, ["batch", "collect", str(outdir)])
+        assert result.exit_code == 0, result.output
+        if "collected:" in result.output:
+            break
+    assert "pass 20" in result.output
+    result = runner.invoke(app, ["batch", "collect", str(outdir)])
+    assert "nothing to collect" in result.output
+    result = runner.invoke(app, ["audit", "verify", str(outdir)])
+    assert result.exit_code == 0, result.output
+    assert len(records(outdir)) == 20
+
+    # vllm run-batch: the same request lines (model in every body); its output read back.
+    vdir = tmp_path / "vllm"
+    result = runner.invoke(
+        app,
+        [
+            "batch",
+            "prepare",
+            str(products),
+            "-o",
+            str(vdir),
+            "-p",
+            "social",
+            "--format",
+            "vllm",
+            *common,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    request_file = vdir / BatchState.load(vdir).rounds[0].files[0].path
+    output = write_vllm_output(request_file, tmp_path / "vllm-output.jsonl")
+    result = runner.invoke(app, ["batch", "collect", str(vdir), "--from", str(output)])
+    assert result.exit_code == 0, result.output
+    got = records(vdir)
+    assert len(got) == 20 and {r["status"] for r in got.values()} == {"pass"}
+    assert {r["usage"]["prompt_tokens"] for r in got.values()} == {100}
+    result = runner.invoke(app, ["batch", "collect", str(vdir), "--from", str(output)])
+    assert "nothing to collect" in result.output
+    assert len(records(vdir)) == 20
+
+
+def write_vllm_output(request_file: Path, output: Path) -> Path:
+    """What ``vllm run-batch`` writes for a request file (same line shape as OpenAI's)."""
+    with output.open("w", encoding="utf-8") as handle:
+        for n, raw in enumerate(request_file.read_text("utf-8").splitlines()):
+            request = json.loads(raw)
+            assert request["body"]["model"] == "fake-model"
+            body = {
+                "id": f"chatcmpl-{n}",
+                "object": "chat.completion",
+                "model": "fake-model",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {
+                            "role": "assistant",
+                            "content": default_responder(request["body"]),
+                        },
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
+            }
+            line = {
+                "id": f"vllm-{n}",
+                "custom_id": request["custom_id"],
+                "response": {"status_code": 200, "request_id": f"vllm-batch-{n}", "body": body},
+                "error": None,
+            }
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return output
+
+
+def test_batch_prices_and_collect_from_a_local_file(tmp_path: Path) -> None:
+    config = tmp_path / "copygen.yaml"
+    config.write_text(
+        "prices:\n  fake-model: {input: 2.0, output: 8.0}\n"
+        "  other: {input: 2.0, output: 8.0, batch_input: 1.5, batch_output: 3.0}\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(
+        cli={
+            "backend": "openai",
+            "model": "fake-model",
+            "base_url": "http://127.0.0.1:9/v1",
+            "platforms": "social",
+        },
+        config_path=config,
+    )
+    assert settings.prices["fake-model"].batch_price().input == 1.0
+    other = settings.prices["other"].batch_price()
+    assert (other.input, other.output) == (1.5, 3.0)
+    products = write_products(tmp_path / "products.csv", 10)
+    outdir = tmp_path / "out"
+    state = prepare(input_path=products, outdir=outdir, settings=settings, fmt="vllm")
+    output = write_vllm_output(outdir / state.rounds[0].files[0].path, tmp_path / "o.jsonl")
+    summaries = collect(outdir=outdir, settings=settings, from_file=output)
+    assert summaries[0].counts == {"pass": 10}
+    got = records(outdir)
+    # 100 prompt and 50 completion tokens at half of 2.0 / 8.0 per million.
+    assert all(r["cost"] == pytest.approx((100 * 1.0 + 50 * 4.0) / 1e6) for r in got.values())
+    assert submit(outdir=outdir, settings=settings) == []  # all passed: nothing to run
+    assert collect(outdir=outdir, settings=settings, from_file=output) == []
+
+
+def test_an_expired_batch_leaves_its_unanswered_items_to_the_next_submit(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    products = write_products(tmp_path / "products.csv", 40)
+    settings = settings_for(server, tmp_path)
+    outdir = tmp_path / "out"
+    prepare(input_path=products, outdir=outdir, settings=settings)
+    server.batches.script("expire")
+    submit(outdir=outdir, settings=settings)
+    collect_until_done(outdir, settings)
+    got = records(outdir)
+    expired = {k for k, r in got.items() if r["status"] == "error"}
+    assert len(got) == 40 and 0 < len(expired) < 40
+    assert all("batch_expired" in str(got[k]["error"]) for k in expired)
+    report = status(outdir=outdir, settings=settings)
+    assert set(report.failed) == expired
+    rounds = submit(outdir=outdir, settings=settings)
+    assert [(r.kind, r.requests) for r in rounds] == [("retry", len(expired))]
+    collect_until_done(outdir, settings, rounds=2)
+    assert {r["status"] for r in records(outdir).values()} == {"pass"}
+    assert verify(outdir / "audit.jsonl").ok
+
+
+def test_request_files_split_at_the_byte_limit(tmp_path: Path) -> None:
+    from copygen.batch.requests import RequestWriter
+
+    writer = RequestWriter(tmp_path, 1, max_requests=1000, max_bytes=1000)
+    for i in range(30):
+        writer.add(f"id-{i}", {"model": "m", "messages": [{"role": "user", "content": "x" * 100}]})
+    writer.close()
+    assert sum(f.requests for f in writer.files) == 30 and len(writer.files) > 3
+    for f in writer.files:
+        data = (tmp_path / f.path).read_bytes()
+        assert len(data) == f.bytes <= 1000
+        ids = [json.loads(x)["custom_id"] for x in data.decode().splitlines()]
+        assert (ids[0], ids[-1], len(ids)) == (f.first_id, f.last_id, f.requests)
