@@ -309,9 +309,11 @@ _DICTIONARY_FORMAT = "1"
 _DICTIONARIES: dict[str, Dictionary | None] = {}
 
 
-def _identity(path: Path) -> str:
+def file_identity(path: Path, version: str) -> str:
+    """A name for what is built from ``path`` in format ``version``: it changes with
+    the file's place, size and time."""
     stat = path.stat()
-    text = f"{_DICTIONARY_FORMAT}|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    text = f"{version}|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -322,7 +324,7 @@ def dictionary(directory: Path | None) -> Dictionary | None:
     if path is None or directory is None:
         return None
     try:
-        identity = _identity(path)
+        identity = file_identity(path, _DICTIONARY_FORMAT)
     except OSError:
         return None
     if identity in _DICTIONARIES:
@@ -344,12 +346,14 @@ def dictionary(directory: Path | None) -> Dictionary | None:
         except (OSError, ValueError):
             loaded = None
         if loaded is not None:
-            _keep(directory, kept, loaded)
+            keep(directory, kept, loaded)
     _DICTIONARIES[identity] = loaded
     return loaded
 
 
-def _keep(directory: Path, kept: Path, value: Dictionary) -> None:
+def keep(directory: Path, kept: Path, value: object) -> None:
+    """Pickle ``value`` to ``kept`` in ``directory`` atomically; older files of the
+    same suffix go. A directory that cannot be written to keeps nothing."""
     import pickle
     import tempfile
 
@@ -363,7 +367,7 @@ def _keep(directory: Path, kept: Path, value: Dictionary) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        for other in directory.glob(f"*{_DICTIONARY_SUFFIX}"):
+        for other in directory.glob(f"*{kept.suffix}"):
             if other != kept:
                 other.unlink(missing_ok=True)
     except OSError:

@@ -21,16 +21,19 @@ return None and the caller uses jieba itself.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import pickle
 import re
-import tempfile
 from array import array
 from bisect import bisect_left
 from pathlib import Path
 
-from copygen.compliance.word_edges import Dictionary, dictionary, dictionary_file
+from copygen.compliance.word_edges import (
+    Dictionary,
+    dictionary,
+    dictionary_file,
+    file_identity,
+    keep,
+)
 
 __all__ = ["TagTable", "tagged", "words"]
 
@@ -88,19 +91,13 @@ def _directory() -> Path | None:
     return rules_cache.cache_dir() if rules_cache.enabled() else None
 
 
-def _identity(path: Path) -> str:
-    stat = path.stat()
-    text = f"{_FORMAT}|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
 def _load() -> tuple[Dictionary, TagTable] | None:
     directory = _directory()
     path = dictionary_file()
     if directory is None or path is None:
         return None
     try:
-        identity = _identity(path)
+        identity = file_identity(path, _FORMAT)
     except OSError:
         return None
     if identity in _LOADED:
@@ -123,30 +120,11 @@ def _load() -> tuple[Dictionary, TagTable] | None:
             except (OSError, ValueError):
                 table = None
             if table is not None:
-                _keep(directory, kept, table)
+                keep(directory, kept, table)
         if table is not None:
             loaded = (found, table)
     _LOADED[identity] = loaded
     return loaded
-
-
-def _keep(directory: Path, kept: Path, table: TagTable) -> None:
-    """Write the table beside the dictionary (atomically); other tables go."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(table, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, kept)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        for other in directory.glob(f"*{_SUFFIX}"):
-            if other != kept:
-                other.unlink(missing_ok=True)
-    except OSError:
-        return
 
 
 def words(text: str) -> list[str] | None:
