@@ -23,7 +23,6 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -135,7 +134,7 @@ def store(cache_key: str, value: Any) -> None:
     directory = cache_dir()
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        _write(directory / f"{cache_key}.pickle", value)
+        write_pickle(directory / f"{cache_key}.pickle", value)
         _prune(directory)
     except Exception:
         return
@@ -160,23 +159,20 @@ def store_compiled(cache_key: str, ruleset: Any, compiled: Any) -> None:
                 compiled.edge_table = table_for(hits, directory)
         if compiled.automaton is not None and compiled.table is not None:
             automaton_file = directory / f"{cache_key}{AUTOMATON}"
-            _write(automaton_file, compiled.automaton)
+            write_pickle(automaton_file, compiled.automaton)
             compiled.automaton_file = str(automaton_file)
-        _write(directory / f"{cache_key}.pickle", (ruleset, compiled))
+        write_pickle(directory / f"{cache_key}.pickle", (ruleset, compiled))
         _prune(directory)
     except Exception:
         return
 
 
-def _write(path: Path, value: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_pickle(path: Path, value: Any) -> None:
+    """Pickle ``value`` to ``path`` atomically (readers never see half a file)."""
+    from copygen.files.atomic import atomic_writer
+
+    with atomic_writer(path, "wb") as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _prune(directory: Path) -> None:

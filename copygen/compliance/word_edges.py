@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import re
 from array import array
 from bisect import bisect_left
@@ -354,23 +353,15 @@ def dictionary(directory: Path | None) -> Dictionary | None:
 def keep(directory: Path, kept: Path, value: object) -> None:
     """Pickle ``value`` to ``kept`` in ``directory`` atomically; older files of the
     same suffix go. A directory that cannot be written to keeps nothing."""
-    import pickle
-    import tempfile
+    from copygen.compliance.rules_cache import write_pickle
+    from copygen.errors import CopygenError
 
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, kept)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_pickle(kept, value)
         for other in directory.glob(f"*{kept.suffix}"):
             if other != kept:
                 other.unlink(missing_ok=True)
-    except OSError:
+    except (OSError, CopygenError):  # WriteError: a folder that cannot be written to
         return
 
 
