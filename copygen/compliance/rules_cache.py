@@ -130,6 +130,8 @@ def _remember(cache_key: str, value: Any) -> None:
 
 
 def store(cache_key: str, value: Any) -> None:
+    from copygen.files.atomic import write_pickle
+
     _remember(cache_key, value)
     directory = cache_dir()
     try:
@@ -143,6 +145,8 @@ def store(cache_key: str, value: Any) -> None:
 def store_compiled(cache_key: str, ruleset: Any, compiled: Any) -> None:
     """Store a rule set and its ``matcher.Compiled``: the automaton in a file of its own
     (loaded only when needed), the word-edge table built first (``word_edges.py``)."""
+    from copygen.files.atomic import write_pickle
+
     _remember(cache_key, (ruleset, compiled))
     directory = cache_dir()
     try:
@@ -165,14 +169,6 @@ def store_compiled(cache_key: str, ruleset: Any, compiled: Any) -> None:
         _prune(directory)
     except Exception:
         return
-
-
-def write_pickle(path: Path, value: Any) -> None:
-    """Pickle ``value`` to ``path`` atomically (readers never see half a file)."""
-    from copygen.files.atomic import atomic_writer
-
-    with atomic_writer(path, "wb") as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _prune(directory: Path) -> None:

@@ -353,8 +353,8 @@ def dictionary(directory: Path | None) -> Dictionary | None:
 def keep(directory: Path, kept: Path, value: object) -> None:
     """Pickle ``value`` to ``kept`` in ``directory`` atomically; older files of the
     same suffix go. A directory that cannot be written to keeps nothing."""
-    from copygen.compliance.rules_cache import write_pickle
     from copygen.errors import CopygenError
+    from copygen.files.atomic import write_pickle
 
     try:
         write_pickle(kept, value)

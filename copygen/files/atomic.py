@@ -182,3 +182,12 @@ def remove_stale_temps(folder: str | Path, names: Iterable[str]) -> list[Path]:
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
     return removed
+
+
+def write_pickle(path: str | Path, value: Any) -> None:
+    """Pickle ``value`` to ``path`` atomically (readers never see half a file);
+    :class:`WriteError` when it cannot be written."""
+    import pickle
+
+    with atomic_writer(path, "wb") as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
