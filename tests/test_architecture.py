@@ -19,7 +19,7 @@ PACKAGE = Path(copygen.__file__).resolve().parent
 
 #: Lowest first. A module may import from its own group and from groups before it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "config", "platforms", "resources", "terminal", "files", "testing"),
+    ("errors", "config", "platforms", "resources", "terminal", "files", "testing", "ids"),
     ("inputs",),
     ("compliance",),
     ("writing",),

@@ -148,23 +148,30 @@ def test_prepare_submit_status_collect_1000_items(server: FakeOpenAIServer, tmp_
     no_key_anywhere(outdir)
 
 
+def flagging_responder(prefix: str) -> Any:
+    """Replies with the banned claim in the first draft of every title starting with
+    ``prefix``; repairs come back clean."""
+
+    def responder(body: dict[str, Any]) -> str:
+        messages = body.get("messages", [])
+        text = default_responder(body)
+        repairing = any(m.get("role") == "assistant" for m in messages)
+        if not repairing and prefix in json.dumps(messages, ensure_ascii=False):
+            fields = json.loads(text)
+            fields["body"] = BANNED + "，今天就下单！" + fields["body"]
+            return json.dumps(fields, ensure_ascii=False)
+        return text
+
+    return responder
+
+
 def test_repair_round_and_failed_requests_sent_again(
     server: FakeOpenAIServer, tmp_path: Path
 ) -> None:
     pack = tmp_path / "pack.yaml"
     pack.write_text(PACK, encoding="utf-8")
 
-    def responder(body: dict[str, Any]) -> str:
-        messages = body.get("messages", [])
-        text = default_responder(body)
-        repairing = any(m.get("role") == "assistant" for m in messages)
-        if not repairing and "保湿面霜 7" in json.dumps(messages, ensure_ascii=False):
-            fields = json.loads(text)
-            fields["body"] = BANNED + "，今天就下单！" + fields["body"]
-            return json.dumps(fields, ensure_ascii=False)
-        return text
-
-    server.responder = responder
+    server.responder = flagging_responder("保湿面霜 7")
     failing = [item(5), item(15), item(999)]
     server.batches.fail_requests(*failing, status=500)
     products = write_products(tmp_path / "products.csv", 1000)
@@ -358,3 +365,187 @@ def test_request_files_split_at_the_byte_limit(tmp_path: Path) -> None:
         assert len(data) == f.bytes <= 1000
         ids = [json.loads(x)["custom_id"] for x in data.decode().splitlines()]
         assert (ids[0], ids[-1], len(ids)) == (f.first_id, f.last_id, f.requests)
+
+
+def cli_prepare(runner: CliRunner, server: FakeOpenAIServer, products: Path, outdir: Path) -> None:
+    common = ["--backend", "openai", "--model", "fake-model", "--base-url", server.url]
+    result = runner.invoke(
+        app, ["batch", "prepare", str(products), "-o", str(outdir), "-p", "social", *common]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_collect_exits_3_while_items_failed_and_0_once_they_are_sent_again(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    outdir = tmp_path / "out"
+    server.batches.fail_requests(item(4), item(9), status=500)
+    cli_prepare(runner, server, write_products(tmp_path / "products.csv", 30), outdir)
+    assert runner.invoke(app, ["batch", "submit", str(outdir)]).exit_code == 0
+    server.batches.complete_all()
+    result = runner.invoke(app, ["batch", "collect", str(outdir)])
+    assert result.exit_code == 3, result.output
+    assert "2 items failed: `copygen batch submit" in result.output
+    assert runner.invoke(app, ["batch", "submit", str(outdir)]).exit_code == 0
+    server.batches.complete_all()
+    result = runner.invoke(app, ["batch", "collect", str(outdir)])
+    assert result.exit_code == 0, result.output
+    assert {r["status"] for r in records(outdir).values()} == {"pass"}
+
+
+def test_an_item_flagged_after_its_retry_waits_for_the_next_repair_round(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    """The repair round repairs only the items it holds replies for: an item that was
+    retried and came back flagged is not failed for want of a reply."""
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(PACK, encoding="utf-8")
+    server.responder = flagging_responder("保湿面霜 2")  # S-2, S-20..S-29
+    server.batches.fail_requests(item(2), status=500)
+    products = write_products(tmp_path / "products.csv", 30)
+    settings = settings_for(server, tmp_path, rules=str(pack))
+    outdir = tmp_path / "out"
+    prepare(input_path=products, outdir=outdir, settings=settings)
+    submit(outdir=outdir, settings=settings)
+    collect_until_done(outdir, settings)
+    rounds = submit(outdir=outdir, settings=settings)
+    assert [(r.kind, r.requests) for r in rounds] == [("retry", 1), ("repair", 10)]
+    summaries = collect_until_done(outdir, settings, rounds=3)
+    repair = summaries[-1].repair
+    assert repair is not None and repair.flagged == 10 and repair.failed == 0
+    assert records(outdir)[item(2)]["status"] == "blocked"  # retried, flagged, waiting
+    assert status(outdir=outdir, settings=settings).repairable == 1
+    rounds = submit(outdir=outdir, settings=settings)
+    assert [(r.kind, r.requests) for r in rounds] == [("repair", 1)]
+    collect_until_done(outdir, settings, rounds=4)
+    assert {r["status"] for r in records(outdir).values()} == {"pass"}
+    assert verify(outdir / "audit.jsonl").ok
+
+
+def test_a_collect_stopped_by_a_signal_resumes_and_records_each_item_once(
+    server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+
+    from copygen.batch import collect_exit_code
+    from copygen.batch.replay import ReplayBackend
+
+    products = write_products(tmp_path / "products.csv", 300)
+    settings = settings_for(server, tmp_path)
+    outdir = tmp_path / "out"
+    prepare(input_path=products, outdir=outdir, settings=settings)
+    submit(outdir=outdir, settings=settings)
+    server.batches.complete_all()
+    answer = ReplayBackend.complete
+    calls = 0
+
+    async def stopping(self: ReplayBackend, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 100:
+            os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C would
+        return await answer(self, *args, **kwargs)
+
+    monkeypatch.setattr(ReplayBackend, "complete", stopping)
+    first = collect(outdir=outdir, settings=settings)
+    assert len(first) == 1 and first[0].interrupted and collect_exit_code(first) == 130
+    assert not BatchState.load(outdir).rounds[0].collected
+    partly = len(records(outdir))
+    assert 0 < partly < 300
+    monkeypatch.setattr(ReplayBackend, "complete", answer)
+    again = collect(outdir=outdir, settings=settings)
+    assert again[0].new == 300 - partly and collect_exit_code(again) == 0
+    assert len(records(outdir)) == 300 and BatchState.load(outdir).rounds[0].collected
+    events = read_events(outdir / "audit.jsonl")
+    assert Counter(e["event"] for e in events)["batch_collected"] == 1
+    assert verify(outdir / "audit.jsonl").ok
+
+
+def test_a_collect_killed_after_recording_a_round_does_not_record_it_again(
+    server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed between generate's end and marking the round collected: the next collect
+    finds the completed run in run.json; a repair round is not repaired twice."""
+    from copygen.batch import jobs
+
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(PACK, encoding="utf-8")
+    server.responder = flagging_responder("保湿面霜 1")  # S-1, S-10..S-19
+    products = write_products(tmp_path / "products.csv", 30)
+    settings = settings_for(server, tmp_path, rules=str(pack), max_repairs=2)
+    outdir = tmp_path / "out"
+    prepare(input_path=products, outdir=outdir, settings=settings)
+    submit(outdir=outdir, settings=settings)
+    collect_until_done(outdir, settings)
+    assert submit(outdir=outdir, settings=settings)[0].kind == "repair"
+    server.batches.complete_all()
+    mark = jobs._mark_collected
+
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise SystemExit(137)
+
+    monkeypatch.setattr(jobs, "_mark_collected", killed)
+    with pytest.raises(SystemExit):
+        collect(outdir=outdir, settings=settings)
+    repaired = records(outdir)
+    assert all(repaired[item(i)]["attempts"] == 2 for i in (1, *range(10, 20)))
+    monkeypatch.setattr(jobs, "_mark_collected", mark)
+    warnings: list[str] = []
+    assert collect(outdir=outdir, settings=settings, on_warning=warnings.append) == []
+    assert any("marked collected, not recorded again" in w for w in warnings)
+    assert records(outdir) == repaired  # no second repair of the same items
+    assert not BatchState.load(outdir).pending()
+    events = read_events(outdir / "audit.jsonl")
+    assert Counter(e["event"] for e in events)["repaired"] == 11
+    assert [e["round"] for e in events if e["event"] == "batch_collected"] == [1, 2]
+    assert verify(outdir / "audit.jsonl").ok
+
+
+def test_one_batch_command_at_a_time_and_a_damaged_state_is_one_line(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    outdir = tmp_path / "out"
+    cli_prepare(runner, server, write_products(tmp_path / "products.csv", 5), outdir)
+    with BatchState.locked(outdir):
+        result = runner.invoke(app, ["batch", "submit", str(outdir)])
+        assert result.exit_code == 2
+        assert "another copygen batch command is working on this job" in result.output
+        assert "Traceback" not in result.output
+    assert runner.invoke(app, ["batch", "submit", str(outdir)]).exit_code == 0
+    state = json.loads((outdir / "batch.json").read_text("utf-8"))
+    state["rounds"][0]["files"][0]["surprise"] = 1
+    (outdir / "batch.json").write_text(json.dumps(state), encoding="utf-8")
+    for command in ("status", "submit", "collect"):
+        result = runner.invoke(app, ["batch", command, str(outdir)])
+        assert result.exit_code == 2, result.output
+        assert "damaged batch state" in result.output and "Traceback" not in result.output
+    (outdir / "batch.json").write_text("[1, 2]", encoding="utf-8")
+    result = runner.invoke(app, ["batch", "status", str(outdir)])
+    assert result.exit_code == 2 and "batch state" in result.output
+
+
+def test_collect_exit_code_is_the_gravest_of_its_runs() -> None:
+    from types import SimpleNamespace
+
+    from copygen.batch import collect_exit_code
+
+    def runs(*codes: int) -> list[Any]:
+        return [SimpleNamespace(exit_code=c) for c in codes]
+
+    assert collect_exit_code([]) == 0
+    assert collect_exit_code(runs(0, 1)) == 1
+    assert collect_exit_code(runs(1, 3, 0)) == 3
+    assert collect_exit_code(runs(3, 130)) == 130
+
+
+def test_a_mistyped_folder_is_one_line_and_is_not_created(tmp_path: Path) -> None:
+    runner = CliRunner()
+    for command in ("submit", "status", "collect"):
+        missing = tmp_path / f"typo-{command}"
+        result = runner.invoke(app, ["batch", command, str(missing)])
+        assert result.exit_code == 2, result.output
+        assert "no batch job in" in result.output and "Traceback" not in result.output
+        assert not missing.exists()

@@ -18,6 +18,13 @@ batch prices. A job lives in its output folder:
 
 from __future__ import annotations
 
-from copygen.batch.jobs import BatchStatusReport, collect, prepare, status, submit
+from copygen.batch.jobs import (
+    BatchStatusReport,
+    collect,
+    collect_exit_code,
+    prepare,
+    status,
+    submit,
+)
 
-__all__ = ["BatchStatusReport", "collect", "prepare", "status", "submit"]
+__all__ = ["BatchStatusReport", "collect", "collect_exit_code", "prepare", "status", "submit"]

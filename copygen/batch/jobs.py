@@ -8,10 +8,11 @@ finds its work done does nothing.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from copygen.batch.requests import (
     MAX_FILE_BYTES,
@@ -21,15 +22,33 @@ from copygen.batch.requests import (
 )
 from copygen.batch.state import BATCH_DIR, BatchRound, BatchState
 from copygen.config import Settings, load_settings, redact_url
-from copygen.errors import ConfigError
+from copygen.errors import ConfigError, ExitCode
 from copygen.generate.plan import WarningHandler, WorkItem, iter_work
 
-__all__ = ["BatchStatusReport", "collect", "prepare", "status", "submit"]
+__all__ = ["BatchStatusReport", "collect", "collect_exit_code", "prepare", "status", "submit"]
 
 FORMATS = ("openai", "vllm")
 REPAIRABLE = ("review", "blocked")
 
+_Step = TypeVar("_Step", bound=Callable[..., Any])
 
+
+def _one_at_a_time(*, new: bool = False) -> Callable[[_Step], _Step]:
+    """Run the step under the job's lock: two submits at once would pay twice, two
+    collects would record the same round twice. ``new``: the step may make the job."""
+
+    def wrap(step: _Step) -> _Step:
+        @functools.wraps(step)
+        def locked(*, outdir: str | Path, **kwargs: Any) -> Any:
+            with BatchState.locked(outdir, new=new):
+                return step(outdir=outdir, **kwargs)
+
+        return cast(_Step, locked)
+
+    return wrap
+
+
+@_one_at_a_time(new=True)
 def prepare(
     *,
     input_path: str | Path,
@@ -113,6 +132,7 @@ def prepare(
     return state
 
 
+@_one_at_a_time()
 def submit(
     *,
     outdir: str | Path,
@@ -198,13 +218,16 @@ def status(
     from copygen.batch import provider
 
     state = BatchState.load(outdir)
-    if refresh and state.format == "openai":
-        open_files = [f for r in state.pending() for f in r.files if f.batch_id and not f.ended]
-        if open_files:
-            settings = settings or rebuild_settings(state)
-            client = client or provider.client_for(settings)
-            for batch_file in open_files:
-                provider.refresh(client, state, batch_file)
+    if refresh and state.format == "openai" and _open_files(state):
+        # Refreshing rewrites batch.json: under the lock, and from its state then.
+        with BatchState.locked(outdir):
+            state = BatchState.load(outdir)
+            open_files = _open_files(state)
+            if open_files:
+                settings = settings or rebuild_settings(state)
+                client = client or provider.client_for(settings)
+                for batch_file in open_files:
+                    provider.refresh(client, state, batch_file)
     report = BatchStatusReport()
     for r in state.rounds:
         report.rounds.append(
@@ -226,6 +249,7 @@ def status(
     return report
 
 
+@_one_at_a_time()
 def collect(
     *,
     outdir: str | Path,
@@ -270,23 +294,32 @@ def collect(
                 for batch_file in round_.files:
                     for path in provider.download(client, state, batch_file):
                         index.load(round_.number, batch_file.batch_id, path)
+            source = str(from_file) if from_file is not None else "provider"
+            recorded = _run_that_recorded(state, round_)
+            if recorded is not None:
+                # The last collect recorded this round and stopped before marking it.
+                _mark_collected(state, settings, round_, recorded, source=source)
+                if on_warning is not None:
+                    on_warning(
+                        f"round {round_.number} was recorded by run {recorded['run']} "
+                        "before the last collect stopped; marked collected, not recorded again"
+                    )
+                continue
+            round_.runs_before = _runs_so_far(state)
+            state.save()
             summary = collect_round(
                 state, round_, settings=settings, index=index, on_warning=on_warning
             )
-            round_.collected = True
-            state.save()
-            _audit(
+            summaries.append(summary)
+            if summary.interrupted:
+                break  # the round stays uncollected: the next collect resumes it
+            _mark_collected(
                 state,
                 settings,
-                "batch_collected",
-                round=round_.number,
-                kind=round_.kind,
-                batch_ids=[f.batch_id for f in round_.files],
-                run_id=summary.run_id,
-                counts=dict(summary.counts),
-                source=str(from_file) if from_file is not None else "provider",
+                round_,
+                {"run": summary.run_id, "counts": dict(summary.counts)},
+                source=source,
             )
-            summaries.append(summary)
             if from_file is not None:
                 break
     finally:
@@ -294,7 +327,62 @@ def collect(
     return summaries
 
 
+def collect_exit_code(summaries: Sequence[Any]) -> int:
+    """The exit code of a collect: the gravest of its runs' (130 interrupted, 3 items
+    failed: the next submit sends them again, 1 ``--fail-on`` met, else 0)."""
+    codes = {int(summary.exit_code) for summary in summaries}
+    for code in (ExitCode.INTERRUPTED, ExitCode.BACKEND, ExitCode.FINDINGS):
+        if int(code) in codes:
+            return int(code)
+    return int(ExitCode.OK)
+
+
 # --- helpers -----------------------------------------------------------------------------
+
+
+def _open_files(state: BatchState) -> list[Any]:
+    return [f for r in state.pending() for f in r.files if f.batch_id and not f.ended]
+
+
+def _runs_so_far(state: BatchState) -> int:
+    from copygen.generate.manifest import RunManifest
+
+    manifest = RunManifest.load(state.outdir)
+    return len(manifest.runs) if manifest is not None else 0
+
+
+def _run_that_recorded(state: BatchState, round_: BatchRound) -> dict[str, Any] | None:
+    """The run.json entry of a completed run that collected ``round_``, if one did."""
+    from copygen.generate.manifest import RunManifest
+
+    if round_.runs_before is None:
+        return None
+    manifest = RunManifest.load(state.outdir)
+    later = manifest.runs[round_.runs_before :] if manifest is not None else []
+    return next((run for run in later if run.get("outcome") == "completed"), None)
+
+
+def _mark_collected(
+    state: BatchState,
+    settings: Settings,
+    round_: BatchRound,
+    run: Mapping[str, Any],
+    *,
+    source: str,
+) -> None:
+    round_.collected = True
+    state.save()
+    _audit(
+        state,
+        settings,
+        "batch_collected",
+        round=round_.number,
+        kind=round_.kind,
+        batch_ids=[f.batch_id for f in round_.files],
+        run_id=run.get("run"),
+        counts=dict(run.get("counts") or {}),
+        source=source,
+    )
 
 
 def rebuild_settings(state: BatchState) -> Settings:
@@ -380,22 +468,25 @@ def _next_rounds(
     state: BatchState, settings: Settings, *, max_requests: int, max_bytes: int
 ) -> None:
     """Prepare the retry and repair rounds that follow collected ones (none: nothing)."""
-    failed: set[str] = set()
-    flagged: dict[str, dict[str, Any]] = {}
-    for record in _records(state.outdir):
+    from copygen.generate.store import RecordsById, ResultStore
+    from copygen.ids import IdTable
+
+    store = ResultStore(state.outdir)
+    failed = IdTable()
+    # Offsets, not records: the flagged records of a million-item job are read back
+    # one at a time as their requests are written.
+    flagged = RecordsById(store)
+    for offset, record in store.located_records() if store.exists() else ():
         if record.get("status") == "error":
             failed.add(str(record["id"]))
         elif _repairs_left(record, state):
-            flagged[str(record["id"])] = {
-                "fields": record.get("fields"),
-                "findings": record.get("findings"),
-            }
-    if not failed and not flagged:
+            flagged.add(str(record["id"]), offset)
+    if not failed and not len(flagged):
         return
     builder = _builder(settings)
     writers: dict[str, RequestWriter] = {}
     number = state.next_round()
-    for kind, wanted in (("retry", failed), ("repair", flagged)):
+    for kind, wanted in (("retry", len(failed)), ("repair", len(flagged))):
         if wanted:
             writers[kind] = RequestWriter(
                 state.outdir, number, max_requests=max_requests, max_bytes=max_bytes
@@ -407,10 +498,8 @@ def _next_rounds(
         ):
             if work.id in failed:
                 writers["retry"].add(work.id, _first_body(work, builder, settings))
-            elif work.id in flagged:
-                writers["repair"].add(
-                    work.id, _repair_body(work, flagged[work.id], builder, settings)
-                )
+            elif (earlier := flagged.get(work.id)) is not None:
+                writers["repair"].add(work.id, _repair_body(work, earlier, builder, settings))
     finally:
         for writer in writers.values():
             writer.close()

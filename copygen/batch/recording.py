@@ -55,13 +55,18 @@ def collect_round(
     on_warning: WarningHandler | None = None,
 ) -> Any:
     from copygen.generate.run import generate
+    from copygen.ids import IdTable
 
     backend = ReplayBackend(index, round_.number, model=state.model, base_url=state.base_url)
+    repair = round_.kind == "repair"
     return generate(
         input_path=Path(state.input),
         outdir=state.outdir,
         settings=run_settings(settings, round_),
         backend=backend,
         on_warning=on_warning,
-        repair=round_.kind == "repair",
+        repair=repair,
+        # The items this round has replies for: an item flagged since (a retried one)
+        # or left without a reply waits for the next round, instead of failing here.
+        repair_only=IdTable(index.ids(round_.number)) if repair else None,
     )

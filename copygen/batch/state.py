@@ -9,17 +9,21 @@ is collected once, when all its batches have ended.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from copygen.errors import ConfigError
 from copygen.files.atomic import atomic_writer
+from copygen.files.locks import held_lock
 
 __all__ = ["STATE_FILE", "TERMINAL", "BatchFile", "BatchRound", "BatchState"]
 
 STATE_FILE = "batch.json"
 BATCH_DIR = "batch"
+LOCK_FILE = ".batch.lock"
 #: Provider batch statuses after which nothing changes any more.
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 
@@ -52,6 +56,10 @@ class BatchRound:
     kind: str  # generate | retry | repair
     files: list[BatchFile] = field(default_factory=list)
     collected: bool = False
+    #: The runs in the folder's run.json when this round's collect began: a run after
+    #: them that completed recorded the round (a collect killed before it could mark
+    #: the round collected is finished without recording it twice).
+    runs_before: int | None = None
 
     @property
     def requests(self) -> int:
@@ -97,17 +105,28 @@ class BatchState:
             ) from None
         except (OSError, ValueError) as exc:
             raise ConfigError(f"unreadable batch state: {exc}", file=path) from None
-        rounds = [
-            BatchRound(
-                number=r["number"],
-                kind=r["kind"],
-                files=[BatchFile(**f) for f in r["files"]],
-                collected=r["collected"],
-            )
-            for r in data.pop("rounds")
-        ]
-        data.pop("version", None)
-        return cls(outdir=outdir, rounds=rounds, **data)
+        try:
+            rounds = [
+                BatchRound(
+                    number=int(r["number"]),
+                    kind=str(r["kind"]),
+                    files=[BatchFile(**f) for f in r["files"]],
+                    collected=bool(r["collected"]),
+                    runs_before=(
+                        int(r["runs_before"]) if r.get("runs_before") is not None else None
+                    ),
+                )
+                for r in data.pop("rounds")
+            ]
+            data.pop("version", None)
+            return cls(outdir=outdir, rounds=rounds, **data)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"damaged batch state ({type(exc).__name__}: {exc})",
+                file=path,
+                hint="it is rewritten by copygen only; restore it, or start over with "
+                "`copygen batch prepare --force`",
+            ) from None
 
     @staticmethod
     def exists(outdir: str | Path) -> bool:
@@ -118,6 +137,24 @@ class BatchState:
         data.pop("outdir")
         with atomic_writer(self.path, "w", encoding="utf-8") as handle:
             json.dump({"version": 1, **data}, handle, ensure_ascii=False, indent=1)
+
+    @staticmethod
+    @contextmanager
+    def locked(outdir: str | Path, *, new: bool = False) -> Iterator[None]:
+        """One batch command at a time in a folder: two submits would pay twice.
+
+        Unless ``new`` (prepare), the folder must hold a job: a mistyped folder is the
+        "no batch job" error, not a folder created to hold a lock.
+        """
+        if not new and not BatchState.exists(outdir):
+            BatchState.load(outdir)  # raises, naming the folder
+        with held_lock(
+            Path(outdir) / BATCH_DIR / LOCK_FILE,
+            busy="another copygen batch command is working on this job",
+            hint="wait for it to finish",
+            folder=Path(outdir),
+        ):
+            yield
 
     def next_round(self) -> int:
         return len(self.rounds) + 1

@@ -124,14 +124,31 @@ def register(app: typer.Typer) -> None:
             None, "--from", help="An output file already here (vllm run-batch), not downloaded."
         ),
     ) -> None:
-        """Download, parse, check and record the ended rounds (generate's results and log)."""
-        from copygen.batch import collect
+        """Download, parse, check and record the ended rounds (generate's results and log).
 
-        summaries = collect(outdir=outdir, from_file=from_file)
+        Exit 0; 1 when --fail-on is met; 3 when items failed (the next submit sends them
+        again); 130 when stopped (the next collect resumes).
+        """
+        from copygen.batch import collect, collect_exit_code
+
+        def warn(message: str) -> None:
+            typer.echo(f"copygen: warning: {message}", err=True)
+
+        summaries = collect(outdir=outdir, from_file=from_file, on_warning=warn)
         if not summaries:
             typer.echo("nothing to collect yet")
         for summary in summaries:
             counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
+            if summary.interrupted:
+                typer.echo(f"stopped: {counts}; `copygen batch collect` again resumes")
+                continue
             typer.echo(f"collected: {counts}")
+            failed = summary.errors if summary.repair is None else summary.repair.failed
+            if failed:
+                typer.echo(
+                    f"{failed} item{'s' if failed != 1 else ''} failed: "
+                    f"`copygen batch submit {outdir}` sends them again"
+                )
+        raise typer.Exit(collect_exit_code(summaries))
 
     app.add_typer(batch_app, name="batch")

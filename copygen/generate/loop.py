@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import gc
 import signal
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from copygen.audit import AuditLog
     from copygen.config import Settings
     from copygen.generate.progress import ProgressReporter
-    from copygen.generate.store import ResultStore
+    from copygen.generate.store import RecordsById, ResultStore
     from copygen.generate.summary import RepairCounts
     from copygen.generate.tables import TableDraft
     from copygen.inputs.product import Product
@@ -63,7 +63,7 @@ class ItemLoop:
     progress: ProgressReporter
     concurrency: int
     new_counts: dict[str, int] = field(default_factory=dict)
-    flagged: Mapping[str, Mapping[str, Any]] | None = None
+    flagged: RecordsById | None = None
     rounds: int = 0
     repair: RepairCounts | None = None
     #: The backend translates rows (``plan.iter_work``); the offline one does not.
@@ -75,12 +75,12 @@ class ItemLoop:
     #: ``--shard I/N``: only that shard's items (``plan.shard_of``).
     shard: Shard | None = None
 
-    def run(self, input_path: Path, settings: Settings, completed: set[str]) -> bool:
+    def run(self, input_path: Path, settings: Settings, completed: Container[str]) -> bool:
         """Run every item not yet completed; True when interrupted by SIGINT/SIGTERM."""
         with heap_frozen():
             return asyncio.run(self._main(input_path, settings, completed))
 
-    async def _main(self, input_path: Path, settings: Settings, completed: set[str]) -> bool:
+    async def _main(self, input_path: Path, settings: Settings, completed: Container[str]) -> bool:
         loop = asyncio.get_running_loop()
         writer = AuditWriter(self.log, loop)
         runner = self.make_runner(self.make_events(writer))

@@ -7,13 +7,14 @@ events, resume and review name one text.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from copygen.config import Settings
 from copygen.errors import ConfigError
 from copygen.generate.masking import mask_product
+from copygen.ids import IdTable
 from copygen.inputs.product import Product
 from copygen.writing.languages import normalise_lang, resolve_lang, row_lang, same_script
 
@@ -143,7 +144,7 @@ def iter_work(
     ``shard``: only the items of that shard (:func:`shard_of`); duplicates are still
     found over the whole file, so every machine skips the same rows.
     """
-    seen: set[str] = set()
+    seen = IdTable()
     untranslated = _Untranslated(settings, translates)
     if products is None:
         products = _read(input_path, settings, on_warning)
@@ -152,14 +153,13 @@ def iter_work(
         if untranslated.skips(product):
             continue
         for work in plan_items(product, settings, on_warning=on_warning, mask=mask):
-            if work.id in seen:
+            if not seen.add(work.id):
                 if on_warning is not None and work.variant == 1:
                     on_warning(
                         f"row {product.row}: item {work.id} already planned from an earlier "
                         "row with the same sku; skipped"
                     )
                 continue
-            seen.add(work.id)
             planned = True
             if shard is not None and shard_of(work.id, shard[1]) != shard[0]:
                 continue
@@ -246,7 +246,7 @@ class PlanCount:
 def count_plan(
     input_path: Path,
     settings: Settings,
-    completed: set[str],
+    completed: Container[str],
     on_warning: WarningHandler | None,
     *,
     translates: bool | None = None,

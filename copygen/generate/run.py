@@ -20,7 +20,7 @@ import errno
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,9 +53,10 @@ from copygen.generate.plan import (
     plan_items,
 )
 from copygen.generate.progress import NullProgress, ProgressReporter
-from copygen.generate.store import RESULTS_FILE, ResultStore
+from copygen.generate.store import RESULTS_FILE, STATUS_CODES, RecordsById, ResultStore
 from copygen.generate.summary import RepairCounts, RunSummary, SummaryBuilder
 from copygen.generate.tables import CSV_FILE, XLSX_FILE
+from copygen.ids import IdTable
 
 if TYPE_CHECKING:
     from copygen.backends.cache import ResponseCache
@@ -105,6 +106,15 @@ _REPAIR_CARRIED = (
 )
 
 
+def _repair_view(record: dict[str, Any]) -> dict[str, Any]:
+    """What a repair run keeps of a flagged record: the carried parts and its hash."""
+    from copygen.audit.chain import record_sha256
+
+    kept = {k: record[k] for k in _REPAIR_CARRIED if k in record}
+    kept["record_sha256"] = record_sha256(record)
+    return kept
+
+
 def generate(
     *,
     input_path: str | Path,
@@ -117,6 +127,7 @@ def generate(
     on_warning: WarningHandler | None = None,
     workers: int | None = None,
     repair: bool = False,
+    repair_only: Container[str] | None = None,
     shard: Shard | str | None = None,
 ) -> RunSummary:
     """Generate, check and record every item of ``input_path`` into ``outdir``.
@@ -135,6 +146,8 @@ def generate(
     the module docstring): ``settings.max_repairs`` more repairs each. ConfigError
     (exit 2) when ``outdir`` has no results or other settings (the repair limit
     aside); with no flagged item nothing runs and ``summary.repair.flagged`` is 0.
+    ``repair_only``: repair only the flagged items among these ids (a batch job's
+    repair round: the items it sent a repair for).
 
     ``shard``: ``(I, N)`` or ``"I/N"`` (``--shard``): only the items of shard I of N
     (``plan.shard_of``, a stable hash of the item id), so N machines can share one
@@ -168,7 +181,7 @@ def generate(
     try:
         with run.store.lock():
             if repair:
-                if run.repair_state(on_warning=on_warning):
+                if run.repair_state(on_warning=on_warning, only=repair_only):
                     run.execute(set(), progress or NullProgress(), xlsx=xlsx)
             else:
                 completed = run.resume_state(force=force, on_warning=on_warning)
@@ -272,7 +285,7 @@ class _Run:
     cache: ResponseCache | None = None
     judge: Judge | None = None
     #: A repair run: the flagged records (the parts in _REPAIR_CARRIED), by id.
-    flagged: dict[str, dict[str, Any]] | None = None
+    flagged: RecordsById | None = None
     #: A generate run: results.csv drafted while its last requests are out, and the
     #: numbers of the summary, taken from every record as its row is written.
     draft: TableDraft | None = None
@@ -380,7 +393,7 @@ class _Run:
             shard=shard,
         )
 
-    def resume_state(self, *, force: bool, on_warning: WarningHandler | None) -> set[str]:
+    def resume_state(self, *, force: bool, on_warning: WarningHandler | None) -> IdTable:
         """Claim the folder; the ids already completed (errored items are tried again)."""
         # Under the folder lock, so no write of another process is in progress.
         remove_stale_temps(self.outdir, _OWN_FILES)
@@ -389,16 +402,15 @@ class _Run:
         )
         self.store.repair()
         self.store.compact()  # what a killed `generate --repair` appended, back in place
-        completed = self.store.completed_ids()
-        failed = self.store.completed_ids(statuses=("error",))
+        completed = self.store.status_table()
+        failed = completed.drop_values(STATUS_CODES["error"])
         if failed:
             self.store.rewrite(lambda r: None if r.get("status") == "error" else r)
-            completed -= failed
-        self.retried_errors = len(failed)
+        self.retried_errors = failed
         self._count(completed, on_warning)
         return completed
 
-    def _count(self, completed: set[str], on_warning: WarningHandler | None) -> None:
+    def _count(self, completed: Container[str], on_warning: WarningHandler | None) -> None:
         """Read the whole input once (a broken row fails the run before anything is
         paid for): the items planned and done, and the rows of a small input."""
         count = count_plan(
@@ -413,14 +425,14 @@ class _Run:
         self.summary.resumed = count.done
         self.rows = count.rows
 
-    def repair_state(self, *, on_warning: WarningHandler | None) -> int:
+    def repair_state(
+        self, *, on_warning: WarningHandler | None, only: Container[str] | None = None
+    ) -> int:
         """Claim a folder for a repair run; the number of flagged items to repair.
 
         The folder keeps its manifest (its settings are checked, the repair limit
         aside) and every record. With nothing flagged, nothing is written.
         """
-        from copygen.audit.chain import record_sha256
-
         remove_stale_temps(self.outdir, _OWN_FILES)
         if not self.store.exists():
             raise _nothing_to_repair(self.outdir)
@@ -428,16 +440,18 @@ class _Run:
         self.resuming = True
         self.store.repair()
         self.store.compact()  # what a killed repair run appended, back in place
-        ids: set[str] = set()
-        flagged: dict[str, dict[str, Any]] = {}
-        for record in self.store.iter_records():
+        ids = IdTable()
+        # Read back from the file as each is repaired: a million flagged records
+        # would not fit in memory. The run only appends until it ends.
+        flagged = RecordsById(self.store, view=_repair_view)
+        for offset, record in self.store.located_records():
             ids.add(record["id"])
-            if record.get("status") in REPAIRABLE_STATUSES and isinstance(
-                record.get("fields"), dict
+            if (
+                record.get("status") in REPAIRABLE_STATUSES
+                and isinstance(record.get("fields"), dict)
+                and (only is None or record["id"] in only)
             ):
-                kept = {k: record[k] for k in _REPAIR_CARRIED if k in record}
-                kept["record_sha256"] = record_sha256(record)
-                flagged[record["id"]] = kept
+                flagged.add(record["id"], offset)
         self.summary.repair = RepairCounts(flagged=len(flagged), rounds=self.max_repairs)
         if not flagged:
             return 0
@@ -447,7 +461,7 @@ class _Run:
         self.flagged = flagged
         return len(flagged)
 
-    def execute(self, completed: set[str], progress: ProgressReporter, *, xlsx: bool) -> None:
+    def execute(self, completed: Container[str], progress: ProgressReporter, *, xlsx: bool) -> None:
         """Run the items under an open audit log, then write tables and the summary."""
         from copygen.audit import AuditLog
         from copygen.audit.key import key_from_settings

@@ -8,6 +8,7 @@ just the last slice of it.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,17 +34,34 @@ __all__ = [
 _SEVERITY_RANK = {"info": 1, "warn": 2, "block": 3}
 
 
-def percentile(values: list[float], q: float) -> float | None:
+def percentile(values: Iterable[float], q: float) -> float | None:
     """The q-th percentile (0..100) by linear interpolation; None for no values."""
-    if not values:
+    return counted_percentile(Counter(values), q)
+
+
+def counted_percentile(counts: Mapping[float, int], q: float) -> float | None:
+    """:func:`percentile` of values given as value -> how many times.
+
+    Latencies are kept this way (rounded to 0.1 ms, they repeat), so a run of a
+    million items does not hold a million floats for two numbers.
+    """
+    total = sum(counts.values())
+    if not total:
         return None
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    rank = (len(ordered) - 1) * q / 100.0
+    rank = (total - 1) * q / 100.0
     low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    high = min(low + 1, total - 1)
+    low_value = high_value = None
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if low_value is None and seen > low:
+            low_value = value
+        if seen > high:
+            high_value = value
+            break
+    assert low_value is not None and high_value is not None
+    return low_value + (high_value - low_value) * (rank - low)
 
 
 @dataclass
@@ -248,7 +266,7 @@ class SummaryBuilder:
         self.priced = priced
         self.items = 0
         self.counts: dict[str, int] = {}
-        self.latencies: list[float] = []
+        self.latencies: Counter[float] = Counter()
         self.prompt = 0
         self.completion = 0
         self.cached = 0
@@ -290,7 +308,7 @@ class SummaryBuilder:
             self.timeouts += 1
         latency = record.get("latency_ms")
         if status != "error" and isinstance(latency, (int, float)):
-            self.latencies.append(float(latency))
+            self.latencies[float(latency)] += 1
         if status in ("pass", "review", "blocked"):
             for finding in record.get("findings") or ():
                 rank = _SEVERITY_RANK.get(str(finding.get("severity")), 0)

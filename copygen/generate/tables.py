@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from copygen.config import Settings
 from copygen.generate.store import ResultStore
+from copygen.ids import IdTable
 from copygen.platforms import PLATFORM_SPECS
 
 __all__ = [
@@ -171,7 +172,8 @@ class TableDraft:
         self.header = table_header(settings.platforms)
         self.usable = False
         self.upto = 0  # the draft holds the rows of lines 1..upto
-        self.ids: set[str] = set()
+        # A digest shared by two ids only costs a rebuild (_Redo), never a wrong row.
+        self.ids = IdTable()
         self.observe: Observer | None = None
         self._file: IO[str] | None = None
 
@@ -210,9 +212,8 @@ class TableDraft:
             record = None
         if not isinstance(record, dict) or not isinstance(record.get("id"), str):
             raise _Redo
-        if record["id"] in self.ids:
+        if not self.ids.add(record["id"]):
             raise _Redo
-        self.ids.add(record["id"])
         return record
 
     def finish(self, handle: IO[str]) -> None:

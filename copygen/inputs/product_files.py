@@ -32,6 +32,7 @@ from typing import Any
 
 from copygen.config import DEFAULT_MAX_CELL_CHARS, PRODUCT_FIELDS
 from copygen.errors import InputError
+from copygen.ids import IdNumbers
 from copygen.inputs.cells import (
     clean_value,
     plain,
@@ -227,7 +228,8 @@ class _RowBuilder:
         self.on_warning = on_warning
         self.max_cell_chars = max_cell_chars
         self.names = names
-        self.first_row: dict[str, int] = {}
+        # By digest: a million-row sheet would hold a million sku strings otherwise.
+        self.first_row = IdNumbers()
         self.rows = 0
         self.unknown_categories: Counter[str] = Counter()
         self.numbered_from: int | None = None
@@ -273,8 +275,8 @@ class _RowBuilder:
             ) from None
         self.rows += 1
         first = self.first_row.get(product.sku)
-        if first is None:
-            self.first_row[product.sku] = row
+        if not first:
+            self.first_row.set(product.sku, row)
         else:
             _warn(
                 self.on_warning,
