@@ -184,9 +184,10 @@ def test_approve_with_the_keyboard(opened: Open) -> None:
     expect(page.locator(f'.q-item[data-id="{SOCIAL}"]')).to_have_count(0)
     record = results(opened.outdir)[SOCIAL]
     assert record["status"] == "approved" and record["review"]["reviewer"] == "王敏"
-    # The next item is shown, the counts follow.
-    assert page.get_attribute("#current", "data-id") == DETAIL
-    assert page.inner_text('.chip[data-status="approved"] .chip-n') == "2"
+    # The next item is shown, the counts follow (waited for: the page loads them after
+    # the decision, later on a loaded machine).
+    expect(page.locator("#current")).to_have_attribute("data-id", DETAIL)
+    expect(page.locator('.chip[data-status="approved"] .chip-n')).to_have_text("2")
     assert verify(opened.outdir / "audit.jsonl").ok
 
 
