@@ -549,3 +549,59 @@ def test_a_mistyped_folder_is_one_line_and_is_not_created(tmp_path: Path) -> Non
         assert result.exit_code == 2, result.output
         assert "no batch job in" in result.output and "Traceback" not in result.output
         assert not missing.exists()
+
+
+def test_a_repair_round_stopped_and_collected_again_repairs_each_item_once(
+    server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Repairs that stay flagged: the items a stopped collect already repaired are not
+    repaired again with the same reply when the round is collected again."""
+    import os
+    import signal
+
+    from copygen.batch.replay import ReplayBackend
+
+    def stubborn(body: dict[str, Any]) -> str:  # repairs keep the claim: still blocked
+        text = default_responder(body)
+        if "保湿面霜 1" in json.dumps(body.get("messages", []), ensure_ascii=False):
+            fields = json.loads(text)
+            fields["body"] = BANNED + "，今天就下单！" + fields["body"]
+            return json.dumps(fields, ensure_ascii=False)
+        return text
+
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(PACK, encoding="utf-8")
+    server.responder = stubborn
+    products = write_products(tmp_path / "products.csv", 120)  # S-1, S-10..19, S-100..119
+    settings = settings_for(server, tmp_path, rules=str(pack), max_repairs=2)
+    outdir = tmp_path / "out"
+    prepare(input_path=products, outdir=outdir, settings=settings)
+    submit(outdir=outdir, settings=settings)
+    collect_until_done(outdir, settings)
+    assert [(r.kind, r.requests) for r in submit(outdir=outdir, settings=settings)] == [
+        ("repair", 31)
+    ]
+    server.batches.complete_all()
+    answer = ReplayBackend.complete
+    calls = 0
+
+    async def stopping(self: ReplayBackend, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 12:
+            os.kill(os.getpid(), signal.SIGINT)
+        return await answer(self, *args, **kwargs)
+
+    monkeypatch.setattr(ReplayBackend, "complete", stopping)
+    first = collect(outdir=outdir, settings=settings)
+    assert first[-1].interrupted
+    monkeypatch.setattr(ReplayBackend, "complete", answer)
+    again = collect(outdir=outdir, settings=settings)
+    assert not again[-1].interrupted and not BatchState.load(outdir).pending()
+    got = records(outdir)
+    flagged = [item(i) for i in (1, *range(10, 20), *range(100, 120))]
+    assert all(got[i]["status"] == "blocked" and got[i]["attempts"] == 2 for i in flagged)
+    events = read_events(outdir / "audit.jsonl")
+    repairs = Counter(e["item"] for e in events if e["event"] == "repaired")
+    assert set(repairs) == set(flagged) and set(repairs.values()) == {1}
+    assert verify(outdir / "audit.jsonl").ok

@@ -305,10 +305,16 @@ def collect(
                         "before the last collect stopped; marked collected, not recorded again"
                     )
                 continue
-            round_.runs_before = _runs_so_far(state)
-            state.save()
+            if round_.runs_before is None:
+                round_.runs_before = _runs_so_far(state)
+                state.save()
             summary = collect_round(
-                state, round_, settings=settings, index=index, on_warning=on_warning
+                state,
+                round_,
+                settings=settings,
+                index=index,
+                on_warning=on_warning,
+                earlier_runs=_runs_since(state, round_),
             )
             summaries.append(summary)
             if summary.interrupted:
@@ -351,15 +357,25 @@ def _runs_so_far(state: BatchState) -> int:
     return len(manifest.runs) if manifest is not None else 0
 
 
-def _run_that_recorded(state: BatchState, round_: BatchRound) -> dict[str, Any] | None:
-    """The run.json entry of a completed run that collected ``round_``, if one did."""
+def _runs_after(state: BatchState, round_: BatchRound) -> list[dict[str, Any]]:
+    """The run.json entries of the runs that began collecting ``round_``."""
     from copygen.generate.manifest import RunManifest
 
     if round_.runs_before is None:
-        return None
+        return []
     manifest = RunManifest.load(state.outdir)
-    later = manifest.runs[round_.runs_before :] if manifest is not None else []
-    return next((run for run in later if run.get("outcome") == "completed"), None)
+    return manifest.runs[round_.runs_before :] if manifest is not None else []
+
+
+def _run_that_recorded(state: BatchState, round_: BatchRound) -> dict[str, Any] | None:
+    """The run.json entry of a completed run that collected ``round_``, if one did."""
+    runs = _runs_after(state, round_)
+    return next((run for run in runs if run.get("outcome") == "completed"), None)
+
+
+def _runs_since(state: BatchState, round_: BatchRound) -> set[str]:
+    """The ids of the runs that began collecting ``round_`` and did not complete it."""
+    return {str(run.get("run")) for run in _runs_after(state, round_)}
 
 
 def _mark_collected(

@@ -14,6 +14,7 @@ repairs (a repair is the next round's request); a ``repair`` round is
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -22,6 +23,7 @@ from copygen.batch.replay import ReplayBackend, ReplyIndex
 from copygen.batch.state import BatchRound, BatchState
 from copygen.config import Settings
 from copygen.generate.plan import WarningHandler
+from copygen.ids import IdTable
 
 __all__ = ["REPLAY_CONCURRENCY", "batch_prices", "collect_round", "run_settings"]
 
@@ -53,9 +55,10 @@ def collect_round(
     settings: Settings,
     index: ReplyIndex,
     on_warning: WarningHandler | None = None,
+    earlier_runs: Collection[str] = (),
 ) -> Any:
+    """``earlier_runs``: runs that began collecting this round and were stopped."""
     from copygen.generate.run import generate
-    from copygen.ids import IdTable
 
     backend = ReplayBackend(index, round_.number, model=state.model, base_url=state.base_url)
     repair = round_.kind == "repair"
@@ -68,5 +71,22 @@ def collect_round(
         repair=repair,
         # The items this round has replies for: an item flagged since (a retried one)
         # or left without a reply waits for the next round, instead of failing here.
-        repair_only=IdTable(index.ids(round_.number)) if repair else None,
+        repair_only=_to_repair(state, round_, index, earlier_runs) if repair else None,
     )
+
+
+def _to_repair(
+    state: BatchState, round_: BatchRound, index: ReplyIndex, earlier_runs: Collection[str]
+) -> IdTable:
+    """The items of a repair round still to record: those it has replies for, less
+    those a stopped collect of this round already repaired (their reply is spent:
+    taking it again would count a second repair of the same text)."""
+    from copygen.generate.store import ResultStore
+    from copygen.ids import IdTable
+
+    only = IdTable(index.ids(round_.number))
+    if earlier_runs:
+        for record in ResultStore(state.outdir).iter_records():
+            if record.get("run") in earlier_runs:
+                only.discard(record["id"])
+    return only

@@ -56,9 +56,10 @@ class BatchRound:
     kind: str  # generate | retry | repair
     files: list[BatchFile] = field(default_factory=list)
     collected: bool = False
-    #: The runs in the folder's run.json when this round's collect began: a run after
-    #: them that completed recorded the round (a collect killed before it could mark
-    #: the round collected is finished without recording it twice).
+    #: The runs in the folder's run.json when this round's first collect began. A run
+    #: after them that completed recorded the round (a collect killed before it could
+    #: mark the round collected is finished without recording it twice); the others
+    #: were stopped, and what they recorded is not recorded again.
     runs_before: int | None = None
 
     @property
