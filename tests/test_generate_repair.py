@@ -527,3 +527,24 @@ def test_compact_puts_each_replaced_record_back_in_its_place(tmp_path: Path) -> 
     store.close()
     assert store.compact() == 2
     assert store.path.read_bytes() == lines[0] + b'{"id":"b","v":3}\n' + lines[2]
+
+
+def test_the_record_a_repair_replaced_does_not_prove_itself_when_pasted_back(
+    server: FakeOpenAIServer, replies: Replies, products: Path, pack: Path, tmp_path: Path
+) -> None:
+    outdir = tmp_path / "out"
+    replies.first = {"A-1": "block"}
+    assert cli(server, products, outdir, pack).exit_code == 0
+    old_line = lines_by_id(outdir)["A-1:social:zh:v1"]
+    repaired = cli(server, products, outdir, pack, "--repair", "--max-repairs", "1")
+    assert repaired.exit_code == 0, repaired.output
+    audit_ok(outdir)
+    # The blocked draft put back by hand over its repair: the log says it was replaced.
+    results = outdir / "results.jsonl"
+    lines = results.read_bytes().splitlines(keepends=True)
+    results.write_bytes(
+        b"".join(old_line if b'"A-1:social:zh:v1"' in line else line for line in lines)
+    )
+    checked = CliRunner().invoke(app, ["audit", "verify", str(outdir)])
+    assert checked.exit_code == ExitCode.AUDIT, checked.output
+    assert "A-1:social:zh:v1" in checked.output and "replaced" in checked.output

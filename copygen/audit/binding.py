@@ -2,7 +2,8 @@
 
 Every record's SHA-256 (:func:`~copygen.audit.chain.record_sha256`) is logged by
 the event that produced it: ``recorded`` (the item's last event in a generate run,
-fsynced before its result line) or ``reviewed`` (a decision, an edit or an undo:
+fsynced before its result line; in a ``generate --repair`` run with
+``replaces_sha256``, the record it repaired) or ``reviewed`` (a decision, an edit or an undo:
 ``record_sha256`` of the new record, ``replaces_sha256`` of the one it replaced).
 Reading the log in order gives, per item, the states copygen produced and which
 of them are still *current* (not replaced by a later decision).
@@ -97,6 +98,11 @@ class RecordIndex:
             return
         states = self._states.setdefault(item, _States())
         if kind == "recorded":
+            # A `generate --repair` record replaces the one it repaired: the old one
+            # pasted back is no longer the item's state.
+            replaced = event.get("replaces_sha256")
+            if isinstance(replaced, str):
+                states.current.discard(replaced)
             states.known.add(digest)
             states.current.add(digest)
         elif kind == "reviewed":
