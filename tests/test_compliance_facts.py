@@ -94,3 +94,41 @@ def test_facts_can_be_disabled() -> None:
     checker = Checker(builtin=False, disabled=["unsupported_fact"])
     findings = checker.check("到手价1499元", product=PHONE).findings
     assert all(f.category != "unsupported_fact" for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("price", "text", "expected"),
+    [
+        # The row's currency, however it is written: nothing to say.
+        ("€19.99", "Now only €19.99", []),
+        ("€19.99", "仅需19.99欧元", []),
+        ("19,99 €", "just 19.99 EUR", []),
+        ("HK$ 30", "HK$30 each", []),
+        ("HK$ 30", "only $30", []),  # a bare $ may be any dollar
+        ("¥99", "到手价99元", []),
+        ("¥99", "只要99块钱", []),
+        ("99元", "¥99 抢", []),
+        ("$12", "just $12", []),
+        ("99", "only $99", []),  # the sheet named no currency: not checked
+        # Another currency: a misstated price, even with the same amount.
+        ("€19.99", "only $19.99", [("$19.99", "price", "€19.99")]),
+        ("€19.99", "only $18.99", [("$18.99", "price", "€19.99")]),
+        ("€19.99", "仅需19.99美元", [("19.99美元", "price", "€19.99")]),
+        ("¥99", "$99 today", [("$99", "price", "¥99")]),
+        ("HK$ 30", "US$30 each", [("$30", "price", "HK$30")]),  # the US before $ counts
+        ("$12", "¥12 only", [("¥12", "price", "$12")]),
+        ("$12", "just 12元", [("12元", "price", "$12")]),
+    ],
+)
+def test_a_price_in_another_currency_is_a_price_mismatch(
+    price: str, text: str, expected: list[tuple[str, str, str]]
+) -> None:
+    product = {"title": "Water bottle 750ml", "price": price}
+    found = [(i.text, i.kind, i.expected) for i in check_facts([("text", text)], product)]
+    assert found == expected
+
+
+def test_the_currency_column_names_the_rows_currency() -> None:
+    product = Product.from_mapping({"sku": "a", "title": "Mug", "price": "8", "currency": "GBP"})
+    assert issues("only £8", product) == []
+    assert issues("only €8", product) == [("€8", "price")]

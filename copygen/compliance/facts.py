@@ -113,7 +113,7 @@ _CN_SPEC = re.compile(r"(?P<a>[一二两三四五六七八九十]{1,3})\s*(?P<un
 _PRICE = re.compile(
     rf"(?:(?P<sym>[¥￥$€£]|rmb|cny|usd|eur|gbp)\s*(?P<a>{_NUM})(?!\s*[%折])"
     rf"|(?<![A-Za-z\d.])(?P<b>{_NUM})\s*(?:(?P<wan>万)\s*)?"
-    r"(?:美元|美金|欧元|英镑|港币|港元|日元|元|块钱|块|rmb|cny|usd|eur|gbp|€)(?![A-Za-z]))",
+    r"(?P<post>美元|美金|欧元|英镑|港币|港元|日元|元|块钱|块|rmb|cny|usd|eur|gbp|€)(?![A-Za-z]))",
     re.IGNORECASE,
 )
 _DISCOUNT = re.compile(
@@ -243,6 +243,12 @@ def _claim_context_ok(dim: str, text: str, end: int, before: str) -> bool:
     return True
 
 
+#: Dollar marks without a country ($) stand for any of these; ¥ for yuan or yen.
+_DOLLARS = frozenset({"USD", "HKD", "CAD", "AUD", "SGD", "TWD"})
+_YEN_SIGNS = frozenset({"CNY", "JPY"})
+_DOLLAR_PREFIXES = ("nt", "hk", "us", "c", "a", "s")  # before "$": NT$, HK$, US$, C$ …
+
+
 @dataclass(frozen=True)
 class _Facts:
     specs: tuple[Quantity, ...]
@@ -251,13 +257,17 @@ class _Facts:
     promo_price: Decimal | None
     # dimension -> the accepted (low, high) ranges of its specs, tolerance included
     ranges: Mapping[str, SpanIndex]
+    #: ISO code of the row's prices when the sheet wrote a mark or a currency column.
+    currency: str | None = None
 
 
-def _product_parts(product: Any) -> tuple[list[str], Decimal | None, Decimal | None]:
+def _product_parts(
+    product: Any,
+) -> tuple[list[str], Decimal | None, Decimal | None, str | None]:
     from copygen.inputs.product import Product, parse_attributes, parse_price, split_list
 
     if isinstance(product, Product):
-        return product.fact_texts(), product.price, product.promo_price
+        return product.fact_texts(), product.price, product.promo_price, product.currency
     if not isinstance(product, Mapping):
         raise TypeError("product must be a Product or a mapping of its columns")
     texts: list[str] = []
@@ -271,7 +281,23 @@ def _product_parts(product: Any) -> tuple[list[str], Decimal | None, Decimal | N
         texts,
         parse_price(product.get("price"), "price"),
         parse_price(product.get("promo_price"), "promo_price"),
+        _mapping_currency(product),
     )
+
+
+def _mapping_currency(product: Mapping[str, Any]) -> str | None:
+    """The currency a mapping's prices are in: their mark, else its currency column."""
+    from copygen.inputs.cells import FieldValueError
+    from copygen.inputs.prices import currency_code, parse_money
+
+    try:
+        for key in ("price", "promo_price"):
+            money = parse_money(product.get(key))
+            if money is not None and money.currency is not None:
+                return money.currency
+        return currency_code(product.get("currency"))
+    except (FieldValueError, ValueError):
+        return None  # parse_price has already said what is wrong with the cell
 
 
 def product_texts(product: Any) -> list[str]:
@@ -280,7 +306,7 @@ def product_texts(product: Any) -> list[str]:
 
 
 def product_facts(product: Any) -> _Facts:
-    texts, price, promo = _product_parts(product)
+    texts, price, promo, currency = _product_parts(product)
     specs: list[Quantity] = []
     bare: set[float] = set()
     for text in texts:
@@ -297,7 +323,7 @@ def product_facts(product: Any) -> _Facts:
             hi = f_high * (1 + _TOL) + 1e-9
             ranges.setdefault(fact.dim, []).append((lo, hi))
     indexes = {dim: SpanIndex(spans) for dim, spans in ranges.items()}
-    return _Facts(tuple(specs), frozenset(bare), price, promo, indexes)
+    return _Facts(tuple(specs), frozenset(bare), price, promo, indexes, currency)
 
 
 def _supported(claim: Quantity, facts: _Facts, raw: Sequence[float]) -> bool:
@@ -334,9 +360,38 @@ def check_facts(items: Iterable[tuple[str, str]], product: Any) -> list[FactIssu
     return issues
 
 
-def _expected_prices(facts: _Facts) -> str:
-    parts = [_fmt(p) for p in (facts.price, facts.promo_price) if p is not None]
+def _expected_prices(facts: _Facts, *, marked: bool = False) -> str:
+    """The row's prices; ``marked``: with the currency's mark (``€19.99``)."""
+    mark = ""
+    if marked and facts.currency is not None:
+        from copygen.inputs.prices import SYMBOLS
+
+        mark = SYMBOLS.get(facts.currency, f"{facts.currency} ")
+    parts = [mark + _fmt(p) for p in (facts.price, facts.promo_price) if p is not None]
     return " / ".join(parts) if parts else "—"
+
+
+def _claimed_currencies(text: str, match: re.Match[str]) -> frozenset[str] | None:
+    """The currencies a price in copy can be in, from its mark; None when unmarked."""
+    from copygen.inputs.prices import CURRENCY_MARKS
+
+    sym, post = match.group("sym"), match.group("post")
+    if sym:
+        if sym == "$":
+            start = match.start()
+            before = text[max(0, start - 3) : start].lower()
+            for prefix in _DOLLAR_PREFIXES:
+                edge = start - len(prefix) - 1
+                if before.endswith(prefix) and (edge < 0 or not text[edge].isalpha()):
+                    return frozenset({CURRENCY_MARKS[prefix + "$"]})
+            return _DOLLARS
+        if sym in "¥￥":
+            return _YEN_SIGNS
+        return frozenset({CURRENCY_MARKS[sym.lower()]})
+    if post:
+        code = CURRENCY_MARKS.get(post.lower(), "CNY")  # 块钱, the one mark not listed
+        return frozenset({code})
+    return None
 
 
 def _check_text(name: str, text: str, facts: _Facts) -> list[FactIssue]:
@@ -364,7 +419,11 @@ def _check_text(name: str, text: str, facts: _Facts) -> list[FactIssue]:
         taken.append(m.span())
         if _THRESHOLD_BEFORE.search(before):
             continue
-        if _UNCHECKABLE_BEFORE.search(before):
+        marked = _claimed_currencies(text, m) if facts.currency is not None else None
+        if marked is not None and facts.currency not in marked and prices:
+            # $18.99 for a row priced €19.99, or $19.99: the wrong currency either way.
+            issue(*m.span(), "price", _expected_prices(facts, marked=True))
+        elif _UNCHECKABLE_BEFORE.search(before):
             issue(*m.span(), "unsupported")
         elif _SAVING_BEFORE.search(before):
             if saving is None:
