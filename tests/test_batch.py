@@ -423,11 +423,31 @@ def test_an_item_flagged_after_its_retry_waits_for_the_next_repair_round(
     assert verify(outdir / "audit.jsonl").ok
 
 
+def stop_after(monkeypatch: pytest.MonkeyPatch, replies: int) -> Any:
+    """Send this process SIGINT (as Ctrl-C would) when the batch backend is asked for
+    reply number ``replies``; returns the backend's own ``complete``, to put back."""
+    import os
+    import signal
+
+    from copygen.batch.replay import ReplayBackend
+
+    answer = ReplayBackend.complete
+    calls = 0
+
+    async def stopping(self: ReplayBackend, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == replies:
+            os.kill(os.getpid(), signal.SIGINT)
+        return await answer(self, *args, **kwargs)
+
+    monkeypatch.setattr(ReplayBackend, "complete", stopping)
+    return answer
+
+
 def test_a_collect_stopped_by_a_signal_resumes_and_records_each_item_once(
     server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import os
-    import signal
 
     from copygen.batch import collect_exit_code
     from copygen.batch.replay import ReplayBackend
@@ -438,17 +458,7 @@ def test_a_collect_stopped_by_a_signal_resumes_and_records_each_item_once(
     prepare(input_path=products, outdir=outdir, settings=settings)
     submit(outdir=outdir, settings=settings)
     server.batches.complete_all()
-    answer = ReplayBackend.complete
-    calls = 0
-
-    async def stopping(self: ReplayBackend, *args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 100:
-            os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C would
-        return await answer(self, *args, **kwargs)
-
-    monkeypatch.setattr(ReplayBackend, "complete", stopping)
+    answer = stop_after(monkeypatch, 100)
     first = collect(outdir=outdir, settings=settings)
     assert len(first) == 1 and first[0].interrupted and collect_exit_code(first) == 130
     assert not BatchState.load(outdir).rounds[0].collected
@@ -556,8 +566,6 @@ def test_a_repair_round_stopped_and_collected_again_repairs_each_item_once(
 ) -> None:
     """Repairs that stay flagged: the items a stopped collect already repaired are not
     repaired again with the same reply when the round is collected again."""
-    import os
-    import signal
 
     from copygen.batch.replay import ReplayBackend
 
@@ -582,17 +590,7 @@ def test_a_repair_round_stopped_and_collected_again_repairs_each_item_once(
         ("repair", 31)
     ]
     server.batches.complete_all()
-    answer = ReplayBackend.complete
-    calls = 0
-
-    async def stopping(self: ReplayBackend, *args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 12:
-            os.kill(os.getpid(), signal.SIGINT)
-        return await answer(self, *args, **kwargs)
-
-    monkeypatch.setattr(ReplayBackend, "complete", stopping)
+    answer = stop_after(monkeypatch, 12)
     first = collect(outdir=outdir, settings=settings)
     assert first[-1].interrupted
     monkeypatch.setattr(ReplayBackend, "complete", answer)
