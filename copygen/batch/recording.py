@@ -82,7 +82,6 @@ def _to_repair(
     those a stopped collect of this round already repaired (their reply is spent:
     taking it again would count a second repair of the same text)."""
     from copygen.generate.store import ResultStore
-    from copygen.ids import IdTable
 
     only = IdTable(index.ids(round_.number))
     if earlier_runs:

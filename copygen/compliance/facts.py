@@ -287,7 +287,6 @@ def _product_parts(
 
 def _mapping_currency(product: Mapping[str, Any]) -> str | None:
     """The currency a mapping's prices are in: their mark, else its currency column."""
-    from copygen.inputs.cells import FieldValueError
     from copygen.inputs.prices import currency_code, parse_money
 
     try:
@@ -296,7 +295,7 @@ def _mapping_currency(product: Mapping[str, Any]) -> str | None:
             if money is not None and money.currency is not None:
                 return money.currency
         return currency_code(product.get("currency"))
-    except (FieldValueError, ValueError):
+    except ValueError:  # PriceError, FieldValueError
         return None  # parse_price has already said what is wrong with the cell
 
 
