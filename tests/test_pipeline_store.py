@@ -207,6 +207,29 @@ def test_percentile() -> None:
     assert percentile(values, 95) == pytest.approx(95.05)
 
 
+def test_percentiles_from_counts_equal_those_of_the_sorted_values() -> None:
+    """Latencies are kept as value -> count (a million items, not a million floats);
+    the percentiles must be those of the whole sorted list, repeats and all."""
+    import math
+    import random
+
+    def sorted_percentile(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        rank = (len(ordered) - 1) * q / 100.0
+        low = math.floor(rank)
+        high = min(low + 1, len(ordered) - 1)
+        return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+    rng = random.Random(3)
+    for n in range(1, 200):
+        values = [
+            round(rng.expovariate(0.01), 1) if rng.random() < 0.5 else float(rng.randint(1, 4))
+            for _ in range(n)
+        ]
+        for q in (0, 1, 50, 95, 99, 100):
+            assert percentile(values, q) == pytest.approx(sorted_percentile(values, q)), (n, q)
+
+
 def test_summary_counts_cost_and_exit_codes(tmp_path: Path) -> None:
     usage = {"prompt_tokens": 1000, "completion_tokens": 500}
     records = [
