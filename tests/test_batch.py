@@ -267,33 +267,11 @@ def test_cli_flow_and_vllm_files(server: FakeOpenAIServer, tmp_path: Path) -> No
 
 def write_vllm_output(request_file: Path, output: Path) -> Path:
     """What ``vllm run-batch`` writes for a request file (same line shape as OpenAI's)."""
-    with output.open("w", encoding="utf-8") as handle:
-        for n, raw in enumerate(request_file.read_text("utf-8").splitlines()):
-            request = json.loads(raw)
-            assert request["body"]["model"] == "fake-model"
-            body = {
-                "id": f"chatcmpl-{n}",
-                "object": "chat.completion",
-                "model": "fake-model",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {
-                            "role": "assistant",
-                            "content": default_responder(request["body"]),
-                        },
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
-            }
-            line = {
-                "id": f"vllm-{n}",
-                "custom_id": request["custom_id"],
-                "response": {"status_code": 200, "request_id": f"vllm-batch-{n}", "body": body},
-                "error": None,
-            }
-            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+    from copygen.testing import fake_batches
+
+    for raw in request_file.read_text("utf-8").splitlines():
+        assert json.loads(raw)["body"]["model"] == "fake-model"
+    fake_batches.write_vllm_output([request_file], output)
     return output
 
 

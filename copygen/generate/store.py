@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 RESULTS_FILE = "results.jsonl"
+_FOUND_KEPT = 4096  # RecordsById: more than a run holds between ``in`` and ``[]``
 LOCK_FILE = ".results.lock"
 #: Every status an item can have: the checker's three, ``error`` for items the
 #: backend could not produce, and the reviewer's two decisions.
@@ -487,11 +489,18 @@ class RecordsById:
         self.store = store
         self.view = view
         self._offsets = IdNumbers()
+        # Found by ``in`` and not yet taken by ``[]``: a repair run asks both of each
+        # item, and the record is read and viewed once. Bounded: a stopped run may
+        # never take the ones it found.
+        self._found: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def add(self, item_id: str, offset: int) -> None:
         self._offsets.set(item_id, offset + 1)  # 0 is "absent"
 
     def get(self, item_id: str) -> dict[str, Any] | None:
+        found = self._found.pop(item_id, None)
+        if found is not None:
+            return found
         where = self._offsets.get(item_id)
         if not where:
             return None
@@ -507,7 +516,15 @@ class RecordsById:
         return found
 
     def __contains__(self, item_id: object) -> bool:
-        return isinstance(item_id, str) and self.get(item_id) is not None
+        if not isinstance(item_id, str):
+            return False
+        found = self.get(item_id)
+        if found is None:
+            return False
+        self._found[item_id] = found
+        if len(self._found) > _FOUND_KEPT:
+            self._found.popitem(last=False)
+        return True
 
     def __len__(self) -> int:
         return len(self._offsets)

@@ -66,10 +66,61 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import parse_qs
+
+
+def write_vllm_output(
+    request_files: Iterable[Path],
+    output: Path,
+    *,
+    responder: Callable[[dict[str, Any]], str] | None = None,
+    usage: tuple[int, int] = (100, 50),
+) -> int:
+    """Write what ``vllm run-batch`` writes for ``request_files`` (a line for each
+    request, the shape of OpenAI's output lines), each answered by ``responder``
+    (default: the fake server's ``default_responder``); returns the lines written.
+    No server involved: for tests and benchmarks of ``batch collect --from``."""
+    from copygen.testing.fake_openai import default_responder
+
+    answer = responder or default_responder
+    prompt, completion = usage
+    n = 0
+    with output.open("w", encoding="utf-8") as out:
+        for request in _request_lines(request_files):
+            n += 1
+            message = {"role": "assistant", "content": answer(request["body"])}
+            body = {
+                "id": f"chatcmpl-{n}",
+                "object": "chat.completion",
+                "model": request["body"].get("model"),
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "usage": {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": completion,
+                    "total_tokens": prompt + completion,
+                },
+            }
+            response = {"status_code": 200, "request_id": f"vllm-batch-{n}", "body": body}
+            line = {
+                "id": f"vllm-{n}",
+                "custom_id": request["custom_id"],
+                "response": response,
+                "error": None,
+            }
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return n
+
+
+def _request_lines(request_files: Iterable[Path]) -> Iterable[dict[str, Any]]:
+    for path in request_files:
+        with path.open(encoding="utf-8") as requests:
+            for raw in requests:
+                yield json.loads(raw)
+
 
 Fate = Literal["complete", "hold", "expire", "fail"]
 _FATES: frozenset[str] = frozenset({"complete", "hold", "expire", "fail"})
