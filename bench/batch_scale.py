@@ -50,9 +50,11 @@ def write_output(outdir: Path, output: Path) -> None:
     """A vllm run-batch output file answering every request of the job's first round."""
     from copygen.batch.state import BatchState
     from copygen.testing.fake_batches import write_vllm_output
+    from copygen.testing.fake_openai import default_responder
 
     state = BatchState.load(outdir)
-    write_vllm_output((outdir / f.path for f in state.rounds[0].files), output, usage=(300, 120))
+    files = (outdir / f.path for f in state.rounds[0].files)
+    write_vllm_output(files, output, responder=default_responder, usage=(300, 120))
 
 
 def child(step: str, folder: Path) -> dict[str, Any]:

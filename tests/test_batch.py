@@ -271,7 +271,7 @@ def write_vllm_output(request_file: Path, output: Path) -> Path:
 
     for raw in request_file.read_text("utf-8").splitlines():
         assert json.loads(raw)["body"]["model"] == "fake-model"
-    fake_batches.write_vllm_output([request_file], output)
+    fake_batches.write_vllm_output([request_file], output, responder=default_responder)
     return output
 
 

@@ -77,22 +77,19 @@ def write_vllm_output(
     request_files: Iterable[Path],
     output: Path,
     *,
-    responder: Callable[[dict[str, Any]], str] | None = None,
+    responder: Callable[[dict[str, Any]], str],
     usage: tuple[int, int] = (100, 50),
 ) -> int:
     """Write what ``vllm run-batch`` writes for ``request_files`` (a line for each
-    request, the shape of OpenAI's output lines), each answered by ``responder``
-    (default: the fake server's ``default_responder``); returns the lines written.
-    No server involved: for tests and benchmarks of ``batch collect --from``."""
-    from copygen.testing.fake_openai import default_responder
-
-    answer = responder or default_responder
+    request, the shape of OpenAI's output lines), each answered by ``responder`` (such as
+    ``fake_openai.default_responder``); returns the lines written. No server involved:
+    for tests and benchmarks of ``batch collect --from``."""
     prompt, completion = usage
     n = 0
     with output.open("w", encoding="utf-8") as out:
         for request in _request_lines(request_files):
             n += 1
-            message = {"role": "assistant", "content": answer(request["body"])}
+            message = {"role": "assistant", "content": responder(request["body"])}
             body = {
                 "id": f"chatcmpl-{n}",
                 "object": "chat.completion",
